@@ -1,0 +1,173 @@
+package io.hodei.app;
+
+import io.hodei.app.config.ConfigSchema;
+import io.hodei.app.config.HodeiConfig;
+import io.hodei.http.HttpSettings;
+import io.hodei.http.HttpVerticle;
+import io.hodei.store.Database;
+import io.hodei.store.DatabaseConfig;
+import io.hodei.tenant.QuotaDefaults;
+import io.hodei.tenant.TenantVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * One running Hodei Pools: Vert.x with metrics, the database, and every domain verticle. {@link Main} runs one;
+ * tests start one in-process per test class.
+ */
+public final class HodeiServer {
+  private static final Logger LOG = LoggerFactory.getLogger(HodeiServer.class);
+
+  private final HodeiConfig config;
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private final List<String> deployments = new ArrayList<>();
+  private Database database;
+  private HttpVerticle http;
+  private Future<Void> stopped;
+
+  private HodeiServer(HodeiConfig config) {
+    this.config = config;
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        // Bounded labels only: no remote addresses, no event-bus reply addresses.
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
+            Label.POOL_NAME, Label.EB_SIDE, Label.EB_FAILURE));
+    this.vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(metricsOptions))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+  }
+
+  /** Starts everything; on failure, stops what was started and fails with a one-line reason. */
+  public static Future<HodeiServer> start(HodeiConfig config) {
+    HodeiServer server = new HodeiServer(config);
+    // Not bound to a Vert.x context: after a failed start Vert.x is closed, and a context-bound future would
+    // never deliver the failure.
+    Promise<HodeiServer> result = Promise.promise();
+    server.startAll().onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(server);
+      } else {
+        server.stop().onComplete(ignored -> result.fail(ar.cause()));
+      }
+    });
+    return result.future();
+  }
+
+  private Future<Void> startAll() {
+    DatabaseConfig db = new DatabaseConfig(config.getString(ConfigSchema.DB_URL),
+        Path.of(config.getString(ConfigSchema.DB_DATA_DIR)), config.getBool(ConfigSchema.DB_EPHEMERAL),
+        config.getInt(ConfigSchema.DB_POOL_SIZE), config.getInt(ConfigSchema.DB_EMBEDDED_PORT));
+    return Database.start(vertx, db)
+        .recover(err -> Future.failedFuture(new IllegalStateException("database: " + firstLine(err))))
+        .compose(started -> {
+          database = started;
+          Pool pool = started.pool();
+          QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
+              config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
+              config.getInt(ConfigSchema.QUOTA_QUEUED));
+          return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN)));
+        })
+        .compose(v -> {
+          http = new HttpVerticle(httpSettings(), registry, this::databaseReady);
+          return deploy(http);
+        })
+        .onSuccess(v -> LOG.info("Hodei Pools is serving",
+            kv("rest", "http://localhost:" + http.port() + "/api/v1"),
+            kv("openapi", "http://localhost:" + http.port() + "/api/v1/openapi"),
+            kv("metrics", "http://localhost:" + http.port() + "/metrics"),
+            kv("scrape_port", http.metricsPort()),
+            kv("health", "http://localhost:" + http.port() + "/health/ready"),
+            kv("database", database.describe())));
+  }
+
+  private HttpSettings httpSettings() {
+    return new HttpSettings(config.getString(ConfigSchema.SERVER_HOST), config.getInt(ConfigSchema.SERVER_PORT),
+        config.getInt(ConfigSchema.SERVER_BODY_LIMIT), config.getInt(ConfigSchema.SERVER_SHUTDOWN_TIMEOUT),
+        config.getBool(ConfigSchema.METRICS_REQUIRE_TOKEN), config.getInt(ConfigSchema.TOKEN_CACHE_SECONDS),
+        config.getBool(ConfigSchema.PROMETHEUS_ENABLED), config.getInt(ConfigSchema.PROMETHEUS_PORT),
+        config.getString(ConfigSchema.PROMETHEUS_PATH));
+  }
+
+  private Future<Void> deploy(io.vertx.core.Deployable verticle) {
+    return vertx.deployVerticle(verticle).map(id -> {
+      deployments.add(id);
+      return null;
+    });
+  }
+
+  private Future<Void> databaseReady() {
+    return database.pool().query("SELECT 1").execute()
+        .timeout(Database.READY_TIMEOUT_MS, TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  public int httpPort() { return http.port(); }
+
+  public int metricsPort() { return http.metricsPort(); }
+
+  public Vertx vertx() { return vertx; }
+
+  public PrometheusMeterRegistry registry() { return registry; }
+
+  public Database database() { return database; }
+
+  public List<String> routeTemplates() { return http.routeTemplates(); }
+
+  /**
+   * Drains and stops: the HTTP verticle goes first (stops accepting, finishes in-flight requests), then the domain
+   * verticles in reverse order, then Vert.x and the database.
+   */
+  public synchronized Future<Void> stop() {
+    if (stopped == null) stopped = stopOnce();
+    return stopped;
+  }
+
+  private Future<Void> stopOnce() {
+    Promise<Void> done = Promise.promise();
+    Future<Void> undeploy = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      undeploy = undeploy.compose(v -> vertx.undeploy(id).recover(err -> {
+        LOG.warn("undeploy failed", kv("deployment", id), err);
+        return Future.succeededFuture();
+      }));
+    }
+    undeploy
+        .compose(v -> database == null ? Future.<Void>succeededFuture() : database.close(vertx))
+        .eventually(() -> vertx.close())
+        .onComplete(ar -> {
+          registry.close();
+          done.handle(ar);
+        });
+    return done.future();
+  }
+
+  static String firstLine(Throwable err) {
+    Throwable root = err;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    String outer = err.getMessage();
+    String text = outer != null && !outer.equals(message) && root != err ? outer + " (" + message + ")" : message;
+    return text.lines().map(String::trim).filter(l -> !l.isEmpty()).findFirst().orElse(text);
+  }
+}

@@ -1,0 +1,158 @@
+package io.hodei.app.config;
+
+import io.hodei.app.config.ConfigKey.Type;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static io.hodei.app.config.ConfigKey.key;
+
+/**
+ * Every configuration key Hodei Pools accepts. The structure and environment names follow the seed's config.yaml;
+ * keys whose capability is not built yet are accepted, validated and reported as such ({@code usedBy}).
+ */
+public final class ConfigSchema {
+  public static final String SERVER_HOST = "server.host";
+  public static final String SERVER_PORT = "server.port";
+  public static final String SERVER_GRPC_PORT = "server.grpc_port";
+  public static final String SERVER_BODY_LIMIT = "server.body_limit_bytes";
+  public static final String SERVER_SHUTDOWN_TIMEOUT = "server.shutdown_timeout_seconds";
+  public static final String DB_URL = "database.url";
+  public static final String DB_DATA_DIR = "database.data_dir";
+  public static final String DB_EPHEMERAL = "database.ephemeral";
+  public static final String DB_POOL_SIZE = "database.pool_size";
+  public static final String DB_EMBEDDED_PORT = "database.embedded_port";
+  public static final String ADMIN_TOKEN = "security.admin_token";
+  public static final String METRICS_REQUIRE_TOKEN = "security.metrics_require_token";
+  public static final String TOKEN_CACHE_SECONDS = "security.token_cache_seconds";
+  public static final String POOLS_ENABLED = "resource_pools.enabled";
+  public static final String POOLS_DEFAULT_TYPE = "resource_pools.default_pool_type";
+  public static final String POOLS_AUTO_SCALING = "resource_pools.auto_scaling_enabled";
+  public static final String POOLS_LIST = "resource_pools.pools";
+  public static final String TENANCY_ENABLED = "multi_tenancy.enabled";
+  public static final String QUOTA_CPU = "multi_tenancy.default_tenant_quota.cpu_m";
+  public static final String QUOTA_MEMORY = "multi_tenancy.default_tenant_quota.memory_mb";
+  public static final String QUOTA_CONCURRENT = "multi_tenancy.default_tenant_quota.max_concurrent_jobs";
+  public static final String QUOTA_QUEUED = "multi_tenancy.default_tenant_quota.max_queued_jobs";
+  public static final String BURST_ENABLED = "burst_capacity.enabled";
+  public static final String BURST_MAX_OVERAGE = "burst_capacity.max_overage_percentage";
+  public static final String BURST_DURATION = "burst_capacity.burst_duration_minutes";
+  public static final String COST_ENABLED = "cost_tracking.enabled";
+  public static final String COST_BY_TENANT = "cost_tracking.track_by_tenant";
+  public static final String COST_BY_JOB = "cost_tracking.track_by_job";
+  public static final String COST_RETENTION = "cost_tracking.retention_days";
+  public static final String METRICS_ENABLED = "metrics.enabled";
+  public static final String METRICS_INTERVAL = "metrics.collection_interval_seconds";
+  public static final String METRICS_RETENTION = "metrics.retention_days";
+  public static final String PROMETHEUS_ENABLED = "metrics.prometheus.enabled";
+  public static final String PROMETHEUS_PORT = "metrics.prometheus.port";
+  public static final String PROMETHEUS_PATH = "metrics.prometheus.path";
+  public static final String GRAFANA_ENABLED = "observability.grafana.enabled";
+  public static final String GRAFANA_DIR = "observability.grafana.dashboards_dir";
+  public static final String ALERTING_ENABLED = "observability.alerting.enabled";
+  public static final String ALERTS_DIR = "observability.alerting.prometheus_alerts_dir";
+  public static final String LOG_LEVEL = "logging.level";
+
+  private static final String POOLS = "issue #4 (pools)";
+  private static final String SCHEDULER = "issue #5 (scheduler)";
+  private static final String METRICS = "issue #6 (metrics)";
+  private static final String GRPC = "issue #7 (gRPC)";
+  private static final String SCALING = "issue #8 (scaling)";
+  private static final String COST = "issue #9 (cost)";
+  private static final String OPS = "issue #10 (dashboards, alerts)";
+
+  /** Allowed keys inside one entry of {@code resource_pools.pools}. */
+  public static final List<String> POOL_ENTRY_KEYS = List.of("id", "name", "type", "provider", "min_size", "max_size",
+      "target_size", "size", "auto_scaling_enabled", "worker_cpu_m", "worker_memory_mb", "price_per_worker_hour",
+      "labels");
+
+  private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
+
+  static {
+    add(key(SERVER_HOST, Type.STRING).def("0.0.0.0").doc("address the HTTP server binds"));
+    add(key(SERVER_PORT, Type.INT).def(8080L).range(0, 65535).doc("REST, /metrics, health (0 = any free port)"));
+    add(key(SERVER_GRPC_PORT, Type.INT).def(9090L).range(-1, 65535).usedBy(GRPC)
+        .doc("separate gRPC listener (-1 = only on server.port)"));
+    add(key(SERVER_BODY_LIMIT, Type.INT).def(1_048_576L).range(1024, 64L * 1024 * 1024)
+        .doc("largest accepted request body in bytes (413 above)"));
+    add(key(SERVER_SHUTDOWN_TIMEOUT, Type.INT).def(30L).range(0, 600)
+        .doc("seconds SIGTERM waits for in-flight requests"));
+    add(key(DB_URL, Type.STRING).def(null).env("HODEI_PG_URL")
+        .doc("postgresql://user:pass@host:port/db; unset = embedded PostgreSQL"));
+    add(key(DB_DATA_DIR, Type.STRING).def("./data/pg").env("HODEI_PG_DATA_DIR")
+        .doc("embedded PostgreSQL data directory (kept across restarts)"));
+    add(key(DB_EPHEMERAL, Type.BOOL).def(false).env("HODEI_PG_EPHEMERAL")
+        .doc("embedded PostgreSQL in a throw-away directory"));
+    add(key(DB_POOL_SIZE, Type.INT).def(16L).range(1, 200).env("HODEI_PG_POOL_SIZE").doc("database connections"));
+    add(key(DB_EMBEDDED_PORT, Type.INT).def(0L).range(0, 65535).doc("embedded PostgreSQL port (0 = any free port)"));
+    add(key(ADMIN_TOKEN, Type.STRING).def(null).env("HODEI_ADMIN_TOKEN").envOnly()
+        .doc("bootstrap admin bearer token (env only, at least 16 characters); unset = generated and printed once"));
+    add(key(METRICS_REQUIRE_TOKEN, Type.BOOL).def(false).doc("require a viewer token to scrape metrics"));
+    add(key(TOKEN_CACHE_SECONDS, Type.INT).def(5L).range(0, 300)
+        .doc("how long a verified token is cached (also the delay before a revocation bites)"));
+    add(key(POOLS_ENABLED, Type.BOOL).def(true).env("HODEI_RESOURCE_POOLS_ENABLED").usedBy(POOLS)
+        .doc("resource pool management"));
+    add(key(POOLS_DEFAULT_TYPE, Type.ENUM).def("static").allowed("static", "dynamic").env("HODEI_RESOURCE_POOL_TYPE")
+        .usedBy(POOLS).doc("kind of a pool created without one"));
+    add(key(POOLS_AUTO_SCALING, Type.BOOL).def(true).env("HODEI_AUTO_SCALING_ENABLED").usedBy(SCALING)
+        .doc("global switch for autoscaling"));
+    add(key(POOLS_LIST, Type.LIST).def(List.of()).usedBy(POOLS)
+        .doc("pools created at first start; entry keys: " + String.join(", ", POOL_ENTRY_KEYS)));
+    add(key(TENANCY_ENABLED, Type.BOOL).def(true).env("HODEI_MULTI_TENANCY_ENABLED").doc("multi-tenancy"));
+    add(key(QUOTA_CPU, Type.INT).def(4000L).range(0, 10_000_000).env("HODEI_DEFAULT_TENANT_QUOTA_CPU")
+        .doc("default CPU quota of a new tenant, millicores"));
+    add(key(QUOTA_MEMORY, Type.INT).def(8192L).range(0, 100_000_000).env("HODEI_DEFAULT_TENANT_QUOTA_MEMORY")
+        .doc("default memory quota of a new tenant, MB"));
+    add(key(QUOTA_CONCURRENT, Type.INT).def(10L).range(0, 1_000_000)
+        .env("HODEI_DEFAULT_TENANT_QUOTA_MAX_CONCURRENT_JOBS").doc("default running-job cap of a new tenant"));
+    add(key(QUOTA_QUEUED, Type.INT).def(1000L).range(0, 10_000_000)
+        .env("HODEI_DEFAULT_TENANT_QUOTA_MAX_QUEUED_JOBS").doc("default queued-job cap of a new tenant"));
+    add(key(BURST_ENABLED, Type.BOOL).def(true).env("HODEI_BURST_CAPACITY_ENABLED").usedBy(SCHEDULER)
+        .doc("time-boxed quota overage"));
+    add(key(BURST_MAX_OVERAGE, Type.INT).def(150L).range(100, 1000).env("HODEI_BURST_MAX_OVERAGE").usedBy(SCHEDULER)
+        .doc("largest burst, percent of quota"));
+    add(key(BURST_DURATION, Type.INT).def(60L).range(1, 10_080).env("HODEI_BURST_DURATION_MINUTES")
+        .usedBy(SCHEDULER).doc("default burst length, minutes"));
+    add(key(COST_ENABLED, Type.BOOL).def(true).env("HODEI_COST_TRACKING_ENABLED").usedBy(COST).doc("cost tracking"));
+    add(key(COST_BY_TENANT, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to tenants"));
+    add(key(COST_BY_JOB, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to jobs"));
+    add(key(COST_RETENTION, Type.INT).def(90L).range(1, 3650).env("HODEI_COST_RETENTION_DAYS").usedBy(COST)
+        .doc("days cost records are kept"));
+    add(key(METRICS_ENABLED, Type.BOOL).def(true).env("METRICS_ENABLED").usedBy(METRICS)
+        .doc("pool metrics collection"));
+    add(key(METRICS_INTERVAL, Type.INT).def(10L).range(1, 3600)
+        .env("HODEI_METRICS_COLLECTION_INTERVAL", "METRICS_COLLECTION_INTERVAL").usedBy(METRICS)
+        .doc("seconds between collector runs"));
+    add(key(METRICS_RETENTION, Type.INT).def(30L).range(1, 3650).env("METRICS_RETENTION_DAYS").usedBy(METRICS)
+        .doc("days historical metrics are kept"));
+    add(key(PROMETHEUS_ENABLED, Type.BOOL).def(true).env("HODEI_PROMETHEUS_ENABLED")
+        .doc("serve Prometheus metrics"));
+    add(key(PROMETHEUS_PORT, Type.INT).def(9091L).range(-1, 65535).env("HODEI_PROMETHEUS_PORT")
+        .doc("extra scrape-only listener (-1 = none; metrics stay on server.port)"));
+    add(key(PROMETHEUS_PATH, Type.STRING).def("/metrics").doc("scrape path on the extra listener"));
+    add(key(GRAFANA_ENABLED, Type.BOOL).def(true).env("HODEI_GRAFANA_ENABLED").usedBy(OPS).doc("Grafana dashboards"));
+    add(key(GRAFANA_DIR, Type.STRING).def("/etc/hodei/dashboards").usedBy(OPS).doc("where dashboards are installed"));
+    add(key(ALERTING_ENABLED, Type.BOOL).def(true).env("HODEI_ALERTING_ENABLED").usedBy(OPS).doc("alerting rules"));
+    add(key(ALERTS_DIR, Type.STRING).def("/etc/hodei/alerts").usedBy(OPS).doc("where alert rules are installed"));
+    add(key(LOG_LEVEL, Type.ENUM).def("INFO").allowed("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+        .env("HODEI_LOG_LEVEL").doc("root log level"));
+  }
+
+  private ConfigSchema() {}
+
+  private static void add(ConfigKey.Builder builder) {
+    ConfigKey key = builder.build();
+    KEYS.put(key.path(), key);
+  }
+
+  public static Map<String, ConfigKey> keys() { return KEYS; }
+
+  public static Optional<ConfigKey> find(String path) { return Optional.ofNullable(KEYS.get(path)); }
+
+  /** True when {@code path} is a prefix of some key (a YAML section such as {@code server}). */
+  static boolean isSection(String path) {
+    String prefix = path + ".";
+    return KEYS.keySet().stream().anyMatch(k -> k.startsWith(prefix));
+  }
+}

@@ -1,0 +1,98 @@
+package io.hodei.common;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.hodei.store.PgErrors;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/** Request/reply over the event bus with the project's conventions: caller + trace headers, problem replies. */
+public final class Bus {
+  private static final Logger LOG = LoggerFactory.getLogger(Bus.class);
+  public static final long DEFAULT_TIMEOUT_MS = 10_000;
+
+  private Bus() {}
+
+  /** Sends a request and maps a failed reply back to a {@link DomainException}. */
+  public static Future<JsonObject> request(Vertx vertx, String address, JsonObject body, Caller caller, String traceId) {
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(DEFAULT_TIMEOUT_MS)
+        .addHeader(BusHeaders.CALLER, caller.toJson().encode())
+        .addHeader(BusHeaders.TRACE_ID, traceId == null ? "" : traceId);
+    return vertx.eventBus().<JsonObject>request(address, body, options)
+        .map(Message::body)
+        .recover(err -> Future.failedFuture(toDomain(err)));
+  }
+
+  /** Registers a request handler; the handler's failures become problem replies. */
+  public static MessageConsumer<JsonObject> serve(Vertx vertx, String address,
+                                                  Function<BusRequest, Future<JsonObject>> handler) {
+    return vertx.eventBus().consumer(address, (Message<JsonObject> msg) -> {
+      BusRequest request;
+      try {
+        String callerHeader = msg.headers().get(BusHeaders.CALLER);
+        Caller caller = callerHeader == null ? null : Caller.fromJson(new JsonObject(callerHeader));
+        if (caller == null) throw DomainException.unauthorized("no caller on request");
+        request = new BusRequest(msg.body() == null ? new JsonObject() : msg.body(), caller,
+            msg.headers().get(BusHeaders.TRACE_ID));
+      } catch (RuntimeException e) {
+        reply(msg, address, Future.failedFuture(e));
+        return;
+      }
+      Future<JsonObject> result;
+      try {
+        result = handler.apply(request);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+      reply(msg, address, result);
+    });
+  }
+
+  private static void reply(Message<JsonObject> msg, String address, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result());
+        return;
+      }
+      DomainException problem = toDomain(ar.cause());
+      if (problem.status() >= 500 && !(ar.cause() instanceof DomainException)) {
+        LOG.error("request failed", kv("address", address), kv("trace_id", msg.headers().get(BusHeaders.TRACE_ID)),
+            ar.cause());
+      }
+      msg.fail(problem.status(), problem.toJson().encode());
+    });
+  }
+
+  /** Maps any failure to a domain exception; unexpected ones become a 500 without internals. */
+  public static DomainException toDomain(Throwable err) {
+    if (err instanceof DomainException d) return d;
+    if (err instanceof PgException pg) return PgErrors.map(pg);
+    if (err instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.TIMEOUT) return DomainException.unavailable("the request timed out");
+      if (re.failureType() == ReplyFailure.NO_HANDLERS) return DomainException.unavailable("the service is not available");
+      String message = re.getMessage();
+      if (message != null && message.startsWith("{")) {
+        try {
+          return DomainException.fromJson(new JsonObject(message));
+        } catch (RuntimeException ignored) {
+          // fall through to a generic error
+        }
+      }
+      return new DomainException(re.failureCode() > 0 ? re.failureCode() : 500, "Error", "request failed");
+    }
+    if (err instanceof io.vertx.core.impl.NoStackTraceTimeoutException || err instanceof java.util.concurrent.TimeoutException) {
+      return DomainException.unavailable("the request timed out");
+    }
+    return new DomainException(500, "Internal Server Error", "an unexpected error occurred; see the server log");
+  }
+}

@@ -1,0 +1,40 @@
+package io.hodei.http;
+
+import io.hodei.metrics.MetricCatalog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** The HTTP request meters of the catalog. Labels are bounded: endpoint is a route template. */
+final class HttpMetrics {
+  private static final Duration[] BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+      Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+      Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10)};
+
+  private final MeterRegistry registry;
+  private final Timer duration;
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+
+  HttpMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.duration = Timer.builder(MetricCatalog.HTTP_DURATION.meterName())
+        .description(MetricCatalog.HTTP_DURATION.help())
+        .serviceLevelObjectives(BUCKETS)
+        .register(registry);
+  }
+
+  void record(String method, String endpoint, int status, long nanos) {
+    duration.record(nanos, TimeUnit.NANOSECONDS);
+    String key = method + ' ' + endpoint + ' ' + status;
+    counters.computeIfAbsent(key, k -> Counter.builder(MetricCatalog.HTTP_REQUESTS.meterName())
+        .description(MetricCatalog.HTTP_REQUESTS.help())
+        .tag(MetricCatalog.METHOD, method)
+        .tag(MetricCatalog.ENDPOINT, endpoint)
+        .tag(MetricCatalog.STATUS_CODE, Integer.toString(status))
+        .register(registry)).increment();
+  }
+}

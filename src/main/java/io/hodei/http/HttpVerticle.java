@@ -1,0 +1,180 @@
+package io.hodei.http;
+
+import io.hodei.common.DomainException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The HTTP face of Hodei Pools: REST under /api/v1, health, metrics and the OpenAPI document. It translates requests
+ * to event-bus calls and replies to JSON; domains decide.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger("hodei.http");
+  private static final Logger ERRORS = LoggerFactory.getLogger(HttpVerticle.class);
+
+  private final HttpSettings settings;
+  private final PrometheusMeterRegistry registry;
+  private final Supplier<Future<Void>> readiness;
+  private final String openApi;
+  private HttpServer server;
+  private HttpServer metricsServer;
+  private List<String> templates = List.of();
+
+  public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness) {
+    this.settings = settings;
+    this.registry = registry;
+    this.readiness = readiness;
+    this.openApi = loadResource("/openapi.json");
+  }
+
+  public int port() { return server.actualPort(); }
+
+  /** The separate scrape listener's port, or -1 when there is none. */
+  public int metricsPort() { return metricsServer == null ? -1 : metricsServer.actualPort(); }
+
+  /** Every {@code METHOD /template} this verticle serves. */
+  public List<String> routeTemplates() { return templates; }
+
+  @Override
+  public Future<?> start() {
+    HttpMetrics metrics = new HttpMetrics(registry);
+    Router router = Router.router(vertx);
+    router.route().handler(ctx -> observe(ctx, metrics));
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
+
+    AuthHandler auth = new AuthHandler(vertx, settings.tokenCacheSeconds());
+    RestBinder rest = new RestBinder(vertx, router, auth);
+    MetricsEndpoint metricsEndpoint = new MetricsEndpoint(vertx, registry);
+    rest.route(HttpMethod.GET, "/health/live", ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    rest.route(HttpMethod.GET, "/health/ready", this::ready);
+    if (settings.prometheusEnabled()) {
+      for (String path : List.of("/metrics", "/api/v1/metrics")) {
+        if (settings.metricsRequireToken()) rest.authenticated(HttpMethod.GET, path, metricsEndpoint);
+        else rest.route(HttpMethod.GET, path, metricsEndpoint);
+      }
+    }
+    rest.route(HttpMethod.GET, "/api/v1/openapi", ctx -> ctx.response()
+        .putHeader("Content-Type", "application/json").end(openApi));
+    TenantRoutes.bind(rest);
+    templates = rest.templates();
+
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> Problems.send(ctx, new DomainException(404, "Not Found",
+        "no resource at " + ctx.request().path() + "; see /api/v1/openapi")));
+    router.errorHandler(405, ctx -> Problems.send(ctx, new DomainException(405, "Method Not Allowed",
+        ctx.request().method() + " is not supported on " + ctx.request().path())));
+
+    HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+        .setMaxHeaderSize(16 * 1024).setCompressionSupported(true);
+    server = vertx.createHttpServer(options).requestHandler(router);
+    Future<?> main = server.listen().recover(err -> Future.failedFuture(
+        new IllegalStateException("server.port " + settings.port() + ": " + reason(err))));
+    if (!settings.prometheusEnabled() || settings.prometheusPort() < 0) return main;
+    Router scrape = Router.router(vertx);
+    scrape.route().handler(ctx -> observe(ctx, metrics));
+    scrape.get(settings.prometheusPath()).handler(ctx -> {
+      ctx.put(HttpKeys.ENDPOINT, settings.prometheusPath());
+      ctx.next();
+    }).handler(metricsEndpoint);
+    metricsServer = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host())
+        .setPort(settings.prometheusPort())).requestHandler(scrape);
+    return main.compose(v -> metricsServer.listen().recover(err -> Future.failedFuture(
+        new IllegalStateException("metrics.prometheus.port " + settings.prometheusPort() + ": " + reason(err)))));
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> scrape = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
+    return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), scrape);
+  }
+
+  private static String reason(Throwable err) {
+    String message = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
+    return message.toLowerCase().contains("address already in use") ? "address already in use" : message;
+  }
+
+  /** Trace id on every response, then one JSON log line and the HTTP meters when the response ends. */
+  private void observe(RoutingContext ctx, HttpMetrics metrics) {
+    long start = System.nanoTime();
+    String traceId = TraceContext.traceId(ctx.request());
+    ctx.put(HttpKeys.TRACE_ID, traceId);
+    ctx.response().putHeader(TraceContext.TRACE_ID_HEADER, traceId)
+        .putHeader(TraceContext.TRACEPARENT, TraceContext.traceparent(traceId));
+    ctx.addEndHandler(done -> {
+      long nanos = System.nanoTime() - start;
+      String endpoint = ctx.get(HttpKeys.ENDPOINT, HttpKeys.UNMATCHED);
+      int status = ctx.response().getStatusCode();
+      String method = ctx.request().method().name();
+      metrics.record(method, endpoint, status, nanos);
+      io.hodei.common.Caller caller = ctx.get(HttpKeys.CALLER);
+      LOG.info("{} {} {}", method, endpoint, status,
+          kv("trace_id", traceId), kv("method", method), kv("endpoint", endpoint), kv("path", ctx.request().path()),
+          kv("status", status), kv("duration_ms", nanos / 1_000_000.0),
+          kv("token_id", caller == null ? null : caller.tokenId()),
+          kv("tenant_id", caller == null ? null : caller.tenantId()));
+    });
+    ctx.next();
+  }
+
+  private void ready(RoutingContext ctx) {
+    readiness.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, 200, new JsonObject().put("status", "UP").put("database", "UP"));
+      } else {
+        json(ctx, 503, new JsonObject().put("status", "DOWN").put("database", "DOWN")
+            .put("reason", "the database does not answer"));
+      }
+    });
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure == null) {
+      int status = ctx.statusCode();
+      String detail = switch (status) {
+        case 413 -> "the request body is larger than " + settings.bodyLimitBytes() + " bytes";
+        case 404 -> "no resource at " + ctx.request().path();
+        default -> "the request could not be processed";
+      };
+      Problems.send(ctx, new DomainException(status, status == 413 ? "Content Too Large" : "Error", detail));
+      return;
+    }
+    if (!(failure instanceof DomainException) && !(failure instanceof io.vertx.core.eventbus.ReplyException)) {
+      ERRORS.error("unhandled failure", kv("trace_id", (String) ctx.get(HttpKeys.TRACE_ID)), failure);
+    }
+    Problems.send(ctx, failure);
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    body.put("trace_id", (String) ctx.get(HttpKeys.TRACE_ID));
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  private static String loadResource(String name) {
+    try (InputStream in = HttpVerticle.class.getResourceAsStream(name)) {
+      if (in == null) throw new IllegalStateException(name + " is missing from the classpath");
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.hodei.http;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Measurement;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Serves the registry: Prometheus text by default, OpenMetrics when {@code Accept} asks for it, a JSON snapshot for
+ * {@code Accept: application/json}. Scraping is CPU work, so it runs off the event loop.
+ */
+final class MetricsEndpoint implements Handler<RoutingContext> {
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+
+  MetricsEndpoint(Vertx vertx, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.registry = registry;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String accept = ctx.request().getHeader("Accept");
+    String format = negotiate(accept);
+    vertx.executeBlocking(() -> switch (format) {
+      case "json" -> snapshot().encode();
+      case "openmetrics" -> registry.scrape(OPENMETRICS);
+      default -> registry.scrape(PROMETHEUS_TEXT);
+    }, false).onSuccess(body -> ctx.response()
+        .putHeader("Content-Type", switch (format) {
+          case "json" -> "application/json";
+          case "openmetrics" -> OPENMETRICS;
+          default -> PROMETHEUS_TEXT;
+        })
+        .end(body)).onFailure(ctx::fail);
+  }
+
+  static String negotiate(String accept) {
+    if (accept == null) return "text";
+    String a = accept.toLowerCase();
+    if (a.contains("application/openmetrics-text")) return "openmetrics";
+    if (a.contains("application/json") && !a.contains("text/plain")) return "json";
+    return "text";
+  }
+
+  private JsonObject snapshot() {
+    JsonArray meters = new JsonArray();
+    for (Meter meter : registry.getMeters()) {
+      JsonObject tags = new JsonObject();
+      meter.getId().getTags().forEach(t -> tags.put(t.getKey(), t.getValue()));
+      JsonObject values = new JsonObject();
+      for (Measurement m : meter.measure()) {
+        double v = m.getValue();
+        values.put(m.getStatistic().getTagValueRepresentation(), Double.isFinite(v) ? v : null);
+      }
+      meters.add(new JsonObject().put("name", meter.getId().getName())
+          .put("type", meter.getId().getType().name().toLowerCase())
+          .put("tags", tags).put("values", values));
+    }
+    return new JsonObject().put("meters", meters);
+  }
+}

@@ -1,0 +1,131 @@
+package io.hodei.http;
+
+import io.hodei.common.Bus;
+import io.hodei.common.BusRequest;
+import io.hodei.common.Caller;
+import io.hodei.common.DomainException;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Binds REST routes to event-bus requests: path, query, JSON body and If-Match become the request envelope; the
+ * reply becomes the JSON response (with {@code trace_id} and an {@code ETag} from {@code version}). No business
+ * logic lives here.
+ */
+final class RestBinder {
+  private final Vertx vertx;
+  private final Router router;
+  private final Handler<RoutingContext> auth;
+  private final List<String> templates = new ArrayList<>();
+
+  RestBinder(Vertx vertx, Router router, Handler<RoutingContext> auth) {
+    this.vertx = vertx;
+    this.router = router;
+    this.auth = auth;
+  }
+
+  /** Every {@code METHOD template} bound so far (checked against the OpenAPI document in tests). */
+  List<String> templates() { return Collections.unmodifiableList(templates); }
+
+  /** A public route with a handler of its own (health, metrics, documents). */
+  Route route(HttpMethod method, String template, Handler<RoutingContext> handler) {
+    templates.add(method.name() + " " + template);
+    return router.route(method, toVertxPath(template)).handler(tag(template)).handler(handler);
+  }
+
+  /** An authenticated route with a handler of its own. */
+  Route authenticated(HttpMethod method, String template, Handler<RoutingContext> handler) {
+    templates.add(method.name() + " " + template);
+    return router.route(method, toVertxPath(template)).handler(tag(template)).handler(auth).handler(handler);
+  }
+
+  /** An authenticated route forwarded to a domain address; {@code status} is the success code. */
+  void forward(HttpMethod method, String template, String address, int status) {
+    authenticated(method, template, ctx -> {
+      JsonObject envelope;
+      try {
+        envelope = envelope(ctx);
+      } catch (DomainException e) {
+        ctx.fail(e);
+        return;
+      }
+      Caller caller = ctx.get(HttpKeys.CALLER);
+      Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID))
+          .onSuccess(reply -> respond(ctx, status, reply))
+          .onFailure(ctx::fail);
+    });
+  }
+
+  private static Handler<RoutingContext> tag(String template) {
+    return ctx -> {
+      ctx.put(HttpKeys.ENDPOINT, template);
+      ctx.next();
+    };
+  }
+
+  static JsonObject envelope(RoutingContext ctx) {
+    JsonObject params = new JsonObject();
+    ctx.pathParams().forEach(params::put);
+    JsonObject query = new JsonObject();
+    ctx.queryParams().names().forEach(name -> query.put(name, ctx.queryParams().get(name)));
+    return BusRequest.envelope(params, query, body(ctx), ifMatch(ctx.request().getHeader("If-Match")));
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    Buffer buffer = ctx.body() == null ? null : ctx.body().buffer();
+    if (buffer == null || buffer.length() == 0) return new JsonObject();
+    String contentType = ctx.request().getHeader("Content-Type");
+    if (contentType != null && !contentType.toLowerCase().contains("json")) {
+      throw new DomainException(415, "Unsupported Media Type", "send the body as application/json");
+    }
+    Object parsed;
+    try {
+      parsed = Buffer.buffer(buffer.getBytes()).toJsonValue();
+    } catch (RuntimeException e) {
+      throw DomainException.badRequest("the body is not valid JSON");
+    }
+    if (!(parsed instanceof JsonObject json)) throw DomainException.badRequest("the body must be a JSON object");
+    return json;
+  }
+
+  /** Parses If-Match: {@code "3"}, {@code W/"3"} or {@code 3}; {@code *} means any version. */
+  static Long ifMatch(String header) {
+    if (header == null || header.isBlank()) return null;
+    String value = header.trim();
+    if (value.equals("*")) return null;
+    if (value.startsWith("W/")) value = value.substring(2);
+    value = value.replace("\"", "");
+    if (!value.matches("\\d{1,18}")) {
+      throw DomainException.preconditionFailed("If-Match must be an ETag this server issued, such as \"3\"");
+    }
+    return Long.parseLong(value);
+  }
+
+  private static void respond(RoutingContext ctx, int status, JsonObject reply) {
+    if (status == 204) {
+      ctx.response().setStatusCode(204).end();
+      return;
+    }
+    Object version = reply.getValue("version");
+    if (version instanceof Number) ctx.response().putHeader("ETag", "\"" + version + "\"");
+    if (status == 201 && reply.getValue("id") instanceof String id) {
+      ctx.response().putHeader("Location", ctx.request().path() + "/" + id);
+    }
+    reply.put("trace_id", (String) ctx.get(HttpKeys.TRACE_ID));
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(reply.encode());
+  }
+
+  /** {@code /tenants/{id}} to Vert.x's {@code /tenants/:id}. */
+  static String toVertxPath(String template) {
+    return template.replaceAll("\\{([a-z_]+)}", ":$1");
+  }
+}

@@ -1,0 +1,36 @@
+package io.hodei.http;
+
+import io.vertx.core.http.HttpServerRequest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** W3C trace context: reuses the caller's trace id from {@code traceparent}, else starts a new trace. */
+final class TraceContext {
+  static final String TRACEPARENT = "traceparent";
+  static final String TRACE_ID_HEADER = "X-Trace-Id";
+  private static final Pattern TRACEPARENT_FORMAT =
+      Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
+  private static final String INVALID_TRACE = "0".repeat(32);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private TraceContext() {}
+
+  static String traceId(HttpServerRequest request) {
+    String header = request.getHeader(TRACEPARENT);
+    if (header != null) {
+      Matcher m = TRACEPARENT_FORMAT.matcher(header.trim());
+      if (m.matches() && !m.group(1).equals("ff") && !m.group(2).equals(INVALID_TRACE)) return m.group(2);
+    }
+    return randomHex(16);
+  }
+
+  static String traceparent(String traceId) { return "00-" + traceId + "-" + randomHex(8) + "-01"; }
+
+  private static String randomHex(int bytes) {
+    byte[] b = new byte[bytes];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+}

@@ -1,0 +1,19 @@
+package io.hodei.tenant;
+
+/** Event-bus addresses of the tenant domain (part of the event-bus contract; see README). */
+public final class TenantAddresses {
+  public static final String CREATE = "hodei.tenant.create";
+  public static final String LIST = "hodei.tenant.list";
+  public static final String GET = "hodei.tenant.get";
+  public static final String UPDATE = "hodei.tenant.update";
+  public static final String DELETE = "hodei.tenant.delete";
+  public static final String QUOTA_GET = "hodei.tenant.quota.get";
+  public static final String QUOTA_SET = "hodei.tenant.quota.set";
+  public static final String TOKEN_ISSUE = "hodei.tenant.token.issue";
+  public static final String TOKEN_LIST = "hodei.tenant.token.list";
+  public static final String TOKEN_REVOKE = "hodei.tenant.token.revoke";
+  /** Resolves a bearer token to a caller: {@code {"token": "..."}} -> {@code Caller} JSON. */
+  public static final String AUTHENTICATE = "hodei.tenant.authenticate";
+
+  private TenantAddresses() {}
+}

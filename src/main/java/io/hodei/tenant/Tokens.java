@@ -1,0 +1,41 @@
+package io.hodei.tenant;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+
+/**
+ * Bearer tokens: 256 random bits, shown once; only their SHA-256 is stored. A fast hash is right here because the
+ * secret has full entropy (no password guessing to slow down).
+ */
+public final class Tokens {
+  public static final String PREFIX = "hodei_";
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private Tokens() {}
+
+  public static String generate() {
+    byte[] bytes = new byte[32];
+    RANDOM.nextBytes(bytes);
+    return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  public static String hash(String token) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(token.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+
+  /** A short random id for tokens and generated resource ids. */
+  public static String shortId(String prefix) {
+    byte[] bytes = new byte[9];
+    RANDOM.nextBytes(bytes);
+    return prefix + HexFormat.of().formatHex(bytes);
+  }
+}

@@ -1,0 +1,95 @@
+package io.hodei.pool.provider;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Where workers come from and where jobs run. One provider instance serves every pool of its kind; a pool's
+ * {@code provider_config} is validated by {@link #validateConfig} and passed to {@link #provision}.
+ *
+ * <p>Contract for implementations: every method returns at once (never blocks the calling event loop; blocking work
+ * such as reading /proc or pipes runs on worker threads); futures complete on the Vert.x context of the caller or
+ * on any Vert.x context; a provider owns no database state: the pool domain persists everything.
+ */
+public interface WorkerProvider {
+
+  /** The name used in {@code pool.provider}: {@code local}, {@code simulated}. */
+  String name();
+
+  /** Problems with a pool's provider configuration, as {@code field: message} strings (empty when valid). */
+  List<String> validateConfig(JsonObject providerConfig);
+
+  /** Brings up a worker; completes when it can take a job, fails when provisioning failed. */
+  Future<ProvisionedWorker> provision(WorkerSpec spec);
+
+  /** Tears a worker down, killing whatever still runs on it; completes when it is gone. */
+  Future<Void> terminate(String workerId);
+
+  /**
+   * Starts a job on an idle worker. The returned execution completes its {@link JobExecution#result()} exactly
+   * once: succeeded, failed (non-zero exit), timed out (killed after {@link JobSpec#timeoutSeconds()}), killed (by
+   * {@link JobExecution#kill}) or lost (the worker vanished). Invalid commands fail the result with
+   * {@code error_type = invalid_command} rather than throwing.
+   */
+  JobExecution run(String workerId, JobSpec job);
+
+  /** A health probe of one worker: true when it is alive and can take jobs. */
+  Future<Boolean> probe(String workerId);
+
+  /** Current CPU (percent of one core, summed over the job's processes) and memory of a worker. */
+  Future<WorkerUsage> usage(String workerId);
+
+  /**
+   * After a restart: a job that was running in a previous process of the server. Kills it if it still runs (so it
+   * cannot run twice) and completes with true when something was found and killed.
+   */
+  Future<Boolean> reapOrphan(long pid, Instant processStartedAt);
+
+  /** Stops everything this provider runs (server shutdown). */
+  Future<Void> close();
+
+  /** What to provision: the worker id is chosen by the pool domain (it is persisted before provisioning). */
+  record WorkerSpec(String workerId, String poolId, long cpuM, long memoryMb, JsonObject providerConfig) {}
+
+  /** A worker that is ready; {@code provisionedInMs} is the measured provisioning time. */
+  record ProvisionedWorker(String workerId, long provisionedInMs) {}
+
+  /**
+   * A job to run. {@code command} is argv (no shell); {@code env} is added to a minimal environment;
+   * {@code payload} is free-form input (the simulated provider reads {@code duration_ms} and {@code fail}).
+   */
+  record JobSpec(String jobId, List<String> command, JsonObject env, JsonObject payload, int timeoutSeconds,
+                 long cpuM, long memoryMb) {}
+
+  /** A running job. */
+  interface JobExecution {
+    String jobId();
+
+    /** OS process id for local jobs (persist it for orphan reaping), -1 otherwise. */
+    long pid();
+
+    /** When the OS process started (with {@link #pid()} it identifies the process across restarts), or null. */
+    Instant processStartedAt();
+
+    Future<JobResult> result();
+
+    /** Kills the job (and its process tree); its result becomes {@link Outcome#KILLED}. */
+    Future<Void> kill(String reason);
+  }
+
+  enum Outcome { SUCCEEDED, FAILED, TIMED_OUT, KILLED, LOST }
+
+  /**
+   * How a job ended. {@code errorType} is null on success, else one of {@code exit_code}, {@code timeout},
+   * {@code killed}, {@code worker_lost}, {@code invalid_command}, {@code simulated_failure}. {@code log} is the tail
+   * of stdout and stderr interleaved, at most {@link #MAX_LOG_BYTES} bytes (older output dropped, with a marker line).
+   */
+  record JobResult(Outcome outcome, Integer exitCode, long durationMs, String errorType, String log) {
+    public static final int MAX_LOG_BYTES = 64 * 1024;
+  }
+
+  /** Resource usage of a worker now. */
+  record WorkerUsage(double cpuPercent, double memoryMb) {}
+}

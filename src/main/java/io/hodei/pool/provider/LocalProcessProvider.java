@@ -257,7 +257,7 @@ public final class LocalProcessProvider implements WorkerProvider {
     private final Promise<Void> drained = Promise.promise();
     /** Set once: by {@link #end} when we stop the job, or to {@link #EXITED} when it ended on its own first. */
     private final AtomicReference<Ending> ending = new AtomicReference<>();
-    private long timeoutTimer = -1;
+    private volatile long timeoutTimer = -1;
     private ProcessTrees.Sample lastSample;
 
     LocalJob(LocalWorker worker, JobSpec spec, Process process, Path dir) {
@@ -265,7 +265,8 @@ public final class LocalProcessProvider implements WorkerProvider {
       this.spec = spec;
       this.process = process;
       this.dir = dir;
-      this.startedAt = process.info().startInstant().orElseGet(Instant::now);
+      // Empty only when the process is already gone, and then there is nothing left to reap.
+      this.startedAt = process.info().startInstant().orElse(null);
     }
 
     void begin() {

@@ -96,7 +96,7 @@ class LocalProcessProviderTest {
   }
 
   @Test
-  void resultCompletesOnceWhenKillAndTimeoutRace() {
+  void theFirstEndingWinsAndTheResultCompletesOnce() {
     JobExecution execution = provider.run(worker(),
         new JobSpec(jobId(), List.of("sleep", "30"), new JsonObject(), new JsonObject(), 1, 100, 64));
     AtomicInteger completions = new AtomicInteger();

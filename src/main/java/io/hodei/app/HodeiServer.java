@@ -4,6 +4,11 @@ import io.hodei.app.config.ConfigSchema;
 import io.hodei.app.config.HodeiConfig;
 import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
+import io.hodei.pool.PoolSettings;
+import io.hodei.pool.PoolVerticle;
+import io.hodei.pool.provider.ProviderFactory;
+import io.hodei.pool.provider.WorkerProvider;
+import java.util.Map;
 import io.hodei.store.Database;
 import io.hodei.store.DatabaseConfig;
 import io.hodei.tenant.QuotaDefaults;
@@ -86,7 +91,8 @@ public final class HodeiServer {
           QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
               config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
               config.getInt(ConfigSchema.QUOTA_QUEUED));
-          return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN)));
+          return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN)))
+              .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)));
         })
         .compose(v -> {
           http = new HttpVerticle(httpSettings(), registry, this::databaseReady);
@@ -99,6 +105,19 @@ public final class HodeiServer {
             kv("scrape_port", http.metricsPort()),
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("database", database.describe())));
+  }
+
+  private PoolSettings poolSettings() {
+    return new PoolSettings(config.getBool(ConfigSchema.POOLS_ENABLED), config.getString(ConfigSchema.POOLS_DEFAULT_TYPE),
+        config.getInt(ConfigSchema.POOLS_MAX_WORKERS), config.getInt(ConfigSchema.POOLS_HEALTH_INTERVAL),
+        config.getInt(ConfigSchema.POOLS_UNHEALTHY_THRESHOLD), config.getInt(ConfigSchema.POOLS_RECONCILE_INTERVAL),
+        config.getList(ConfigSchema.POOLS_LIST));
+  }
+
+  /** The worker providers, created on the pool verticle's Vert.x. */
+  private Map<String, WorkerProvider> providers(Vertx on) {
+    return ProviderFactory.create(on, Path.of(config.getString(ConfigSchema.POOLS_LOCAL_WORK_DIR)),
+        config.getLong(ConfigSchema.POOLS_SIMULATED_SEED));
   }
 
   private HttpSettings httpSettings() {

@@ -99,6 +99,50 @@ public final class JsonInput {
     return v;
   }
 
+  /** An exact decimal (money): a JSON number or a numeric string, at most {@code scale} decimals. */
+  public java.math.BigDecimal decimal(String field, boolean required, java.math.BigDecimal min,
+                                     java.math.BigDecimal max, int scale) {
+    Object value = json.getValue(field);
+    if (value == null) {
+      if (required) rangeError(field, "is required");
+      return null;
+    }
+    java.math.BigDecimal d;
+    try {
+      d = value instanceof Number || value instanceof String ? new java.math.BigDecimal(value.toString().trim()) : null;
+    } catch (NumberFormatException e) {
+      d = null;
+    }
+    if (d == null) {
+      typeError(field, "must be a decimal number");
+      return null;
+    }
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      rangeError(field, "must be between " + min.toPlainString() + " and " + max.toPlainString());
+      return null;
+    }
+    if (d.stripTrailingZeros().scale() > scale) {
+      rangeError(field, "must have at most " + scale + " decimals");
+      return null;
+    }
+    return d.setScale(scale, java.math.RoundingMode.UNNECESSARY);
+  }
+
+  /** A nested object taken as it is (validated by its owner, e.g. a provider's configuration). */
+  public JsonObject rawObject(String field, int maxEntries) {
+    Object value = json.getValue(field);
+    if (value == null) return null;
+    if (!(value instanceof JsonObject obj)) {
+      typeError(field, "must be an object");
+      return null;
+    }
+    if (obj.size() > maxEntries) rangeError(field, "must have at most " + maxEntries + " entries");
+    return obj;
+  }
+
+  /** Records a problem found by another validator (such as a provider) under {@code field}. */
+  public void addError(String field, String message) { rangeError(field, message); }
+
   public Boolean bool(String field) {
     Object value = json.getValue(field);
     if (value == null) return null;

@@ -75,6 +75,7 @@ public final class HttpVerticle extends VerticleBase {
     rest.route(HttpMethod.GET, "/api/v1/openapi", ctx -> ctx.response()
         .putHeader("Content-Type", "application/json").end(openApi));
     TenantRoutes.bind(rest);
+    PoolRoutes.bind(rest);
     templates = rest.templates();
 
     router.route().failureHandler(this::failure);

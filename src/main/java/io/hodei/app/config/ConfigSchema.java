@@ -30,6 +30,12 @@ public final class ConfigSchema {
   public static final String POOLS_DEFAULT_TYPE = "resource_pools.default_pool_type";
   public static final String POOLS_AUTO_SCALING = "resource_pools.auto_scaling_enabled";
   public static final String POOLS_LIST = "resource_pools.pools";
+  public static final String POOLS_MAX_WORKERS = "resource_pools.max_workers_per_pool";
+  public static final String POOLS_HEALTH_INTERVAL = "resource_pools.health_check_interval_seconds";
+  public static final String POOLS_UNHEALTHY_THRESHOLD = "resource_pools.unhealthy_threshold";
+  public static final String POOLS_RECONCILE_INTERVAL = "resource_pools.reconcile_interval_seconds";
+  public static final String POOLS_LOCAL_WORK_DIR = "resource_pools.local_work_dir";
+  public static final String POOLS_SIMULATED_SEED = "resource_pools.simulated_seed";
   public static final String TENANCY_ENABLED = "multi_tenancy.enabled";
   public static final String QUOTA_CPU = "multi_tenancy.default_tenant_quota.cpu_m";
   public static final String QUOTA_MEMORY = "multi_tenancy.default_tenant_quota.memory_mb";
@@ -54,7 +60,6 @@ public final class ConfigSchema {
   public static final String ALERTS_DIR = "observability.alerting.prometheus_alerts_dir";
   public static final String LOG_LEVEL = "logging.level";
 
-  private static final String POOLS = "issue #4 (pools)";
   private static final String SCHEDULER = "issue #5 (scheduler)";
   private static final String METRICS = "issue #6 (metrics)";
   private static final String GRPC = "issue #7 (gRPC)";
@@ -65,7 +70,7 @@ public final class ConfigSchema {
   /** Allowed keys inside one entry of {@code resource_pools.pools}. */
   public static final List<String> POOL_ENTRY_KEYS = List.of("id", "name", "type", "provider", "min_size", "max_size",
       "target_size", "size", "auto_scaling_enabled", "worker_cpu_m", "worker_memory_mb", "price_per_worker_hour",
-      "labels");
+      "labels", "provider_config");
 
   private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
 
@@ -91,14 +96,25 @@ public final class ConfigSchema {
     add(key(METRICS_REQUIRE_TOKEN, Type.BOOL).def(false).doc("require a viewer token to scrape metrics"));
     add(key(TOKEN_CACHE_SECONDS, Type.INT).def(5L).range(0, 300)
         .doc("how long a verified token is cached (also the delay before a revocation bites)"));
-    add(key(POOLS_ENABLED, Type.BOOL).def(true).env("HODEI_RESOURCE_POOLS_ENABLED").usedBy(POOLS)
-        .doc("resource pool management"));
+    add(key(POOLS_ENABLED, Type.BOOL).def(true).env("HODEI_RESOURCE_POOLS_ENABLED")
+        .doc("resource pool management (false: no pools from config, no workers provisioned)"));
     add(key(POOLS_DEFAULT_TYPE, Type.ENUM).def("static").allowed("static", "dynamic").env("HODEI_RESOURCE_POOL_TYPE")
-        .usedBy(POOLS).doc("kind of a pool created without one"));
+        .doc("kind of a pool created without one"));
     add(key(POOLS_AUTO_SCALING, Type.BOOL).def(true).env("HODEI_AUTO_SCALING_ENABLED").usedBy(SCALING)
         .doc("global switch for autoscaling"));
-    add(key(POOLS_LIST, Type.LIST).def(List.of()).usedBy(POOLS)
+    add(key(POOLS_LIST, Type.LIST).def(List.of())
         .doc("pools created at first start; entry keys: " + String.join(", ", POOL_ENTRY_KEYS)));
+    add(key(POOLS_MAX_WORKERS, Type.INT).def(10_000L).range(1, 100_000)
+        .doc("ceiling on any pool's max_size (bigger sizes are rejected with 422)"));
+    add(key(POOLS_HEALTH_INTERVAL, Type.INT).def(5L).range(1, 3600).doc("seconds between worker health probes"));
+    add(key(POOLS_UNHEALTHY_THRESHOLD, Type.INT).def(2L).range(1, 100)
+        .doc("failed probes in a row that make a worker unhealthy"));
+    add(key(POOLS_RECONCILE_INTERVAL, Type.INT).def(2L).range(1, 3600)
+        .doc("seconds between pool reconciliations (provision/terminate towards target size)"));
+    add(key(POOLS_LOCAL_WORK_DIR, Type.STRING).def("./data/work")
+        .doc("where the local provider creates each job's working directory"));
+    add(key(POOLS_SIMULATED_SEED, Type.INT).def(42L).range(0, Long.MAX_VALUE)
+        .doc("random seed of the simulated provider (same seed, same outcomes)"));
     add(key(TENANCY_ENABLED, Type.BOOL).def(true).env("HODEI_MULTI_TENANCY_ENABLED").doc("multi-tenancy"));
     add(key(QUOTA_CPU, Type.INT).def(4000L).range(0, 10_000_000).env("HODEI_DEFAULT_TENANT_QUOTA_CPU")
         .doc("default CPU quota of a new tenant, millicores"));

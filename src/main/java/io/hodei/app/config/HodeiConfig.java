@@ -17,6 +17,8 @@ public final class HodeiConfig {
 
   public int getInt(String key) { return ((Long) require(key)).intValue(); }
 
+  public long getLong(String key) { return (Long) require(key); }
+
   public boolean getBool(String key) { return (Boolean) require(key); }
 
   public String getString(String key) { return (String) values.get(key); }

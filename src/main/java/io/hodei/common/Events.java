@@ -1,0 +1,42 @@
+package io.hodei.common;
+
+import io.hodei.metrics.MetricCatalog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Publishes domain events on {@code hodei.events.<type>} (what bridge consumers subscribe to) and counts them in
+ * {@code hodei_events_published_total{event_type}}. Every event carries {@code type}, {@code at} and, when it
+ * belongs to one, {@code tenant_id} (the bridge filters on it).
+ */
+public final class Events {
+  public static final String PREFIX = "hodei.events.";
+
+  public static final String WORKER_STATE = "worker.state";
+  public static final String POOL_STATE = "pool.state";
+  public static final String POOL_RESIZED = "pool.resized";
+
+  private final Vertx vertx;
+  private final MeterRegistry registry;
+  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+
+  public Events(Vertx vertx, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.registry = registry;
+  }
+
+  public static String address(String type) { return PREFIX + type; }
+
+  public void publish(String type, JsonObject event) {
+    event.put("type", type).put("at", Instant.now().toString());
+    vertx.eventBus().publish(address(type), event);
+    counters.computeIfAbsent(type, t -> Counter.builder(MetricCatalog.EVENTS_PUBLISHED.meterName())
+        .description(MetricCatalog.EVENTS_PUBLISHED.help())
+        .tag(MetricCatalog.EVENT_TYPE, t)
+        .register(registry)).increment();
+  }
+}

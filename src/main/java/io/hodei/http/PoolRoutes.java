@@ -1,0 +1,24 @@
+package io.hodei.http;
+
+import io.hodei.pool.PoolAddresses;
+import io.vertx.core.http.HttpMethod;
+
+/** REST surface of the pool domain. */
+final class PoolRoutes {
+  private PoolRoutes() {}
+
+  static void bind(RestBinder rest) {
+    rest.forward(HttpMethod.POST, "/api/v1/pools", PoolAddresses.CREATE, 201);
+    rest.forward(HttpMethod.GET, "/api/v1/pools", PoolAddresses.LIST, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/pools/{id}", PoolAddresses.GET, 200);
+    rest.forward(HttpMethod.PATCH, "/api/v1/pools/{id}", PoolAddresses.UPDATE, 200);
+    rest.forward(HttpMethod.DELETE, "/api/v1/pools/{id}", PoolAddresses.DELETE, 204);
+    rest.forward(HttpMethod.PUT, "/api/v1/pools/{id}/static", PoolAddresses.SET_STATIC, 200);
+    rest.forward(HttpMethod.PUT, "/api/v1/pools/{id}/dynamic", PoolAddresses.SET_DYNAMIC, 200);
+    rest.forward(HttpMethod.POST, "/api/v1/pools/{id}/lifecycle", PoolAddresses.LIFECYCLE, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/pools/{id}/workers", PoolAddresses.WORKERS_LIST, 200);
+    rest.forward(HttpMethod.POST, "/api/v1/pools/{id}/workers", PoolAddresses.WORKERS_ADD, 202);
+    rest.forward(HttpMethod.DELETE, "/api/v1/pools/{id}/workers/{worker_id}", PoolAddresses.WORKER_REMOVE, 202);
+    rest.forward(HttpMethod.POST, "/api/v1/pools/{id}/workers/{worker_id}/crash", PoolAddresses.WORKER_CRASH, 202);
+  }
+}

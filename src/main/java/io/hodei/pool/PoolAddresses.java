@@ -1,0 +1,30 @@
+package io.hodei.pool;
+
+/** Event-bus addresses of the pool domain (part of the event-bus contract; see README). */
+public final class PoolAddresses {
+  public static final String CREATE = "hodei.pool.create";
+  public static final String LIST = "hodei.pool.list";
+  public static final String GET = "hodei.pool.get";
+  public static final String UPDATE = "hodei.pool.update";
+  public static final String DELETE = "hodei.pool.delete";
+  public static final String SET_STATIC = "hodei.pool.static.set";
+  public static final String SET_DYNAMIC = "hodei.pool.dynamic.set";
+  public static final String LIFECYCLE = "hodei.pool.lifecycle";
+  public static final String WORKERS_LIST = "hodei.pool.workers.list";
+  public static final String WORKERS_ADD = "hodei.pool.workers.add";
+  public static final String WORKER_REMOVE = "hodei.pool.worker.remove";
+  public static final String WORKER_CRASH = "hodei.pool.worker.crash";
+  /**
+   * Starts a job on the best-fitting idle worker of the candidate pools: {@code {"job": {...}, "pool_ids": [...]}}
+   * -> {@code {worker_id, pool_id, pid, process_started_at}}; 409 when no worker is free now.
+   */
+  public static final String JOB_START = "hodei.pool.job.start";
+  /** Kills a running job: {@code {"job_id", "worker_id", "reason"}}. */
+  public static final String JOB_KILL = "hodei.pool.job.kill";
+  /** Kills a job process left by a previous server process: {@code {"pid", "process_started_at", "provider"}}. */
+  public static final String REAP_ORPHAN = "hodei.pool.job.reap";
+  /** Sent (point to point) by the pool domain when a job ends: job_id, worker_id, pool_id, outcome, exit_code, ... */
+  public static final String JOB_FINISHED = "hodei.pool.job.finished";
+
+  private PoolAddresses() {}
+}

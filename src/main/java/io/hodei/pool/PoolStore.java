@@ -1,0 +1,183 @@
+package io.hodei.pool;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Pools, workers and worker events in PostgreSQL. The pool verticle is the only writer. */
+final class PoolStore {
+  private static final String POOL_COLUMNS = "id, name, kind, provider, state, min_size, max_size, target_size, "
+      + "worker_cpu_m, worker_memory_mb, price_per_worker_hour, auto_scaling_enabled, labels, provider_config, "
+      + "created_at, updated_at, version";
+  private static final String LOAD_POOLS = "SELECT " + POOL_COLUMNS + " FROM pool ORDER BY id";
+  private static final String INSERT_POOL = "INSERT INTO pool (" + POOL_COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, "
+      + "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+  private static final String UPDATE_POOL = "UPDATE pool SET name = $2, state = $3, min_size = $4, max_size = $5, "
+      + "target_size = $6, price_per_worker_hour = $7, auto_scaling_enabled = $8, labels = $9, provider_config = $10, "
+      + "updated_at = $11, version = $12 WHERE id = $1";
+  private static final String DELETE_POOL = "DELETE FROM pool WHERE id = $1";
+  private static final String WORKER_COLUMNS = "id, pool_id, state, health, cpu_m, memory_mb, draining, "
+      + "current_job_id, created_at, started_at, last_heartbeat_at, provisioned_in_ms, unhealthy_since, "
+      + "terminated_at, terminated_in_ms, failure_reason";
+  private static final String LOAD_LIVE_WORKERS = "SELECT " + WORKER_COLUMNS + " FROM worker "
+      + "WHERE state <> 'terminated' ORDER BY created_at, id";
+  private static final String INSERT_WORKER = "INSERT INTO worker (id, pool_id, state, health, cpu_m, memory_mb, "
+      + "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+  private static final String UPDATE_WORKER = "UPDATE worker SET state = $2, health = $3, draining = $4, "
+      + "current_job_id = $5, started_at = $6, last_heartbeat_at = $7, provisioned_in_ms = $8, unhealthy_since = $9, "
+      + "terminated_at = $10, terminated_in_ms = $11, failure_reason = COALESCE($12, failure_reason) WHERE id = $1";
+  private static final String INSERT_EVENT = "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, "
+      + "health, reason, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+  private static final String HEARTBEATS = "UPDATE worker SET last_heartbeat_at = $2 WHERE id = ANY($1)";
+  private static final String LIST_WORKERS = "SELECT " + WORKER_COLUMNS + " FROM worker WHERE pool_id = $1 "
+      + "AND (($2::text IS NULL AND state <> 'terminated') OR state = $2) AND ($3::text IS NULL OR id > $3) "
+      + "ORDER BY id LIMIT $4";
+
+  private static final String SEEDED = "SELECT pool_id FROM config_pool_seed";
+  private static final String MARK_SEEDED = "INSERT INTO config_pool_seed (pool_id) VALUES ($1) ON CONFLICT DO NOTHING";
+
+  private final Pool pool;
+
+  PoolStore(Pool pool) { this.pool = pool; }
+
+  Future<java.util.Set<String>> seededConfigPools() {
+    return pool.query(SEEDED).execute().map(rows -> {
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      rows.forEach(r -> ids.add(r.getString(0)));
+      return ids;
+    });
+  }
+
+  Future<Void> markSeeded(String poolId) {
+    return pool.preparedQuery(MARK_SEEDED).execute(Tuple.of(poolId)).mapEmpty();
+  }
+
+  Future<List<io.hodei.pool.Pool>> loadPools() {
+    return pool.query(LOAD_POOLS).execute().map(rows -> {
+      List<io.hodei.pool.Pool> result = new ArrayList<>();
+      rows.forEach(row -> result.add(toPool(row)));
+      return result;
+    });
+  }
+
+  Future<List<Worker>> loadLiveWorkers() {
+    return pool.query(LOAD_LIVE_WORKERS).execute().map(rows -> {
+      List<Worker> result = new ArrayList<>();
+      rows.forEach(row -> result.add(toWorker(row)));
+      return result;
+    });
+  }
+
+  Future<Void> insertPool(io.hodei.pool.Pool p) {
+    return pool.preparedQuery(INSERT_POOL).execute(Tuple.from(new Object[] {p.id, p.name, p.kind, p.provider, p.state,
+        p.minSize, p.maxSize, p.targetSize, p.workerCpuM, p.workerMemoryMb, p.pricePerWorkerHour,
+        p.autoScalingEnabled, p.labels, p.providerConfig, utc(p.createdAt), utc(p.updatedAt), p.version})).mapEmpty();
+  }
+
+  Future<Void> updatePool(io.hodei.pool.Pool p) {
+    return pool.preparedQuery(UPDATE_POOL).execute(Tuple.from(new Object[] {p.id, p.name, p.state, p.minSize,
+        p.maxSize, p.targetSize, p.pricePerWorkerHour, p.autoScalingEnabled, p.labels, p.providerConfig,
+        utc(p.updatedAt), p.version})).mapEmpty();
+  }
+
+  Future<Void> deletePool(String id) {
+    return pool.preparedQuery(DELETE_POOL).execute(Tuple.of(id)).mapEmpty();
+  }
+
+  Future<Void> insertWorker(Worker w, String reason) {
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_WORKER)
+        .execute(Tuple.of(w.id, w.poolId, w.state, w.health, w.cpuM, w.memoryMb, utc(w.createdAt)))
+        .compose(r -> conn.preparedQuery(INSERT_EVENT)
+            .execute(Tuple.of(w.id, w.poolId, null, w.state, w.health, reason, null)))
+        .mapEmpty());
+  }
+
+  /** Persists the worker's current row and one event for the transition from {@code fromState}. */
+  Future<Void> updateWorker(Worker w, String fromState, String reason, Long durationMs, Instant terminatedAt,
+                            Long terminatedInMs, String failureReason) {
+    Tuple row = Tuple.from(new Object[] {w.id, w.state, w.health, w.draining, w.currentJobId, utc(w.startedAt),
+        utc(w.lastHeartbeatAt), w.provisionedInMs, utc(w.unhealthySince), utc(terminatedAt), terminatedInMs,
+        failureReason});
+    return pool.withTransaction(conn -> conn.preparedQuery(UPDATE_WORKER).execute(row)
+        .compose(r -> conn.preparedQuery(INSERT_EVENT)
+            .execute(Tuple.of(w.id, w.poolId, fromState, w.state, w.health, reason, durationMs)))
+        .mapEmpty());
+  }
+
+  Future<Void> heartbeats(List<String> workerIds, Instant at) {
+    if (workerIds.isEmpty()) return Future.succeededFuture();
+    return pool.preparedQuery(HEARTBEATS).execute(Tuple.of(workerIds.toArray(String[]::new), utc(at))).mapEmpty();
+  }
+
+  Future<List<JsonObject>> listWorkers(String poolId, String state, String afterId, int limit) {
+    return pool.preparedQuery(LIST_WORKERS).execute(Tuple.of(poolId, state, afterId, limit)).map(rows -> {
+      List<JsonObject> result = new ArrayList<>();
+      rows.forEach(row -> {
+        JsonObject json = toWorker(row).toJson();
+        json.put("terminated_at", iso(row.getOffsetDateTime("terminated_at")));
+        json.put("terminated_in_ms", row.getLong("terminated_in_ms"));
+        json.put("failure_reason", row.getString("failure_reason"));
+        result.add(json);
+      });
+      return result;
+    });
+  }
+
+  private static io.hodei.pool.Pool toPool(Row row) {
+    io.hodei.pool.Pool p = new io.hodei.pool.Pool();
+    p.id = row.getString("id");
+    p.name = row.getString("name");
+    p.kind = row.getString("kind");
+    p.provider = row.getString("provider");
+    p.state = row.getString("state");
+    p.minSize = row.getInteger("min_size");
+    p.maxSize = row.getInteger("max_size");
+    p.targetSize = row.getInteger("target_size");
+    p.workerCpuM = row.getLong("worker_cpu_m");
+    p.workerMemoryMb = row.getLong("worker_memory_mb");
+    p.pricePerWorkerHour = row.getBigDecimal("price_per_worker_hour");
+    p.autoScalingEnabled = row.getBoolean("auto_scaling_enabled");
+    p.labels = json(row.getValue("labels"));
+    p.providerConfig = json(row.getValue("provider_config"));
+    p.createdAt = row.getOffsetDateTime("created_at").toInstant();
+    p.updatedAt = row.getOffsetDateTime("updated_at").toInstant();
+    p.version = row.getLong("version");
+    return p;
+  }
+
+  private static Worker toWorker(Row row) {
+    Worker w = new Worker();
+    w.id = row.getString("id");
+    w.poolId = row.getString("pool_id");
+    w.state = row.getString("state");
+    w.health = row.getString("health");
+    w.cpuM = row.getLong("cpu_m");
+    w.memoryMb = row.getLong("memory_mb");
+    w.draining = row.getBoolean("draining");
+    w.currentJobId = row.getString("current_job_id");
+    w.createdAt = instant(row.getOffsetDateTime("created_at"));
+    w.startedAt = instant(row.getOffsetDateTime("started_at"));
+    w.lastHeartbeatAt = instant(row.getOffsetDateTime("last_heartbeat_at"));
+    w.provisionedInMs = row.getLong("provisioned_in_ms");
+    w.unhealthySince = instant(row.getOffsetDateTime("unhealthy_since"));
+    return w;
+  }
+
+  private static JsonObject json(Object value) { return value instanceof JsonObject j ? j : new JsonObject(); }
+
+  private static Instant instant(OffsetDateTime t) { return t == null ? null : t.toInstant(); }
+
+  private static String iso(OffsetDateTime t) { return t == null ? null : t.toInstant().toString(); }
+
+  static OffsetDateTime utc(Instant t) { return t == null ? null : t.atOffset(ZoneOffset.UTC); }
+
+  static JsonArray array(List<JsonObject> items) { return new JsonArray(new ArrayList<>(items)); }
+}

@@ -1,0 +1,53 @@
+package io.hodei.pool;
+
+import io.hodei.pool.provider.WorkerProvider.JobExecution;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+
+/** A worker as the pool verticle holds it: mutable, confined to the verticle's event loop. */
+final class Worker {
+  String id;
+  String poolId;
+  String state;
+  String health;
+  long cpuM;
+  long memoryMb;
+  boolean draining;
+  String currentJobId;
+  JobExecution execution;
+  Instant createdAt;
+  Instant startedAt;
+  Instant lastHeartbeatAt;
+  Long provisionedInMs;
+  Instant unhealthySince;
+  Instant terminatingSince;
+  int failedProbes;
+  /** The worker this one replaces (an unhealthy one), for recovery time. */
+  Instant replacesFailureAt;
+  /** Writes of this worker's rows, chained so they reach the database in order. */
+  Future<Void> lastWrite = Future.succeededFuture();
+
+  boolean live() {
+    return !WorkerStates.TERMINATING.equals(state) && !WorkerStates.TERMINATED.equals(state);
+  }
+
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("id", id)
+        .put("pool_id", poolId)
+        .put("state", state)
+        .put("health", health)
+        .put("cpu_m", cpuM)
+        .put("memory_mb", memoryMb)
+        .put("draining", draining)
+        .put("current_job_id", currentJobId)
+        .put("created_at", iso(createdAt))
+        .put("started_at", iso(startedAt))
+        .put("last_heartbeat_at", iso(lastHeartbeatAt))
+        .put("provisioned_in_ms", provisionedInMs)
+        .put("unhealthy_since", iso(unhealthySince));
+  }
+
+  static String iso(Instant t) { return t == null ? null : t.toString(); }
+}

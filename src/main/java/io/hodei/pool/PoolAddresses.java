@@ -23,6 +23,11 @@ public final class PoolAddresses {
   public static final String JOB_KILL = "hodei.pool.job.kill";
   /** Kills a job process left by a previous server process: {@code {"pid", "process_started_at", "provider"}}. */
   public static final String REAP_ORPHAN = "hodei.pool.job.reap";
+  /**
+   * Everything the metrics collector samples, from memory: {@code {"pools": [pool JSON + "workers_detail": [worker
+   * JSON...]]}}; any token with the viewer role.
+   */
+  public static final String SNAPSHOT = "hodei.pool.snapshot";
   /** Sent (point to point) by the pool domain when a job ends: job_id, worker_id, pool_id, outcome, exit_code, ... */
   public static final String JOB_FINISHED = "hodei.pool.job.finished";
 

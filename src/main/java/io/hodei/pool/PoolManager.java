@@ -304,6 +304,17 @@ final class PoolManager {
         .put("next_cursor", items.size() > limit ? page.get(page.size() - 1).getString("id") : null);
   }
 
+  /** Every pool with its live workers, for the metrics collector. */
+  JsonObject snapshot() {
+    JsonArray all = new JsonArray();
+    for (Pool p : pools.values()) {
+      JsonArray workers = new JsonArray();
+      p.workers.values().forEach(w -> workers.add(w.toJson()));
+      all.add(p.toJson().put("workers_detail", workers));
+    }
+    return new JsonObject().put("pools", all).put("at", Instant.now().toString());
+  }
+
   // ---------------------------------------------------------------- jobs
 
   /** Starts a job on the best-fitting idle worker of the candidate pools (least spare cpu and memory). */
@@ -491,7 +502,7 @@ final class PoolManager {
     p.workers.put(w.id, w);
     w.lastWrite = store.insertWorker(w, replacesFailureAt == null ? "provision" : "provision_replacement")
         .recover(err -> logWriteFailure(w, err));
-    publishWorker(w, null, "provision");
+    publishWorker(w, null, "provision", null);
     refreshGauges();
     long started = System.nanoTime();
     WorkerProvider provider = providers.get(p.provider);
@@ -636,7 +647,7 @@ final class PoolManager {
     Worker snapshot = snapshot(w);
     w.lastWrite = w.lastWrite.compose(v -> store.updateWorker(snapshot, from, reason, durationMs, terminatedAt,
         terminatedInMs, failure)).recover(err -> logWriteFailure(w, err));
-    publishWorker(w, from, reason);
+    publishWorker(w, from, reason, durationMs);
     if (durationMs != null) publishTiming(w, reason, durationMs);
     refreshGauges();
   }
@@ -651,9 +662,15 @@ final class PoolManager {
     return Future.succeededFuture();
   }
 
-  private void publishWorker(Worker w, String from, String reason) {
+  /**
+   * {@code duration_ms} is set on timed transitions: reason {@code ready} (provisioning time),
+   * {@code replacement_ready} and {@code recovered} (recovery time), {@code terminated} (termination time),
+   * {@code provisioning_failed} (time until the failure).
+   */
+  private void publishWorker(Worker w, String from, String reason, Long durationMs) {
     events.publish(Events.WORKER_STATE, new JsonObject().put("worker_id", w.id).put("pool_id", w.poolId)
-        .put("from", from).put("to", w.state).put("health", w.health).put("reason", reason));
+        .put("from", from).put("to", w.state).put("health", w.health).put("reason", reason)
+        .put("duration_ms", durationMs));
   }
 
   private void publishPool(Pool p, String from, String reason) {

@@ -1,13 +1,30 @@
 package io.hodei.http.grpc;
 
+import io.hodei.common.Bus;
 import io.hodei.common.DomainException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.InvalidMessagePayloadException;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 
-/** Maps a domain failure (HTTP-like status) to the gRPC status and status message a client sees. */
+/** Maps a failed call (usually a domain problem with an HTTP-like status) to the gRPC status a client sees. */
 final class GrpcErrors {
+  /** What the client is told: a status and a message free of internals. */
+  record Failure(GrpcStatus status, String message) {}
+
   private GrpcErrors() {}
+
+  static Failure of(Throwable failure) {
+    if (failure instanceof InvalidMessagePayloadException) {
+      return new Failure(GrpcStatus.INVALID_ARGUMENT, "the request message could not be decoded");
+    }
+    if (failure instanceof MessageSizeOverflowException) {
+      return new Failure(GrpcStatus.RESOURCE_EXHAUSTED, "the request message is larger than the server accepts");
+    }
+    DomainException problem = Bus.toDomain(failure);
+    return new Failure(status(problem.status()), message(problem));
+  }
 
   static GrpcStatus status(int httpStatus) {
     return switch (httpStatus) {

@@ -15,6 +15,7 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,14 +66,14 @@ final class GrpcTranslator {
               status = GrpcStatus.OK;
               response.send(ar.result());
             } else {
-              Throwable failure = ar.cause();
-              if (!(failure instanceof DomainException) && !(failure instanceof ReplyException)) {
+              GrpcErrors.Failure failure = GrpcErrors.of(ar.cause());
+              status = failure.status();
+              // Domain problems were decided (or logged) by the domain; anything else failed here, unexpectedly.
+              if (!(ar.cause() instanceof DomainException) && !(ar.cause() instanceof ReplyException)) {
                 ERRORS.error("unhandled gRPC failure", kv("trace_id", traceId), kv("method", call.fullMethodName()),
-                    failure);
+                    ar.cause());
               }
-              DomainException problem = Bus.toDomain(failure);
-              status = GrpcErrors.status(problem.status());
-              response.status(status).statusMessage(GrpcErrors.message(problem)).end();
+              response.status(status).statusMessage(failure.message()).end();
             }
             Caller who = caller.get();
             ACCESS.info("gRPC {} {}", call.fullMethodName(), status,
@@ -85,7 +86,7 @@ final class GrpcTranslator {
   }
 
   /** The reply mapper building {@code builder}'s message from the domain's JSON. */
-  static <Resp extends Message> Function<JsonObject, Resp> into(java.util.function.Supplier<Message.Builder> builder) {
+  static <Resp extends Message> Function<JsonObject, Resp> into(Supplier<Message.Builder> builder) {
     return json -> ProtoJson.fromJson(json, builder.get());
   }
 }

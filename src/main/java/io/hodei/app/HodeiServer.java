@@ -103,6 +103,8 @@ public final class HodeiServer {
             kv("openapi", "http://localhost:" + http.port() + "/api/v1/openapi"),
             kv("metrics", "http://localhost:" + http.port() + "/metrics"),
             kv("scrape_port", http.metricsPort()),
+            kv("grpc", "localhost:" + http.port()),
+            kv("grpc_port", http.grpcPort()),
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("database", database.describe())));
   }
@@ -125,7 +127,7 @@ public final class HodeiServer {
         config.getInt(ConfigSchema.SERVER_BODY_LIMIT), config.getInt(ConfigSchema.SERVER_SHUTDOWN_TIMEOUT),
         config.getBool(ConfigSchema.METRICS_REQUIRE_TOKEN), config.getInt(ConfigSchema.TOKEN_CACHE_SECONDS),
         config.getBool(ConfigSchema.PROMETHEUS_ENABLED), config.getInt(ConfigSchema.PROMETHEUS_PORT),
-        config.getString(ConfigSchema.PROMETHEUS_PATH));
+        config.getString(ConfigSchema.PROMETHEUS_PATH), config.getInt(ConfigSchema.SERVER_GRPC_PORT));
   }
 
   private Future<Void> deploy(io.vertx.core.Deployable verticle) {
@@ -143,6 +145,9 @@ public final class HodeiServer {
   public int httpPort() { return http.port(); }
 
   public int metricsPort() { return http.metricsPort(); }
+
+  /** The separate gRPC listener's port, or -1 when there is none (gRPC is served on {@link #httpPort()} too). */
+  public int grpcPort() { return http.grpcPort(); }
 
   public Vertx vertx() { return vertx; }
 

@@ -1,6 +1,7 @@
 package io.hodei.http;
 
 import io.hodei.common.DomainException;
+import io.hodei.http.grpc.GrpcGateway;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -24,8 +25,9 @@ import org.slf4j.LoggerFactory;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The HTTP face of Hodei Pools: REST under /api/v1, health, metrics and the OpenAPI document. It translates requests
- * to event-bus calls and replies to JSON; domains decide.
+ * The HTTP face of Hodei Pools: REST under /api/v1, health, metrics, the OpenAPI document and gRPC (on the same port
+ * by content type, over h2c, and on server.grpc_port). It translates requests to event-bus calls and replies; domains
+ * decide.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger("hodei.http");
@@ -37,6 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private final String openApi;
   private HttpServer server;
   private HttpServer metricsServer;
+  private HttpServer grpcServer;
   private List<String> templates = List.of();
 
   public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness) {
@@ -51,6 +54,9 @@ public final class HttpVerticle extends VerticleBase {
   /** The separate scrape listener's port, or -1 when there is none. */
   public int metricsPort() { return metricsServer == null ? -1 : metricsServer.actualPort(); }
 
+  /** The separate gRPC listener's port, or -1 when there is none. */
+  public int grpcPort() { return grpcServer == null ? -1 : grpcServer.actualPort(); }
+
   /** Every {@code METHOD /template} this verticle serves. */
   public List<String> routeTemplates() { return templates; }
 
@@ -61,7 +67,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(ctx -> observe(ctx, metrics));
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
 
-    AuthHandler auth = new AuthHandler(vertx, settings.tokenCacheSeconds());
+    TokenAuthenticator authenticator = new TokenAuthenticator(vertx, settings.tokenCacheSeconds());
+    AuthHandler auth = new AuthHandler(authenticator);
     RestBinder rest = new RestBinder(vertx, router, auth);
     MetricsEndpoint metricsEndpoint = new MetricsEndpoint(vertx, registry);
     rest.route(HttpMethod.GET, "/health/live", ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
@@ -86,9 +93,20 @@ public final class HttpVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
         .setMaxHeaderSize(16 * 1024).setCompressionSupported(true);
-    server = vertx.createHttpServer(options).requestHandler(router);
+    GrpcGateway grpc = new GrpcGateway(vertx, authenticator, registry, readiness);
+    server = vertx.createHttpServer(options)
+        .requestHandler(req -> {
+          if (GrpcGateway.isGrpc(req)) grpc.handle(req);
+          else router.handle(req);
+        });
     Future<?> main = server.listen().recover(err -> Future.failedFuture(
         new IllegalStateException("server.port " + settings.port() + ": " + reason(err))));
+    if (settings.grpcPort() >= 0) {
+      grpcServer = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host())
+          .setPort(settings.grpcPort())).requestHandler(grpc);
+      main = main.compose(v -> grpcServer.listen().recover(err -> Future.failedFuture(
+          new IllegalStateException("server.grpc_port " + settings.grpcPort() + ": " + reason(err)))));
+    }
     if (!settings.prometheusEnabled() || settings.prometheusPort() < 0) return main;
     Router scrape = Router.router(vertx);
     scrape.route().handler(ctx -> observe(ctx, metrics));
@@ -105,7 +123,9 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> scrape = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
-    return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), scrape);
+    Future<Void> grpc = grpcServer == null ? Future.succeededFuture()
+        : grpcServer.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS);
+    return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), grpc, scrape);
   }
 
   private static String reason(Throwable err) {

@@ -6,9 +6,12 @@ import java.util.HexFormat;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** W3C trace context: reuses the caller's trace id from {@code traceparent}, else starts a new trace. */
-final class TraceContext {
-  static final String TRACEPARENT = "traceparent";
+/**
+ * W3C trace context: reuses the caller's trace id from {@code traceparent}, else starts a new trace. Shared by REST
+ * (headers) and gRPC (metadata).
+ */
+public final class TraceContext {
+  public static final String TRACEPARENT = "traceparent";
   static final String TRACE_ID_HEADER = "X-Trace-Id";
   private static final Pattern TRACEPARENT_FORMAT =
       Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
@@ -17,8 +20,11 @@ final class TraceContext {
 
   private TraceContext() {}
 
-  static String traceId(HttpServerRequest request) {
-    String header = request.getHeader(TRACEPARENT);
+  static String traceId(HttpServerRequest request) { return traceId(request.getHeader(TRACEPARENT)); }
+
+  /** The trace id of a {@code traceparent} value when it is valid, else a new random one. */
+  public static String traceId(String traceparent) {
+    String header = traceparent;
     if (header != null) {
       Matcher m = TRACEPARENT_FORMAT.matcher(header.trim());
       if (m.matches() && !m.group(1).equals("ff") && !m.group(2).equals(INVALID_TRACE)) return m.group(2);
@@ -26,7 +32,7 @@ final class TraceContext {
     return randomHex(16);
   }
 
-  static String traceparent(String traceId) { return "00-" + traceId + "-" + randomHex(8) + "-01"; }
+  public static String traceparent(String traceId) { return "00-" + traceId + "-" + randomHex(8) + "-01"; }
 
   private static String randomHex(int bytes) {
     byte[] b = new byte[bytes];

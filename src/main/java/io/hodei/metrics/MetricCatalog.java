@@ -61,6 +61,10 @@ public final class MetricCatalog {
       "HTTP requests; endpoint is the route template (never a raw path), 'unmatched' when no route matched");
   public static final Def HTTP_DURATION = new Def("hodei_http_request_duration_seconds", Type.HISTOGRAM, List.of(),
       "seconds", "HTTP request duration (buckets 1ms..10s)");
+  public static final Def GRPC_REQUESTS = new Def("hodei_grpc_requests_total", Type.COUNTER,
+      List.of(METHOD, STATUS_CODE), "requests",
+      "gRPC calls; method is the full method name (hodei.v1.TenantService/CreateTenant), 'unknown' for a method the "
+          + "server does not serve; status_code is the gRPC status name (OK, NOT_FOUND, ...)");
   public static final Def EVENTS_PUBLISHED = new Def("hodei_events_published_total", Type.COUNTER,
       List.of(EVENT_TYPE), "events", "Domain events published on hodei.events.*");
   public static final Def EVENTS_RECEIVED = new Def("hodei_events_received_total", Type.COUNTER, List.of(EVENT_TYPE),
@@ -71,8 +75,8 @@ public final class MetricCatalog {
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
-      MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, EVENTS_PUBLISHED, EVENTS_RECEIVED,
-      EVENT_BUS_SUBSCRIBERS);
+      MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
+      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS);
 
   private MetricCatalog() {}
 }

@@ -51,6 +51,12 @@ class ServerLifecycleTest {
       } catch (RuntimeException e) {
         assertThat(e.getMessage()).contains("server.port").contains("address already in use");
       }
+      try (TestServer second = TestServer.startPersistent(dataDir.resolve("unused-grpc"), Map.of(
+          ConfigSchema.SERVER_GRPC_PORT, first.port()))) {
+        throw new AssertionError("a server whose gRPC port is taken must not start");
+      } catch (RuntimeException e) {
+        assertThat(e.getMessage()).contains("server.grpc_port").contains("address already in use");
+      }
 
       first.close();
       try (TestServer restarted = TestServer.startPersistent(dataDir, Map.of())) {

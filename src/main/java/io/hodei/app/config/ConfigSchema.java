@@ -62,7 +62,6 @@ public final class ConfigSchema {
 
   private static final String SCHEDULER = "issue #5 (scheduler)";
   private static final String METRICS = "issue #6 (metrics)";
-  private static final String GRPC = "issue #7 (gRPC)";
   private static final String SCALING = "issue #8 (scaling)";
   private static final String COST = "issue #9 (cost)";
   private static final String OPS = "issue #10 (dashboards, alerts)";
@@ -77,8 +76,8 @@ public final class ConfigSchema {
   static {
     add(key(SERVER_HOST, Type.STRING).def("0.0.0.0").doc("address the HTTP server binds"));
     add(key(SERVER_PORT, Type.INT).def(8080L).range(0, 65535).doc("REST, /metrics, health (0 = any free port)"));
-    add(key(SERVER_GRPC_PORT, Type.INT).def(9090L).range(-1, 65535).usedBy(GRPC)
-        .doc("separate gRPC listener (-1 = only on server.port)"));
+    add(key(SERVER_GRPC_PORT, Type.INT).def(9090L).range(-1, 65535)
+        .doc("separate gRPC listener (-1 = only on server.port, where gRPC is always served; 0 = any free port)"));
     add(key(SERVER_BODY_LIMIT, Type.INT).def(1_048_576L).range(1024, 64L * 1024 * 1024)
         .doc("largest accepted request body in bytes (413 above)"));
     add(key(SERVER_SHUTDOWN_TIMEOUT, Type.INT).def(30L).range(0, 600)

@@ -1,0 +1,48 @@
+package io.hodei.http.grpc;
+
+import com.google.protobuf.Message;
+import io.hodei.common.BusRequest;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Builds the event-bus envelope REST would send for a gRPC request: the fields that REST carries in the path, the
+ * query string or If-Match are moved there; every other field the client set becomes the JSON body.
+ */
+final class Envelope {
+  private final JsonObject params = new JsonObject();
+  private final JsonObject query = new JsonObject();
+  private final JsonObject body;
+  private Long ifMatch;
+
+  private Envelope(JsonObject body) {
+    this.body = body;
+  }
+
+  static Envelope of(Message request) { return new Envelope(ProtoJson.toJson(request)); }
+
+  /** Moves {@code field} to the path parameter {@code param} (an unset field is the empty string). */
+  Envelope param(String field, String param) {
+    Object value = body.remove(field);
+    params.put(param, value == null ? "" : value.toString());
+    return this;
+  }
+
+  /** Moves {@code field}, when set, to the query parameter {@code name}. */
+  Envelope query(String field, String name) {
+    Object value = body.remove(field);
+    if (value != null) query.put(name, value.toString());
+    return this;
+  }
+
+  /** Moves {@code field} to If-Match: its proto default 0 means an unconditional write. */
+  Envelope ifMatch(String field) {
+    Object value = body.remove(field);
+    ifMatch = value instanceof Number n ? n.longValue() : null;
+    return this;
+  }
+
+  /** The body as built so far, for a method that needs a final touch. */
+  JsonObject body() { return body; }
+
+  JsonObject build() { return BusRequest.envelope(params, query, body, ifMatch); }
+}

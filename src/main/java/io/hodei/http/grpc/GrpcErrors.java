@@ -1,0 +1,61 @@
+package io.hodei.http.grpc;
+
+import io.hodei.common.Bus;
+import io.hodei.common.DomainException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.InvalidMessagePayloadException;
+import io.vertx.grpc.common.MessageSizeOverflowException;
+
+/** Maps a failed call (usually a domain problem with an HTTP-like status) to the gRPC status a client sees. */
+final class GrpcErrors {
+  /** What the client is told: a status and a message free of internals. */
+  record Failure(GrpcStatus status, String message) {}
+
+  private GrpcErrors() {}
+
+  static Failure of(Throwable failure) {
+    if (failure instanceof InvalidMessagePayloadException) {
+      return new Failure(GrpcStatus.INVALID_ARGUMENT, "the request message could not be decoded");
+    }
+    if (failure instanceof MessageSizeOverflowException) {
+      return new Failure(GrpcStatus.RESOURCE_EXHAUSTED, "the request message is larger than the server accepts");
+    }
+    DomainException problem = Bus.toDomain(failure);
+    return new Failure(status(problem.status()), message(problem));
+  }
+
+  static GrpcStatus status(int httpStatus) {
+    return switch (httpStatus) {
+      case 400, 422 -> GrpcStatus.INVALID_ARGUMENT;
+      case 401 -> GrpcStatus.UNAUTHENTICATED;
+      case 403 -> GrpcStatus.PERMISSION_DENIED;
+      case 404 -> GrpcStatus.NOT_FOUND;
+      case 409 -> GrpcStatus.ALREADY_EXISTS;
+      case 412 -> GrpcStatus.FAILED_PRECONDITION;
+      case 429 -> GrpcStatus.RESOURCE_EXHAUSTED;
+      case 503 -> GrpcStatus.UNAVAILABLE;
+      default -> GrpcStatus.INTERNAL;
+    };
+  }
+
+  /**
+   * The problem's detail, followed by each invalid field when the domain listed them. Unexpected failures already
+   * carry a generic detail (see {@link io.hodei.common.Bus#toDomain}), so no internals reach the client.
+   */
+  static String message(DomainException problem) {
+    StringBuilder message = new StringBuilder(problem.detail() == null ? problem.title() : problem.detail());
+    JsonArray errors = problem.extensions().getJsonArray("errors");
+    if (errors != null && errors.size() > 1) {
+      message.append(':');
+      for (Object error : errors) {
+        if (error instanceof JsonObject e) {
+          message.append(' ').append(e.getString("field")).append(": ").append(e.getString("message")).append(';');
+        }
+      }
+      message.setLength(message.length() - 1);
+    }
+    return message.toString();
+  }
+}

@@ -1,0 +1,88 @@
+package io.hodei.http.grpc;
+
+import io.hodei.http.TokenAuthenticator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.Service;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The gRPC face of Hodei Pools: the {@code hodei.v1} services, {@code grpc.health.v1} and server reflection v1, as
+ * one handler of HTTP/2 requests. It serves on the REST port (dispatched by content type) and on its own port.
+ * Health and reflection need no token; the {@code hodei.v1} services authenticate like REST.
+ */
+public final class GrpcGateway implements Handler<HttpServerRequest> {
+  /** Names of the services that report their health (the empty name is the whole server). */
+  static final String SERVER_HEALTH = "";
+
+  private final GrpcServer server;
+  private final GrpcMetrics metrics;
+  private final Set<String> methods = new HashSet<>();
+
+  /**
+   * @param readiness completes when the server can do its work (the database answers); health reports SERVING
+   *                  only then
+   */
+  public GrpcGateway(Vertx vertx, TokenAuthenticator authenticator, MeterRegistry registry,
+                     Supplier<Future<Void>> readiness) {
+    this.metrics = new GrpcMetrics(registry);
+    GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
+    Service tenants = TenantGrpc.service(translator);
+    Supplier<Future<Boolean>> serving = () -> readiness.get().map(true).otherwise(false);
+    HealthService health = HealthService.create(vertx)
+        .register(SERVER_HEALTH, serving)
+        .register(tenants.name().fullyQualifiedName(), serving);
+    this.server = GrpcServer.server(vertx)
+        .addService(tenants)
+        .addService(health)
+        .addService(ReflectionService.v1());
+    for (Service service : server.services()) {
+      service.methodDescriptors().forEach(m -> methods.add(service.name().fullyQualifiedName() + "/" + m.getName()));
+    }
+  }
+
+  /** True for the content types of gRPC and gRPC-Web ({@code application/grpc}, {@code application/grpc+proto}...). */
+  public static boolean isGrpc(HttpServerRequest request) {
+    String contentType = request.getHeader("content-type");
+    return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/grpc");
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    String path = request.path();
+    String method = path != null && path.length() > 1 && methods.contains(path.substring(1))
+        ? path.substring(1) : GrpcMetrics.UNKNOWN_METHOD;
+    HttpServerResponse response = request.response();
+    response.endHandler(v -> metrics.record(method, status(response)));
+    server.handle(request);
+  }
+
+  /** The grpc-status the call ended with: a trailer, or a header in a trailers-only response. */
+  private static String status(HttpServerResponse response) {
+    String code = firstNonNull(response.trailers(), response.headers());
+    if (code == null) return GrpcStatus.UNKNOWN.name();
+    try {
+      GrpcStatus status = GrpcStatus.valueOf(Integer.parseInt(code.trim()));
+      return status == null ? GrpcStatus.UNKNOWN.name() : status.name();
+    } catch (RuntimeException e) {
+      return GrpcStatus.UNKNOWN.name();
+    }
+  }
+
+  private static String firstNonNull(MultiMap trailers, MultiMap headers) {
+    String code = trailers.get("grpc-status");
+    return code != null ? code : headers.get("grpc-status");
+  }
+}

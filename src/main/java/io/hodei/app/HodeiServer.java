@@ -5,6 +5,8 @@ import io.hodei.app.config.HodeiConfig;
 import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
 import io.hodei.pool.PoolSettings;
+import io.hodei.scheduler.SchedulerSettings;
+import io.hodei.scheduler.SchedulerVerticle;
 import io.hodei.pool.PoolVerticle;
 import io.hodei.pool.provider.ProviderFactory;
 import io.hodei.pool.provider.WorkerProvider;
@@ -91,8 +93,9 @@ public final class HodeiServer {
           QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
               config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
               config.getInt(ConfigSchema.QUOTA_QUEUED));
-          return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN)))
-              .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)));
+          return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN), registry))
+              .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)))
+              .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)));
         })
         .compose(v -> {
           http = new HttpVerticle(httpSettings(), registry, this::databaseReady);
@@ -107,6 +110,13 @@ public final class HodeiServer {
             kv("grpc_port", http.grpcPort()),
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("database", database.describe())));
+  }
+
+  private SchedulerSettings schedulerSettings() {
+    return new SchedulerSettings(config.getInt(ConfigSchema.SCHED_PRIORITY), config.getInt(ConfigSchema.SCHED_TIMEOUT),
+        config.getInt(ConfigSchema.SCHED_ATTEMPTS), config.getInt(ConfigSchema.SCHED_MAX_QUEUE),
+        config.getInt(ConfigSchema.SCHED_HALF_LIFE), config.getInt(ConfigSchema.SCHED_TICK),
+        config.getInt(ConfigSchema.SCHED_INFLIGHT), config.getInt(ConfigSchema.SCHED_BACKOFF));
   }
 
   private PoolSettings poolSettings() {

@@ -11,6 +11,7 @@ public record BusRequest(JsonObject envelope, Caller caller, String traceId) {
   public static final String QUERY = "query";
   public static final String BODY = "body";
   public static final String IF_MATCH = "if_match";
+  public static final String IDEMPOTENCY_KEY = "idempotency_key";
 
   public static JsonObject envelope(JsonObject params, JsonObject query, JsonObject body, Long ifMatch) {
     JsonObject env = new JsonObject().put(PARAMS, params).put(QUERY, query).put(BODY, body);
@@ -37,6 +38,9 @@ public record BusRequest(JsonObject envelope, Caller caller, String traceId) {
     JsonObject body = envelope.getJsonObject(BODY);
     return body == null ? new JsonObject() : body;
   }
+
+  /** The Idempotency-Key the caller sent, or null. */
+  public String idempotencyKey() { return envelope.getString(IDEMPOTENCY_KEY); }
 
   /** The version the caller expects (If-Match), or null for an unconditional write. */
   public Long ifMatch() { return envelope.getLong(IF_MATCH); }

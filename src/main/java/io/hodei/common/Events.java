@@ -19,6 +19,14 @@ public final class Events {
   public static final String WORKER_STATE = "worker.state";
   public static final String POOL_STATE = "pool.state";
   public static final String POOL_RESIZED = "pool.resized";
+  public static final String TENANT_CHANGED = "tenant.changed";
+  public static final String JOB_SUBMITTED = "job.submitted";
+  public static final String JOB_STARTED = "job.started";
+  public static final String JOB_FINISHED = "job.finished";
+  public static final String JOB_RETRY = "job.retry";
+  public static final String QUOTA_EXCEEDED = "quota.exceeded";
+  public static final String SLA_AT_RISK = "sla.at_risk";
+  public static final String SLA_BREACHED = "sla.breached";
 
   private final Vertx vertx;
   private final MeterRegistry registry;

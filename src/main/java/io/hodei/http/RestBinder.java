@@ -39,13 +39,13 @@ final class RestBinder {
   /** A public route with a handler of its own (health, metrics, documents). */
   Route route(HttpMethod method, String template, Handler<RoutingContext> handler) {
     templates.add(method.name() + " " + template);
-    return router.route(method, toVertxPath(template)).handler(tag(template)).handler(handler);
+    return route(method, template).handler(tag(template)).handler(handler);
   }
 
   /** An authenticated route with a handler of its own. */
   Route authenticated(HttpMethod method, String template, Handler<RoutingContext> handler) {
     templates.add(method.name() + " " + template);
-    return router.route(method, toVertxPath(template)).handler(tag(template)).handler(auth).handler(handler);
+    return route(method, template).handler(tag(template)).handler(auth).handler(handler);
   }
 
   /** An authenticated route forwarded to a domain address; {@code status} is the success code. */
@@ -65,6 +65,12 @@ final class RestBinder {
     });
   }
 
+  /** A template with a literal ':' (such as {@code /jobs:batch}) is matched exactly, not as a path parameter. */
+  private Route route(HttpMethod method, String template) {
+    if (template.contains(":")) return router.routeWithRegex(method, java.util.regex.Pattern.quote(template));
+    return router.route(method, toVertxPath(template));
+  }
+
   private static Handler<RoutingContext> tag(String template) {
     return ctx -> {
       ctx.put(HttpKeys.ENDPOINT, template);
@@ -77,7 +83,10 @@ final class RestBinder {
     ctx.pathParams().forEach(params::put);
     JsonObject query = new JsonObject();
     ctx.queryParams().names().forEach(name -> query.put(name, ctx.queryParams().get(name)));
-    return BusRequest.envelope(params, query, body(ctx), ifMatch(ctx.request().getHeader("If-Match")));
+    JsonObject envelope = BusRequest.envelope(params, query, body(ctx), ifMatch(ctx.request().getHeader("If-Match")));
+    String idempotencyKey = ctx.request().getHeader("Idempotency-Key");
+    if (idempotencyKey != null) envelope.put(BusRequest.IDEMPOTENCY_KEY, idempotencyKey);
+    return envelope;
   }
 
   private static JsonObject body(RoutingContext ctx) {

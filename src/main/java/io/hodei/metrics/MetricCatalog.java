@@ -72,11 +72,14 @@ public final class MetricCatalog {
   public static final Def EVENT_BUS_SUBSCRIBERS = new Def("hodei_event_bus_subscribers", Type.GAUGE, List.of(),
       "subscribers", "Current event-bus bridge subscribers");
 
+  public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of("status"), "jobs",
+      "Jobs whose SLA became at_risk or breached (each transition counted once per job)");
+
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
-      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS);
+      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS);
 
   private MetricCatalog() {}
 }

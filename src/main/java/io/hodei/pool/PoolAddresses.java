@@ -25,10 +25,10 @@ public final class PoolAddresses {
   public static final String REAP_ORPHAN = "hodei.pool.job.reap";
   /**
    * Everything the metrics collector samples, from memory: {@code {"pools": [pool JSON + "workers_detail": [worker
-   * JSON...]]}}; any token with the viewer role.
+   * JSON...]]}}; any token with the viewer role. Query {@code detail=false} leaves out the workers.
    */
   public static final String SNAPSHOT = "hodei.pool.snapshot";
-  /** Sent (point to point) by the pool domain when a job ends: job_id, worker_id, pool_id, outcome, exit_code, ... */
+  /** Published by the pool domain when a job ends (the scheduler consumes it; observers may too): job_id, worker_id, pool_id, outcome, exit_code, ... */
   public static final String JOB_FINISHED = "hodei.pool.job.finished";
 
   private PoolAddresses() {}

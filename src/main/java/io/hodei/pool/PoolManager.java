@@ -305,12 +305,16 @@ final class PoolManager {
   }
 
   /** Every pool with its live workers, for the metrics collector. */
-  JsonObject snapshot() {
+  JsonObject snapshot(boolean detail) {
     JsonArray all = new JsonArray();
     for (Pool p : pools.values()) {
-      JsonArray workers = new JsonArray();
-      p.workers.values().forEach(w -> workers.add(w.toJson()));
-      all.add(p.toJson().put("workers_detail", workers));
+      JsonObject json = p.toJson();
+      if (detail) {
+        JsonArray workers = new JsonArray();
+        p.workers.values().forEach(w -> workers.add(w.toJson()));
+        json.put("workers_detail", workers);
+      }
+      all.add(json);
     }
     return new JsonObject().put("pools", all).put("at", Instant.now().toString());
   }
@@ -347,11 +351,22 @@ final class PoolManager {
     w.currentJobId = jobId;
     String from = w.state;
     w.state = WorkerStates.BUSY;
-    persist(w, from, "job " + jobId);
     JobSpec spec = new JobSpec(jobId, stringList(job.getJsonArray("command")),
         job.getJsonObject("env", new JsonObject()), job.getJsonObject("payload", new JsonObject()),
         job.getInteger("timeout_s", 0), cpu, memory);
-    JobExecution execution = providers.get(p.provider).run(w.id, spec);
+    JobExecution execution;
+    try {
+      execution = providers.get(p.provider).run(w.id, spec);
+    } catch (RuntimeException e) {
+      // the provider refused (it still thinks the worker is busy): give the worker back, the job is requeued
+      w.currentJobId = null;
+      w.state = from;
+      LOG.warn("provider refused a job", kv("pool", p.id), kv("worker_id", w.id), kv("job_id", jobId),
+          kv("reason", e.getMessage()));
+      return Future.failedFuture(new DomainException(409, "Conflict", "the worker could not take the job",
+          new JsonObject().put("reason", "no_capacity")));
+    }
+    persist(w, from, "job " + jobId);
     w.execution = execution;
     execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
     return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
@@ -390,7 +405,7 @@ final class PoolManager {
     JsonObject finished = new JsonObject().put("job_id", jobId).put("worker_id", w.id).put("pool_id", p.id)
         .put("outcome", result.outcome().name().toLowerCase()).put("exit_code", result.exitCode())
         .put("duration_ms", result.durationMs()).put("error_type", result.errorType()).put("log", result.log());
-    vertx.eventBus().send(PoolAddresses.JOB_FINISHED, finished);
+    vertx.eventBus().publish(PoolAddresses.JOB_FINISHED, finished);
     if (WorkerStates.BUSY.equals(w.state)) {
       if (w.draining) {
         terminate(p, w, "drained");

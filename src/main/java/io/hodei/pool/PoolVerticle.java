@@ -70,7 +70,7 @@ public final class PoolVerticle extends VerticleBase {
     serveAdmin(PoolAddresses.LIFECYCLE, "pool.lifecycle",
         req -> manager.lifecycle(req.param("id"), req.ifMatch(), requests.action(req.payload())));
     serve(PoolAddresses.WORKERS_LIST, this::listWorkers);
-    serve(PoolAddresses.SNAPSHOT, req -> read(req, manager::snapshot));
+    serve(PoolAddresses.SNAPSHOT, req -> read(req, () -> manager.snapshot(!"false".equals(req.query("detail")))));
     serveAdmin(PoolAddresses.WORKERS_ADD, "pool.workers.add",
         req -> manager.addWorkers(req.param("id"), requests.workerCount(req.payload())));
     serveAdmin(PoolAddresses.WORKER_REMOVE, "pool.worker.remove",

@@ -47,15 +47,28 @@ public final class TenantVerticle extends VerticleBase {
   private TenantStore tenants;
   private TokenStore tokens;
 
-  public TenantVerticle(Pool pool, QuotaDefaults defaults, String configuredAdminToken) {
+  private final io.micrometer.core.instrument.MeterRegistry registry;
+  private io.hodei.common.Events events;
+
+  public TenantVerticle(Pool pool, QuotaDefaults defaults, String configuredAdminToken,
+                        io.micrometer.core.instrument.MeterRegistry registry) {
     this.pool = pool;
     this.defaults = defaults;
     this.configuredAdminToken = configuredAdminToken;
+    this.registry = registry;
+  }
+
+  /** Tells other domains (the scheduler caches weights and quotas) that a tenant changed or is gone. */
+  private void changed(JsonObject tenant, String tenantId, boolean deleted) {
+    JsonObject event = new JsonObject().put("tenant_id", tenantId).put("deleted", deleted);
+    if (tenant != null) event.put("tenant", tenant);
+    events.publish(io.hodei.common.Events.TENANT_CHANGED, event);
   }
 
   @Override
   public Future<?> start() {
     tenants = new TenantStore(pool);
+    events = new io.hodei.common.Events(vertx, registry);
     tokens = new TokenStore(pool);
     serve(TenantAddresses.CREATE, this::create);
     serve(TenantAddresses.LIST, this::list);
@@ -100,8 +113,10 @@ public final class TenantVerticle extends VerticleBase {
         .put("weight", weight == null ? 1 : weight.intValue())
         .put("status", status == null ? "active" : status)
         .put("labels", labels == null ? new JsonObject() : labels);
-    return tenants.create(tenant, quota).onSuccess(created ->
-        Audit.record(req, "tenant.create", "tenant/" + created.getString("id"), null, created));
+    return tenants.create(tenant, quota).onSuccess(created -> {
+      Audit.record(req, "tenant.create", "tenant/" + created.getString("id"), null, created);
+      changed(created, created.getString("id"), false);
+    });
   }
 
   private Future<JsonObject> list(BusRequest req) {
@@ -140,6 +155,7 @@ public final class TenantVerticle extends VerticleBase {
       return current;
     }).map(change -> {
       Audit.record(req, "tenant.update", "tenant/" + id, change[0], change[1]);
+      changed(change[1], id, false);
       return change[1];
     });
   }
@@ -149,6 +165,7 @@ public final class TenantVerticle extends VerticleBase {
     String id = req.param("id");
     return tenants.delete(id, req.ifMatch()).map(before -> {
       Audit.record(req, "tenant.delete", "tenant/" + id, before, null);
+      changed(null, id, true);
       return new JsonObject().put("id", id).put("deleted", true);
     });
   }
@@ -170,6 +187,7 @@ public final class TenantVerticle extends VerticleBase {
       JsonObject before = quotaView(change[0]);
       JsonObject after = quotaView(change[1]);
       Audit.record(req, "quota.set", "tenant/" + id + "/quotas", before, after);
+      changed(change[1], id, false);
       return after;
     });
   }

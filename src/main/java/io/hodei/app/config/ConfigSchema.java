@@ -36,6 +36,14 @@ public final class ConfigSchema {
   public static final String POOLS_RECONCILE_INTERVAL = "resource_pools.reconcile_interval_seconds";
   public static final String POOLS_LOCAL_WORK_DIR = "resource_pools.local_work_dir";
   public static final String POOLS_SIMULATED_SEED = "resource_pools.simulated_seed";
+  public static final String SCHED_PRIORITY = "scheduler.default_priority";
+  public static final String SCHED_TIMEOUT = "scheduler.default_timeout_seconds";
+  public static final String SCHED_ATTEMPTS = "scheduler.default_max_attempts";
+  public static final String SCHED_MAX_QUEUE = "scheduler.max_queue_seconds";
+  public static final String SCHED_HALF_LIFE = "scheduler.fair_share_half_life_seconds";
+  public static final String SCHED_TICK = "scheduler.tick_interval_ms";
+  public static final String SCHED_INFLIGHT = "scheduler.max_inflight_placements";
+  public static final String SCHED_BACKOFF = "scheduler.retry_backoff_max_seconds";
   public static final String TENANCY_ENABLED = "multi_tenancy.enabled";
   public static final String QUOTA_CPU = "multi_tenancy.default_tenant_quota.cpu_m";
   public static final String QUOTA_MEMORY = "multi_tenancy.default_tenant_quota.memory_mb";
@@ -114,6 +122,18 @@ public final class ConfigSchema {
         .doc("where the local provider creates each job's working directory"));
     add(key(POOLS_SIMULATED_SEED, Type.INT).def(42L).range(0, Long.MAX_VALUE)
         .doc("random seed of the simulated provider (same seed, same outcomes)"));
+    add(key(SCHED_PRIORITY, Type.INT).def(50L).range(0, 100).doc("priority of a job submitted without one"));
+    add(key(SCHED_TIMEOUT, Type.INT).def(3600L).range(0, 7 * 24 * 3600)
+        .doc("run-time limit of a job submitted without timeout_s (0 = none)"));
+    add(key(SCHED_ATTEMPTS, Type.INT).def(3L).range(1, 20).doc("attempts for retryable failures (worker lost)"));
+    add(key(SCHED_MAX_QUEUE, Type.INT).def(86_400L).range(1, 30 * 24 * 3600)
+        .doc("a job waiting longer is abandoned (per job: max_queue_seconds)"));
+    add(key(SCHED_HALF_LIFE, Type.INT).def(300L).range(0, 7 * 24 * 3600)
+        .doc("half-life of fair-share usage memory in seconds (0 = plain weighted DRF)"));
+    add(key(SCHED_TICK, Type.INT).def(500L).range(10, 60_000)
+        .doc("ms between scheduler ticks (retries, abandonment, SLA checks)"));
+    add(key(SCHED_INFLIGHT, Type.INT).def(64L).range(1, 10_000).doc("placements in flight at once"));
+    add(key(SCHED_BACKOFF, Type.INT).def(60L).range(1, 3600).doc("longest retry backoff in seconds"));
     add(key(TENANCY_ENABLED, Type.BOOL).def(true).env("HODEI_MULTI_TENANCY_ENABLED").doc("multi-tenancy"));
     add(key(QUOTA_CPU, Type.INT).def(4000L).range(0, 10_000_000).env("HODEI_DEFAULT_TENANT_QUOTA_CPU")
         .doc("default CPU quota of a new tenant, millicores"));

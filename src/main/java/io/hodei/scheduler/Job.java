@@ -1,0 +1,57 @@
+package io.hodei.scheduler;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+
+/** An open job (queued, admitted or running) as the scheduler holds it; confined to the scheduler's event loop. */
+final class Job {
+  String id;
+  String tenantId;
+  String name;
+  String state;
+  int priority;
+  long cpuM;
+  long memoryMb;
+  String poolId;
+  JsonObject poolLabels;
+  JsonArray command;
+  JsonObject env;
+  JsonObject payload;
+  JsonObject labels;
+  int timeoutSeconds;
+  int maxAttempts;
+  int attempts;
+  int maxQueueSeconds;
+  Instant slaDeadline;
+  String idempotencyKey;
+  Instant submittedAt;
+  /** When the job last entered the queue (submit or retry): queue wait is measured from here. */
+  Instant queuedAt;
+  Instant admittedAt;
+  Instant startedAt;
+  Instant nextAttemptAt;
+  String placedPoolId;
+  String workerId;
+  long pid = -1;
+  Instant processStartedAt;
+  boolean cancelRequested;
+  /** Set when the job ends (kept in memory until the final write lands). */
+  Integer exitCode;
+  String errorType;
+  Long runMs;
+  Instant finishedAt;
+  /** Order of arrival, to keep FIFO among equal priorities. */
+  long sequence;
+  /** This job's writes, chained so they reach the database in the order they happened. */
+  io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
+  /** The SLA status last published, so each transition is published once. */
+  String slaStatus;
+
+  /** The selector key: jobs with the same key compete for the same pools. */
+  String selectorKey() {
+    return poolId != null ? "id:" + poolId : "labels:" + (poolLabels == null ? "{}" : poolLabels.encode());
+  }
+
+  boolean waiting() { return JobStates.QUEUED.equals(state); }
+}

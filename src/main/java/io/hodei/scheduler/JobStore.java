@@ -1,0 +1,204 @@
+package io.hodei.scheduler;
+
+import io.hodei.common.DomainException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Jobs, their event log and their output in PostgreSQL. */
+final class JobStore {
+  private static final String COLUMNS = "id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, pool_labels, "
+      + "command, env, payload, labels, timeout_s, max_attempts, attempts, max_queue_seconds, sla_deadline, "
+      + "idempotency_key, submitted_at, admitted_at, started_at, finished_at, next_attempt_at, placed_pool_id, "
+      + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, version";
+  private static final String INSERT = "INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, "
+      + "pool_id, pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, "
+      + "sla_deadline, idempotency_key, submitted_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, "
+      + "$12, $13, $14, $15, $16, $17, $18) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id";
+  private static final String INSERT_EVENT = "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+      + "VALUES ($1, $2, $3, $4, $5)";
+  private static final String BY_IDEMPOTENCY = "SELECT " + COLUMNS + " FROM job WHERE tenant_id = $1 "
+      + "AND idempotency_key = $2";
+  private static final String GET = "SELECT " + COLUMNS + " FROM job WHERE id = $1";
+  private static final String LOAD_OPEN = "SELECT " + COLUMNS + " FROM job WHERE state IN ('queued', 'admitted', "
+      + "'running') ORDER BY submitted_at, id";
+  private static final String LIST = "SELECT " + COLUMNS + " FROM job WHERE ($1::text IS NULL OR tenant_id = $1) "
+      + "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR placed_pool_id = $3 OR pool_id = $3) "
+      + "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5";
+  private static final String EVENTS = "SELECT id, state, detail, at FROM job_event WHERE job_id = $1 ORDER BY id";
+  private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
+  private static final String MARK_RUNNING = "UPDATE job SET state = 'running', attempts = $2, admitted_at = $3, "
+      + "started_at = $4, placed_pool_id = $5, worker_id = $6, pid = $7, process_started_at = $8, "
+      + "next_attempt_at = NULL, version = version + 1 WHERE id = $1";
+  private static final String MARK_FINISHED = "UPDATE job SET state = $2, finished_at = $3, exit_code = $4, "
+      + "error_type = $5, run_ms = $6, version = version + 1 WHERE id = $1";
+  private static final String MARK_REQUEUED = "UPDATE job SET state = 'queued', next_attempt_at = $2, "
+      + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1";
+  private static final String MARK_CANCEL_REQUESTED = "UPDATE job SET cancel_requested = true, version = version + 1 "
+      + "WHERE id = $1";
+  private static final String INSERT_LOG = "INSERT INTO job_log (job_id, attempt, log) VALUES ($1, $2, $3) "
+      + "ON CONFLICT (job_id, attempt) DO UPDATE SET log = EXCLUDED.log";
+
+  private final Pool pool;
+
+  JobStore(Pool pool) { this.pool = pool; }
+
+  /**
+   * Inserts jobs in one transaction, each with its {@code queued} event. A job whose idempotency key its tenant used
+   * before is not inserted: the result holds the stored job instead, marked {@code idempotent_replay}.
+   */
+  Future<List<JsonObject>> insert(List<Job> jobs) {
+    return pool.withTransaction(conn -> {
+      Future<List<JsonObject>> chain = Future.succeededFuture(new ArrayList<>());
+      for (Job job : jobs) {
+        chain = chain.compose(results -> insertOne(conn, job).map(r -> {
+          results.add(r);
+          return results;
+        }));
+      }
+      return chain;
+    });
+  }
+
+  private Future<JsonObject> insertOne(SqlConnection conn, Job j) {
+    Tuple row = Tuple.from(new Object[] {j.id, j.tenantId, j.name, j.priority, j.cpuM, j.memoryMb, j.poolId,
+        j.poolLabels, j.command, j.env, j.payload, j.labels, j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds,
+        utc(j.slaDeadline), j.idempotencyKey, utc(j.submittedAt)});
+    return conn.preparedQuery(INSERT).execute(row).compose(rows -> {
+      if (rows.size() == 1) {
+        return conn.preparedQuery(INSERT_EVENT).execute(Tuple.of(j.id, j.tenantId, JobStates.QUEUED,
+            new JsonObject().put("reason", "submitted"), utc(j.submittedAt))).map(r -> new JsonObject());
+      }
+      return conn.preparedQuery(BY_IDEMPOTENCY).execute(Tuple.of(j.tenantId, j.idempotencyKey))
+          .map(existing -> toJson(existing.iterator().next()).put("idempotent_replay", true));
+    });
+  }
+
+  Future<JsonObject> get(String id) {
+    return pool.preparedQuery(GET).execute(Tuple.of(id)).compose(rows -> rows.size() == 0
+        ? Future.failedFuture(DomainException.notFound("job", id))
+        : Future.succeededFuture(toJson(rows.iterator().next())));
+  }
+
+  Future<List<JsonObject>> loadOpen() {
+    return pool.query(LOAD_OPEN).execute().map(rows -> {
+      List<JsonObject> result = new ArrayList<>();
+      rows.forEach(r -> result.add(toJson(r)));
+      return result;
+    });
+  }
+
+  Future<List<JsonObject>> list(String tenantId, String state, String poolId, String beforeId, int limit) {
+    return pool.preparedQuery(LIST).execute(Tuple.of(tenantId, state, poolId, beforeId, limit)).map(rows -> {
+      List<JsonObject> result = new ArrayList<>();
+      rows.forEach(r -> result.add(toJson(r)));
+      return result;
+    });
+  }
+
+  Future<JsonArray> events(String jobId) {
+    return pool.preparedQuery(EVENTS).execute(Tuple.of(jobId)).map(rows -> {
+      JsonArray result = new JsonArray();
+      rows.forEach(r -> result.add(new JsonObject().put("seq", r.getLong("id")).put("state", r.getString("state"))
+          .put("detail", r.getValue("detail")).put("at", iso(r.getOffsetDateTime("at")))));
+      return result;
+    });
+  }
+
+  Future<JsonArray> logs(String jobId) {
+    return pool.preparedQuery(LOGS).execute(Tuple.of(jobId)).map(rows -> {
+      JsonArray result = new JsonArray();
+      rows.forEach(r -> result.add(new JsonObject().put("attempt", r.getInteger("attempt"))
+          .put("log", r.getString("log")).put("at", iso(r.getOffsetDateTime("at")))));
+      return result;
+    });
+  }
+
+  /** admitted + running in one transaction (placement is one decision). */
+  Future<Void> markRunning(Job j, JsonObject placement) {
+    return pool.withTransaction(conn -> conn.preparedQuery(MARK_RUNNING).execute(Tuple.from(new Object[] {j.id,
+            j.attempts, utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid,
+            utc(j.processStartedAt)}))
+        .compose(r -> event(conn, j, JobStates.ADMITTED, new JsonObject().put("attempt", j.attempts), j.admittedAt))
+        .compose(r -> event(conn, j, JobStates.RUNNING, placement, j.startedAt))).mapEmpty();
+  }
+
+  Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
+                            String log, JsonObject detail) {
+    return pool.withTransaction(conn -> conn.preparedQuery(MARK_FINISHED)
+        .execute(Tuple.of(j.id, state, utc(at), exitCode, errorType, runMs))
+        .compose(r -> event(conn, j, state, detail, at))
+        .compose(r -> log == null ? Future.succeededFuture()
+            : conn.preparedQuery(INSERT_LOG).execute(Tuple.of(j.id, Math.max(1, j.attempts), log)).mapEmpty()))
+        .mapEmpty();
+  }
+
+  Future<Void> markRequeued(Job j, String errorType, String log, JsonObject detail) {
+    return pool.withTransaction(conn -> conn.preparedQuery(MARK_REQUEUED)
+        .execute(Tuple.of(j.id, utc(j.nextAttemptAt), errorType))
+        .compose(r -> event(conn, j, JobStates.QUEUED, detail, Instant.now()))
+        .compose(r -> log == null ? Future.succeededFuture()
+            : conn.preparedQuery(INSERT_LOG).execute(Tuple.of(j.id, Math.max(1, j.attempts), log)).mapEmpty()))
+        .mapEmpty();
+  }
+
+  Future<Void> markCancelRequested(Job j) {
+    return pool.preparedQuery(MARK_CANCEL_REQUESTED).execute(Tuple.of(j.id)).mapEmpty();
+  }
+
+  private static Future<Void> event(SqlConnection conn, Job j, String state, JsonObject detail, Instant at) {
+    return conn.preparedQuery(INSERT_EVENT).execute(Tuple.of(j.id, j.tenantId, state,
+        detail == null ? new JsonObject() : detail, utc(at))).mapEmpty();
+  }
+
+  static JsonObject toJson(Row r) {
+    JsonObject json = new JsonObject()
+        .put("id", r.getString("id"))
+        .put("tenant_id", r.getString("tenant_id"))
+        .put("name", r.getString("name"))
+        .put("state", r.getString("state"))
+        .put("priority", r.getInteger("priority"))
+        .put("cpu_m", r.getLong("cpu_m"))
+        .put("memory_mb", r.getLong("memory_mb"))
+        .put("pool_id", r.getString("pool_id"))
+        .put("pool_labels", r.getValue("pool_labels"))
+        .put("command", r.getValue("command"))
+        .put("env", r.getValue("env"))
+        .put("payload", r.getValue("payload"))
+        .put("labels", r.getValue("labels"))
+        .put("timeout_s", r.getInteger("timeout_s"))
+        .put("max_attempts", r.getInteger("max_attempts"))
+        .put("attempts", r.getInteger("attempts"))
+        .put("max_queue_seconds", r.getInteger("max_queue_seconds"))
+        .put("sla_deadline", iso(r.getOffsetDateTime("sla_deadline")))
+        .put("idempotency_key", r.getString("idempotency_key"))
+        .put("submitted_at", iso(r.getOffsetDateTime("submitted_at")))
+        .put("admitted_at", iso(r.getOffsetDateTime("admitted_at")))
+        .put("started_at", iso(r.getOffsetDateTime("started_at")))
+        .put("finished_at", iso(r.getOffsetDateTime("finished_at")))
+        .put("next_attempt_at", iso(r.getOffsetDateTime("next_attempt_at")))
+        .put("placed_pool_id", r.getString("placed_pool_id"))
+        .put("worker_id", r.getString("worker_id"))
+        .put("pid", r.getLong("pid"))
+        .put("process_started_at", iso(r.getOffsetDateTime("process_started_at")))
+        .put("exit_code", r.getInteger("exit_code"))
+        .put("error_type", r.getString("error_type"))
+        .put("run_ms", r.getLong("run_ms"))
+        .put("cancel_requested", r.getBoolean("cancel_requested"))
+        .put("version", r.getLong("version"));
+    return json;
+  }
+
+  static OffsetDateTime utc(Instant t) { return t == null ? null : t.atOffset(ZoneOffset.UTC); }
+
+  static String iso(OffsetDateTime t) { return t == null ? null : t.toInstant().toString(); }
+}

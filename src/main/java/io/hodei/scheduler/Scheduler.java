@@ -1,0 +1,583 @@
+package io.hodei.scheduler;
+
+import io.hodei.common.Bus;
+import io.hodei.common.BusRequest;
+import io.hodei.common.Caller;
+import io.hodei.common.DomainException;
+import io.hodei.common.Events;
+import io.hodei.pool.PoolAddresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * The scheduling core, confined to the scheduler verticle's event loop. Jobs wait in one queue per tenant
+ * (priority, then arrival); across tenants the next placement goes to the tenant with the lowest weighted dominant
+ * share including usage memory ({@link FairShare}), among tenants under quota. Placement asks the pool domain for
+ * the best-fitting idle worker. PostgreSQL holds every accepted job; these structures are rebuilt from it on start.
+ */
+final class Scheduler {
+  private static final Logger LOG = LoggerFactory.getLogger(Scheduler.class);
+  static final Comparator<Job> QUEUE_ORDER = Comparator.<Job>comparingInt(j -> -j.priority)
+      .thenComparingLong(j -> j.sequence);
+
+  /** Resources a tenant holds now (admitted or running jobs). */
+  static final class Usage {
+    int jobs;
+    long cpuM;
+    long memoryMb;
+  }
+
+  private final Vertx vertx;
+  private final JobStore store;
+  private final TenantCache tenants;
+  private final PoolView pools;
+  private final FairShare fairShare;
+  private final SchedulerSettings settings;
+  private final SchedulerMetrics metrics;
+  private final Events events;
+
+  final Map<String, Job> open = new HashMap<>();
+  /** Jobs that ended but whose final write has not landed yet: reads show their final state meanwhile. */
+  final Map<String, Job> finishing = new HashMap<>();
+  final Map<String, PriorityQueue<Job>> queues = new HashMap<>();
+  final Map<String, Usage> usage = new HashMap<>();
+  /** Jobs counted against max_queued_jobs: waiting plus submissions being written. */
+  final Map<String, Integer> queuedCount = new HashMap<>();
+  /** Selectors whose pools had no idle worker at the last try; cleared when capacity may have appeared. */
+  final Set<String> saturated = new HashSet<>();
+  final RunTimes runTimes = new RunTimes();
+  /** Finish messages that overtook their placement reply (a job that fails at once); applied after the start. */
+  private final Map<String, JsonObject> earlyFinishes = new HashMap<>();
+  private int inflight;
+  private long sequence;
+  private boolean dispatching;
+  private boolean dispatchAgain;
+  private boolean stopped;
+
+  Scheduler(Vertx vertx, JobStore store, TenantCache tenants, PoolView pools, FairShare fairShare,
+            SchedulerSettings settings, SchedulerMetrics metrics, Events events) {
+    this.vertx = vertx;
+    this.store = store;
+    this.tenants = tenants;
+    this.pools = pools;
+    this.fairShare = fairShare;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.events = events;
+  }
+
+  // ------------------------------------------------------------------ submit
+
+  /**
+   * Accepts jobs: checks tenant, pools and the queue cap for all of them first (nothing is written when one is
+   * refused), then commits them in one transaction and only then queues them.
+   */
+  Future<List<JsonObject>> submit(List<Job> jobs) {
+    Map<String, Integer> perTenant = new HashMap<>();
+    for (Job job : jobs) {
+      TenantCache.Tenant tenant = tenants.get(job.tenantId);
+      if (tenant == null) throw DomainException.notFound("tenant", job.tenantId);
+      if (!tenant.active()) throw DomainException.conflict("tenant '" + job.tenantId + "' is suspended");
+      checkPlaceable(job);
+      perTenant.merge(job.tenantId, 1, Integer::sum);
+    }
+    for (Map.Entry<String, Integer> e : perTenant.entrySet()) {
+      TenantCache.Tenant tenant = tenants.get(e.getKey());
+      int queued = queuedCount.getOrDefault(e.getKey(), 0);
+      if (queued + e.getValue() > tenant.maxQueued()) {
+        metrics.decision("reject");
+        events.publish(Events.QUOTA_EXCEEDED, new JsonObject().put("tenant_id", e.getKey())
+            .put("quota", "max_queued_jobs").put("limit", tenant.maxQueued()).put("queued", queued));
+        throw new DomainException(429, "Too Many Requests", "tenant '" + e.getKey() + "' has " + queued
+            + " queued jobs; its max_queued_jobs quota is " + tenant.maxQueued(),
+            new JsonObject().put("quota", "max_queued_jobs").put("limit", tenant.maxQueued()).put("queued", queued));
+      }
+    }
+    perTenant.forEach((t, n) -> queuedCount.merge(t, n, Integer::sum));
+    return store.insert(jobs).map(results -> {
+      List<JsonObject> views = new ArrayList<>();
+      for (int i = 0; i < jobs.size(); i++) {
+        Job job = jobs.get(i);
+        JsonObject stored = results.get(i);
+        if (stored.getBoolean("idempotent_replay", false)) {
+          queuedCount.merge(job.tenantId, -1, Integer::sum);
+          views.add(stored);
+          continue;
+        }
+        job.sequence = ++sequence;
+        open.put(job.id, job);
+        enqueue(job);
+        metrics.decision("admit");
+        events.publish(Events.JOB_SUBMITTED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+            .put("priority", job.priority).put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb));
+        views.add(view(job));
+      }
+      dispatch();
+      return views;
+    }).recover(err -> {
+      perTenant.forEach((t, n) -> queuedCount.merge(t, -n, Integer::sum));
+      return Future.failedFuture(err);
+    });
+  }
+
+  /** 422 when no pool could ever run the job (unknown pool, no match, every worker too small). */
+  private void checkPlaceable(Job job) {
+    List<JsonObject> matching = pools.matching(job);
+    if (matching.isEmpty()) {
+      throw new DomainException(422, "Unprocessable Content", job.poolId != null
+          ? "pool '" + job.poolId + "' does not exist"
+          : "no pool has the labels " + job.poolLabels.encode(), new JsonObject().put("reason", "no_matching_pool"));
+    }
+    if (pools.fitting(job).isEmpty()) {
+      JsonObject largest = matching.stream().max(Comparator.comparingLong(p -> p.getLong("worker_cpu_m"))).orElseThrow();
+      throw new DomainException(422, "Unprocessable Content", "the job asks for " + job.cpuM + "m CPU and "
+          + job.memoryMb + " MB; the largest matching worker has " + largest.getLong("worker_cpu_m") + "m and "
+          + largest.getLong("worker_memory_mb") + " MB", new JsonObject().put("reason", "too_large_for_pools"));
+    }
+  }
+
+  private void enqueue(Job job) {
+    job.state = JobStates.QUEUED;
+    if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(Instant.now())) return;
+    queues.computeIfAbsent(job.tenantId, t -> new PriorityQueue<>(QUEUE_ORDER)).add(job);
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  /** Places as many waiting jobs as quotas, fairness and free workers allow. Not re-entrant. */
+  void dispatch() {
+    if (stopped) return;
+    if (dispatching) {
+      dispatchAgain = true;
+      return;
+    }
+    dispatching = true;
+    try {
+      do {
+        dispatchAgain = false;
+        advanceFairShare();
+        while (inflight < settings.maxInflightPlacements()) {
+          Job next = nextJob();
+          if (next == null) break;
+          place(next);
+        }
+      } while (dispatchAgain);
+    } finally {
+      dispatching = false;
+    }
+  }
+
+  /** The head job of the tenant that should go next, or null. */
+  private Job nextJob() {
+    Job best = null;
+    double bestKey = Double.MAX_VALUE;
+    for (Map.Entry<String, PriorityQueue<Job>> e : queues.entrySet()) {
+      Job head = e.getValue().peek();
+      if (head == null || saturated.contains(head.selectorKey())) continue;
+      TenantCache.Tenant tenant = tenants.get(e.getKey());
+      if (tenant == null || !tenant.active() || quotaBlocks(tenant, head) != null) continue;
+      double key = fairShare.priority(e.getKey(), share(e.getKey()), tenant.weight());
+      if (best == null || key < bestKey || (key == bestKey && QUEUE_ORDER.compare(head, best) < 0)) {
+        best = head;
+        bestKey = key;
+      }
+    }
+    return best;
+  }
+
+  /** Why the tenant's quota stops this job now, or null. */
+  String quotaBlocks(TenantCache.Tenant tenant, Job job) {
+    Usage u = usage.getOrDefault(tenant.id(), new Usage());
+    if (u.jobs + 1 > tenant.maxConcurrent()) return "quota_max_concurrent_jobs";
+    if (u.cpuM + job.cpuM > tenant.cpuM()) return "quota_cpu";
+    if (u.memoryMb + job.memoryMb > tenant.memoryMb()) return "quota_memory";
+    return null;
+  }
+
+  double share(String tenantId) {
+    Usage u = usage.get(tenantId);
+    if (u == null) return 0;
+    return FairShare.dominant(u.cpuM, u.memoryMb, pools.capacityCpuM(), pools.capacityMemoryMb());
+  }
+
+  private void advanceFairShare() {
+    Map<String, Double> shares = new HashMap<>();
+    usage.keySet().forEach(t -> shares.put(t, share(t)));
+    fairShare.advance(shares, System.nanoTime());
+  }
+
+  private void place(Job job) {
+    queues.get(job.tenantId).poll();
+    List<String> poolIds = pools.accepting(job);
+    if (poolIds.isEmpty()) {
+      queues.get(job.tenantId).add(job);
+      saturated.add(job.selectorKey());
+      return;
+    }
+    job.state = JobStates.ADMITTED;
+    job.admittedAt = Instant.now();
+    hold(job, 1);
+    inflight++;
+    JsonObject spec = new JsonObject().put("job_id", job.id).put("command", job.command).put("env", job.env)
+        .put("payload", job.payload).put("timeout_s", job.timeoutSeconds).put("cpu_m", job.cpuM)
+        .put("memory_mb", job.memoryMb);
+    JsonObject body = new JsonObject().put("job", spec).put("pool_ids", new JsonArray(new ArrayList<>(poolIds)));
+    Bus.request(vertx, PoolAddresses.JOB_START, BusRequest.envelope(new JsonObject(), new JsonObject(), body, null),
+        Caller.system(), null).onComplete(ar -> {
+          inflight--;
+          if (ar.succeeded()) started(job, ar.result());
+          else notStarted(job, Bus.toDomain(ar.cause()));
+          dispatch();
+        });
+  }
+
+  private void started(Job job, JsonObject placement) {
+    job.state = JobStates.RUNNING;
+    job.startedAt = Instant.now();
+    job.attempts++;
+    job.placedPoolId = placement.getString("pool_id");
+    job.workerId = placement.getString("worker_id");
+    job.pid = placement.getLong("pid", -1L);
+    String processStart = placement.getString("process_started_at");
+    job.processStartedAt = processStart == null ? null : Instant.parse(processStart);
+    long latency = Duration.between(job.submittedAt, job.startedAt).toMillis();
+    long wait = Duration.between(job.queuedAt, job.startedAt).toMillis();
+    metrics.decision("place");
+    metrics.scheduled(job.tenantId, latency, wait);
+    JsonObject detail = placement.copy().put("attempt", job.attempts);
+    write(job, "start", () -> store.markRunning(job, detail));
+    events.publish(Events.JOB_STARTED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+        .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("queue_wait_ms", wait)
+        .put("scheduling_latency_ms", latency).put("attempt", job.attempts));
+    LOG.info("job started", kv("job_id", job.id), kv("tenant_id", job.tenantId), kv("pool", job.placedPoolId),
+        kv("worker_id", job.workerId), kv("queue_wait_ms", wait));
+    JsonObject early = earlyFinishes.remove(job.id);
+    if (early != null) onFinished(early);
+    else if (job.cancelRequested) kill(job, "cancelled");
+  }
+
+  private void notStarted(Job job, DomainException problem) {
+    earlyFinishes.remove(job.id);
+    hold(job, -1);
+    job.admittedAt = null;
+    if (job.cancelRequested) {
+      finish(job, JobStates.CANCELLED, null, "cancelled", null, null, new JsonObject().put("reason", "cancelled"));
+      return;
+    }
+    job.state = JobStates.QUEUED;
+    queuedCount.merge(job.tenantId, 1, Integer::sum);
+    queues.computeIfAbsent(job.tenantId, t -> new PriorityQueue<>(QUEUE_ORDER)).add(job);
+    metrics.decision("requeue");
+    if ("no_capacity".equals(problem.extensions().getString("reason"))) {
+      saturated.add(job.selectorKey());
+    } else {
+      LOG.warn("placement failed", kv("job_id", job.id), kv("reason", problem.detail()));
+      saturated.add(job.selectorKey());
+    }
+  }
+
+  private void hold(Job job, int sign) {
+    Usage u = usage.computeIfAbsent(job.tenantId, t -> new Usage());
+    u.jobs += sign;
+    u.cpuM += sign * job.cpuM;
+    u.memoryMb += sign * job.memoryMb;
+    if (u.jobs <= 0) usage.remove(job.tenantId);
+    if (sign > 0) queuedCount.merge(job.tenantId, -1, Integer::sum);
+  }
+
+  /** Jobs counted against the tenant's max_queued_jobs quota. */
+  int queued(String tenantId) { return queuedCount.getOrDefault(tenantId, 0); }
+
+  /** Capacity may have appeared (a worker became idle, a pool changed): try saturated selectors again. */
+  void capacityChanged() {
+    if (saturated.isEmpty()) return;
+    saturated.clear();
+    dispatch();
+  }
+
+  // ------------------------------------------------------------------ finish
+
+  /** A job's process ended (message from the pool domain). */
+  void onFinished(JsonObject msg) {
+    Job job = open.get(msg.getString("job_id"));
+    if (job != null && JobStates.ADMITTED.equals(job.state)) {
+      earlyFinishes.put(job.id, msg);
+      return;
+    }
+    if (job == null || !JobStates.RUNNING.equals(job.state)) {
+      LOG.warn("finish message for a job that is not running ignored", kv("job_id", msg.getString("job_id")),
+          kv("state", job == null ? "unknown" : job.state), kv("outcome", msg.getString("outcome")));
+      return;
+    }
+    hold(job, -1);
+    String outcome = msg.getString("outcome");
+    String errorType = msg.getString("error_type");
+    Integer exitCode = msg.getInteger("exit_code");
+    Long runMs = msg.getLong("duration_ms");
+    String log = msg.getString("log");
+    if (runMs != null && "succeeded".equals(outcome)) runTimes.record(job.selectorKey(), runMs);
+    JsonObject detail = new JsonObject().put("outcome", outcome).put("exit_code", exitCode)
+        .put("error_type", errorType).put("worker_id", job.workerId).put("pool_id", job.placedPoolId);
+    switch (outcome == null ? "lost" : outcome) {
+      case "succeeded" -> finish(job, JobStates.SUCCEEDED, exitCode, null, runMs, log, detail);
+      case "timed_out" -> finish(job, JobStates.TIMED_OUT, exitCode, "timeout", runMs, log, detail);
+      case "killed" -> {
+        if (job.cancelRequested) finish(job, JobStates.CANCELLED, exitCode, "cancelled", runMs, log, detail);
+        else finish(job, JobStates.FAILED, exitCode, errorType == null ? "killed" : errorType, runMs, log, detail);
+      }
+      case "failed" -> retryOrFail(job, errorType, exitCode, runMs, log, detail);
+      default -> retryOrFail(job, errorType == null ? "worker_lost" : errorType, exitCode, runMs, log, detail);
+    }
+    dispatch();
+  }
+
+  private void retryOrFail(Job job, String errorType, Integer exitCode, Long runMs, String log, JsonObject detail) {
+    if (JobStates.RETRYABLE.contains(errorType) && job.attempts < job.maxAttempts && !job.cancelRequested) {
+      requeue(job, errorType, log, detail);
+    } else if (job.cancelRequested) {
+      finish(job, JobStates.CANCELLED, exitCode, "cancelled", runMs, log, detail);
+    } else {
+      finish(job, JobStates.FAILED, exitCode, errorType, runMs, log, detail);
+    }
+  }
+
+  /** Another attempt after a backoff of 2^attempts seconds (capped). */
+  private void requeue(Job job, String errorType, String log, JsonObject detail) {
+    long backoff = Math.min(settings.retryBackoffMaxSeconds(), 1L << Math.min(job.attempts, 20));
+    job.nextAttemptAt = Instant.now().plusSeconds(backoff);
+    job.queuedAt = job.nextAttemptAt;
+    job.workerId = null;
+    job.pid = -1;
+    job.processStartedAt = null;
+    job.state = JobStates.QUEUED;
+    queuedCount.merge(job.tenantId, 1, Integer::sum);
+    metrics.decision("retry");
+    JsonObject retry = detail.copy().put("reason", "retry").put("retry_at", job.nextAttemptAt.toString());
+    write(job, "retry", () -> store.markRequeued(job, errorType, log, retry));
+    events.publish(Events.JOB_RETRY, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+        .put("error_type", errorType).put("attempt", job.attempts).put("retry_at", job.nextAttemptAt.toString()));
+    refreshGauges();
+  }
+
+  private void finish(Job job, String state, Integer exitCode, String errorType, Long runMs, String log,
+                      JsonObject detail) {
+    open.remove(job.id);
+    job.state = state;
+    Instant now = Instant.now();
+    job.exitCode = exitCode;
+    job.errorType = errorType;
+    job.runMs = runMs;
+    job.finishedAt = now;
+    if (JobStates.SUCCEEDED.equals(state)) metrics.completed(job.tenantId);
+    else metrics.failed(job.tenantId, errorType);
+    finishing.put(job.id, job);
+    write(job, "end", () -> store.markFinished(job, state, now, exitCode, errorType, runMs, log, detail));
+    job.lastWrite.onComplete(ar -> finishing.remove(job.id));
+    events.publish(Events.JOB_FINISHED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+        .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("state", state)
+        .put("error_type", errorType).put("exit_code", exitCode).put("duration_ms", runMs)
+        .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis()));
+    LOG.info("job finished", kv("job_id", job.id), kv("tenant_id", job.tenantId), kv("state", state),
+        kv("error_type", errorType), kv("pool", job.placedPoolId), kv("worker_id", job.workerId));
+  }
+
+  // ------------------------------------------------------------------ cancel
+
+  Future<JsonObject> cancel(String jobId, Caller caller) {
+    Job job = open.get(jobId);
+    if (job == null) {
+      return store.get(jobId).compose(stored -> {
+        caller.requireTenant(stored.getString("tenant_id"), io.hodei.common.Role.SUBMITTER);
+        return Future.failedFuture(DomainException.conflict("job '" + jobId + "' already ended: "
+            + stored.getString("state")));
+      });
+    }
+    caller.requireTenant(job.tenantId, io.hodei.common.Role.SUBMITTER);
+    metrics.decision("cancel");
+    switch (job.state) {
+      case JobStates.QUEUED -> {
+        PriorityQueue<Job> queue = queues.get(job.tenantId);
+        if (queue != null) queue.remove(job);
+        queuedCount.merge(job.tenantId, -1, Integer::sum);
+        finish(job, JobStates.CANCELLED, null, "cancelled", null, null,
+            new JsonObject().put("reason", "cancelled").put("by", caller.tokenId()));
+      }
+      case JobStates.ADMITTED -> job.cancelRequested = true;
+      default -> {
+        job.cancelRequested = true;
+        write(job, "cancel request", () -> store.markCancelRequested(job));
+        kill(job, "cancelled");
+      }
+    }
+    return Future.succeededFuture(view(job));
+  }
+
+  /** Queues a write behind the job's earlier ones: a fast job's end must not be overwritten by its start. */
+  private void write(Job job, String what, java.util.function.Supplier<Future<Void>> op) {
+    job.lastWrite = job.lastWrite.compose(v -> op.get()).recover(err -> {
+      LOG.error("could not persist job " + what, kv("job_id", job.id), err);
+      return Future.succeededFuture();
+    });
+  }
+
+  private void kill(Job job, String reason) {
+    JsonObject body = new JsonObject().put("job_id", job.id).put("worker_id", job.workerId).put("reason", reason);
+    Bus.request(vertx, PoolAddresses.JOB_KILL, BusRequest.envelope(new JsonObject(), new JsonObject(), body, null),
+        Caller.system(), null).onFailure(err -> LOG.warn("kill failed", kv("job_id", job.id), err));
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  /** Retries whose backoff ended go back to their queue; jobs waiting past max_queue_seconds are abandoned. */
+  void tick() {
+    if (stopped) return;
+    Instant now = Instant.now();
+    for (Job job : List.copyOf(open.values())) {
+      if (!JobStates.QUEUED.equals(job.state)) continue;
+      if (job.nextAttemptAt != null && !job.nextAttemptAt.isAfter(now)) {
+        job.nextAttemptAt = null;
+        enqueue(job);
+      }
+      if (Duration.between(job.submittedAt, now).getSeconds() >= job.maxQueueSeconds) {
+        PriorityQueue<Job> queue = queues.get(job.tenantId);
+        if (queue != null) queue.remove(job);
+        queuedCount.merge(job.tenantId, -1, Integer::sum);
+        metrics.decision("abandon");
+        finish(job, JobStates.ABANDONED, null, "max_queue_time", null, null,
+            new JsonObject().put("reason", "waited longer than max_queue_seconds " + job.maxQueueSeconds));
+      }
+    }
+    saturated.clear();
+    refreshGauges();
+    dispatch();
+  }
+
+  void stop() { stopped = true; }
+
+  // ------------------------------------------------------------------ restart
+
+  /**
+   * Rebuilds the queues from PostgreSQL. A job that was running in the previous process lost its worker: its
+   * process (if it still runs) is killed so it cannot run twice, and it is retried or failed as worker_lost.
+   */
+  Future<Void> recover() {
+    return store.loadOpen().compose(rows -> {
+      List<Future<Void>> reaps = new ArrayList<>();
+      for (JsonObject row : rows) {
+        Job job = fromRow(row);
+        job.sequence = ++sequence;
+        open.put(job.id, job);
+        if (JobStates.RUNNING.equals(row.getString("state"))) {
+          reaps.add(reap(job).map(v -> {
+            retryOrFail(job, "worker_lost", null, null, null,
+                new JsonObject().put("reason", "server restarted while the job ran").put("worker_id", job.workerId));
+            return null;
+          }));
+        } else {
+          queuedCount.merge(job.tenantId, 1, Integer::sum);
+          enqueue(job);
+        }
+      }
+      LOG.info("scheduler recovered", kv("open_jobs", rows.size()));
+      return Future.all(reaps).<Void>mapEmpty();
+    });
+  }
+
+  private Future<Void> reap(Job job) {
+    JsonObject pool = job.placedPoolId == null ? null : pools.pool(job.placedPoolId);
+    if (pool == null || job.pid <= 0 || job.processStartedAt == null) return Future.succeededFuture();
+    JsonObject body = new JsonObject().put("provider", pool.getString("provider")).put("pid", job.pid)
+        .put("process_started_at", job.processStartedAt.toString());
+    return Bus.request(vertx, PoolAddresses.REAP_ORPHAN, BusRequest.envelope(new JsonObject(), new JsonObject(),
+        body, null), Caller.system(), null).map(r -> {
+          if (r.getBoolean("reaped", false)) LOG.warn("killed an orphaned job process", kv("job_id", job.id));
+          return (Void) null;
+        }).otherwise((Void) null);
+  }
+
+  private static Job fromRow(JsonObject r) {
+    Job job = new Job();
+    job.id = r.getString("id");
+    job.tenantId = r.getString("tenant_id");
+    job.name = r.getString("name");
+    job.state = r.getString("state");
+    job.priority = r.getInteger("priority");
+    job.cpuM = r.getLong("cpu_m");
+    job.memoryMb = r.getLong("memory_mb");
+    job.poolId = r.getString("pool_id");
+    job.poolLabels = r.getJsonObject("pool_labels");
+    job.command = r.getJsonArray("command");
+    job.env = r.getJsonObject("env");
+    job.payload = r.getJsonObject("payload");
+    job.labels = r.getJsonObject("labels");
+    job.timeoutSeconds = r.getInteger("timeout_s");
+    job.maxAttempts = r.getInteger("max_attempts");
+    job.attempts = r.getInteger("attempts");
+    job.maxQueueSeconds = r.getInteger("max_queue_seconds");
+    job.slaDeadline = instant(r.getString("sla_deadline"));
+    job.idempotencyKey = r.getString("idempotency_key");
+    job.submittedAt = instant(r.getString("submitted_at"));
+    job.nextAttemptAt = instant(r.getString("next_attempt_at"));
+    job.queuedAt = job.nextAttemptAt != null ? job.nextAttemptAt : job.submittedAt;
+    job.placedPoolId = r.getString("placed_pool_id");
+    job.workerId = r.getString("worker_id");
+    job.pid = r.getLong("pid") == null ? -1 : r.getLong("pid");
+    job.processStartedAt = instant(r.getString("process_started_at"));
+    job.cancelRequested = r.getBoolean("cancel_requested", false);
+    return job;
+  }
+
+  private static Instant instant(String iso) { return iso == null ? null : Instant.parse(iso); }
+
+  // ------------------------------------------------------------------ views
+
+  /** Queued: waiting for placement (retries in backoff included); queue size adds jobs being placed. */
+  private void refreshGauges() {
+    long queued = 0;
+    long waiting = 0;
+    for (Job j : open.values()) {
+      if (JobStates.QUEUED.equals(j.state)) queued++;
+      if (JobStates.QUEUED.equals(j.state) || JobStates.ADMITTED.equals(j.state)) waiting++;
+    }
+    metrics.queued.set(queued);
+    metrics.waiting.set(waiting);
+  }
+
+  /** The job as an API response, from memory (open jobs only). */
+  JsonObject view(Job job) {
+    return new JsonObject().put("id", job.id).put("tenant_id", job.tenantId).put("name", job.name)
+        .put("state", job.state).put("priority", job.priority).put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb)
+        .put("pool_id", job.poolId).put("pool_labels", job.poolLabels).put("command", job.command)
+        .put("labels", job.labels).put("timeout_s", job.timeoutSeconds).put("max_attempts", job.maxAttempts)
+        .put("attempts", job.attempts).put("max_queue_seconds", job.maxQueueSeconds)
+        .put("sla_deadline", job.slaDeadline == null ? null : job.slaDeadline.toString())
+        .put("idempotency_key", job.idempotencyKey).put("submitted_at", job.submittedAt.toString())
+        .put("started_at", job.startedAt == null ? null : job.startedAt.toString())
+        .put("placed_pool_id", job.placedPoolId).put("worker_id", job.workerId)
+        .put("cancel_requested", job.cancelRequested);
+  }
+
+  TenantCache tenants() { return tenants; }
+
+  PoolView pools() { return pools; }
+
+  FairShare fairShare() { return fairShare; }
+
+
+}

@@ -1,0 +1,267 @@
+package io.hodei.scheduler;
+
+import io.hodei.common.Bus;
+import io.hodei.common.BusRequest;
+import io.hodei.common.Caller;
+import io.hodei.common.DomainException;
+import io.hodei.common.Events;
+import io.hodei.common.JsonInput;
+import io.hodei.common.Paging;
+import io.hodei.common.Role;
+import io.hodei.metrics.MetricCatalog;
+import io.hodei.pool.PoolAddresses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The scheduler domain: job submission, queries and cancellation over the event bus; placement runs on job, worker
+ * and pool events and on a short timer. Jobs belong to tenants: a tenant token sees and changes only its own.
+ */
+public final class SchedulerVerticle extends VerticleBase {
+  private final Pool sql;
+  private final SchedulerSettings settings;
+  private final MeterRegistry registry;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final List<Long> timers = new ArrayList<>();
+  private Scheduler scheduler;
+  private WaitExplainer explainer;
+  private JobStore store;
+  private JobRequests requests;
+  private TenantCache tenants;
+  private PoolView pools;
+  private Events events;
+
+  public SchedulerVerticle(Pool sql, SchedulerSettings settings, MeterRegistry registry) {
+    this.sql = sql;
+    this.settings = settings;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    store = new JobStore(sql);
+    requests = new JobRequests(settings);
+    tenants = new TenantCache(vertx);
+    pools = new PoolView(vertx);
+    events = new Events(vertx, registry);
+    scheduler = new Scheduler(vertx, store, tenants, pools, new FairShare(settings.fairShareHalfLifeSeconds()),
+        settings, new SchedulerMetrics(registry), events);
+    explainer = new WaitExplainer(scheduler);
+
+    serve(SchedulerAddresses.SUBMIT, this::submit);
+    serve(SchedulerAddresses.SUBMIT_BATCH, this::submitBatch);
+    serve(SchedulerAddresses.GET, this::get);
+    serve(SchedulerAddresses.LIST, this::list);
+    serve(SchedulerAddresses.CANCEL, req -> scheduler.cancel(req.param("id"), req.caller()));
+    serve(SchedulerAddresses.EVENTS, req -> owned(req).compose(row -> settled(row).compose(v ->
+            store.events(row.getString("id"))))
+        .map(items -> new JsonObject().put("job_id", req.param("id")).put("items", items)));
+    serve(SchedulerAddresses.LOGS, req -> owned(req).compose(row -> settled(row).compose(v ->
+            store.logs(row.getString("id"))))
+        .map(items -> new JsonObject().put("job_id", req.param("id")).put("attempts", items)));
+    serve(SchedulerAddresses.SLA, this::sla);
+    serve(SchedulerAddresses.QUEUE_STATUS, req -> {
+      req.caller().requireRole(Role.VIEWER);
+      return Future.succeededFuture(explainer.queueStatus(req.caller()));
+    });
+    serve(SchedulerAddresses.QUOTA_ENFORCE, this::enforce);
+
+    consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.JOB_FINISHED,
+        msg -> scheduler.onFinished(msg.body())));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.WORKER_STATE), msg -> {
+      if ("idle".equals(msg.body().getString("to"))) scheduler.capacityChanged();
+    }));
+    for (String type : List.of(Events.POOL_STATE, Events.POOL_RESIZED)) {
+      consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(type),
+          msg -> pools.refresh().onSuccess(v -> scheduler.capacityChanged())));
+    }
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> tenants.start())
+        .compose(v -> pools.refresh())
+        .compose(v -> scheduler.recover())
+        .onSuccess(v -> {
+          timers.add(vertx.setPeriodic(settings.tickMillis(), id -> {
+            scheduler.tick();
+            checkSlas();
+          }));
+          timers.add(vertx.setPeriodic(2000, id -> pools.refresh().onSuccess(x -> scheduler.capacityChanged())));
+          scheduler.dispatch();
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    scheduler.stop();
+    timers.forEach(vertx::cancelTimer);
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).eventually(tenants::stop);
+  }
+
+  private void serve(String address, Function<BusRequest, Future<JsonObject>> handler) {
+    consumers.add(Bus.serve(vertx, address, handler));
+  }
+
+  private Future<JsonObject> submit(BusRequest req) {
+    Job job = requests.parse(req.payload(), req.caller(), req.idempotencyKey(), null);
+    return scheduler.submit(List.of(job)).map(views -> views.get(0));
+  }
+
+  private Future<JsonObject> submitBatch(BusRequest req) {
+    JsonInput in = JsonInput.of(req.payload(), "jobs");
+    in.validate();
+    Object raw = req.payload().getValue("jobs");
+    if (!(raw instanceof JsonArray array) || array.isEmpty()) {
+      throw DomainException.unprocessable("jobs must be a non-empty array of job submissions");
+    }
+    if (array.size() > JobRequests.MAX_BATCH) {
+      throw DomainException.unprocessable("a batch holds at most " + JobRequests.MAX_BATCH + " jobs");
+    }
+    List<Job> jobs = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof JsonObject body)) throw DomainException.badRequest("jobs[" + i + "] must be an object");
+      try {
+        jobs.add(requests.parse(body, req.caller(), null, "jobs[" + i + "]: "));
+      } catch (DomainException e) {
+        throw prefixed(e, i);
+      }
+    }
+    return scheduler.submit(jobs).map(views -> new JsonObject().put("items", new JsonArray(new ArrayList<>(views))));
+  }
+
+  private static DomainException prefixed(DomainException e, int index) {
+    JsonObject ext = e.extensions().copy().put("index", index);
+    JsonArray errors = ext.getJsonArray("errors");
+    if (errors != null) {
+      JsonArray renamed = new JsonArray();
+      errors.forEach(err -> renamed.add(((JsonObject) err).copy()
+          .put("field", "jobs[" + index + "]." + ((JsonObject) err).getString("field"))));
+      ext.put("errors", renamed);
+    }
+    String detail = e.detail().startsWith("jobs[") ? e.detail() : "jobs[" + index + "]: " + e.detail();
+    return new DomainException(e.status(), e.title(), detail, ext);
+  }
+
+  /** Completes when the job's queued writes have landed, so a read sees everything the API already showed. */
+  private Future<Void> settled(JsonObject row) {
+    Job job = scheduler.open.get(row.getString("id"));
+    if (job == null) job = scheduler.finishing.get(row.getString("id"));
+    return job == null ? Future.succeededFuture() : job.lastWrite;
+  }
+
+  /** The stored job if the caller may see it (404 otherwise, also for another tenant's job). */
+  private Future<JsonObject> owned(BusRequest req) {
+    String id = req.param("id");
+    return store.get(id).map(row -> {
+      if (!req.caller().isAdmin() && !row.getString("tenant_id").equals(req.caller().tenantId())) {
+        throw DomainException.notFound("job", id);
+      }
+      req.caller().requireRole(Role.VIEWER);
+      return row;
+    });
+  }
+
+  private Future<JsonObject> get(BusRequest req) {
+    return owned(req).map(row -> {
+      Job open = scheduler.open.get(row.getString("id"));
+      if (open == null) open = scheduler.finishing.get(row.getString("id"));
+      if (open != null) {
+        row.put("state", open.state).put("attempts", open.attempts).put("worker_id", open.workerId)
+            .put("placed_pool_id", open.placedPoolId).put("cancel_requested", open.cancelRequested);
+        if (open.finishedAt != null) {
+          row.put("exit_code", open.exitCode).put("error_type", open.errorType).put("run_ms", open.runMs)
+              .put("finished_at", open.finishedAt.toString());
+        }
+        if (open.waiting()) row.put("waiting", explainer.explain(open));
+      }
+      return row;
+    });
+  }
+
+  private Future<JsonObject> list(BusRequest req) {
+    Caller caller = req.caller();
+    caller.requireRole(Role.VIEWER);
+    Paging paging = Paging.from(req);
+    String state = req.query("state");
+    if (state != null && !JobStates.ALL.contains(state)) {
+      throw DomainException.unprocessable("state must be one of " + JobStates.ALL);
+    }
+    String tenant = req.query("tenant");
+    if (!caller.isAdmin()) {
+      if (tenant != null && !tenant.equals(caller.tenantId())) throw DomainException.notFound("tenant", tenant);
+      tenant = caller.tenantId();
+    }
+    return store.list(tenant, state, req.query("pool"), paging.cursor(), paging.limit() + 1)
+        .map(items -> paging.page(items, "id"));
+  }
+
+  private Future<JsonObject> sla(BusRequest req) {
+    return owned(req).map(row -> {
+      Job open = scheduler.open.get(row.getString("id"));
+      return open != null ? explainer.sla(open) : WaitExplainer.slaOfFinished(row);
+    });
+  }
+
+  /** Would this request be allowed now? Answers with the reason and the headroom left. */
+  private Future<JsonObject> enforce(BusRequest req) {
+    Caller caller = req.caller();
+    JsonInput in = JsonInput.of(req.payload(), "tenant_id", "cpu_m", "memory_mb", "jobs");
+    String tenantId = in.string("tenant_id", false, 63);
+    Long cpu = in.integer("cpu_m", false, 0, JobRequests.MAX_CPU_M);
+    Long memory = in.integer("memory_mb", false, 0, JobRequests.MAX_MEMORY_MB);
+    Long count = in.integer("jobs", false, 1, JobRequests.MAX_BATCH);
+    in.validate();
+    String id = caller.isAdmin() ? tenantId : caller.tenantId();
+    if (id == null) throw DomainException.unprocessable("an admin names the tenant: give tenant_id");
+    caller.requireTenant(id, Role.VIEWER);
+    TenantCache.Tenant tenant = tenants.get(id);
+    if (tenant == null) throw DomainException.notFound("tenant", id);
+    long n = count == null ? 1 : count;
+    long wantCpu = (cpu == null ? 100 : cpu) * n;
+    long wantMemory = (memory == null ? 128 : memory) * n;
+    Scheduler.Usage u = scheduler.usage.getOrDefault(id, new Scheduler.Usage());
+    int queued = scheduler.queued(id);
+    JsonObject headroom = new JsonObject()
+        .put("jobs", tenant.maxConcurrent() - u.jobs)
+        .put("cpu_m", tenant.cpuM() - u.cpuM)
+        .put("memory_mb", tenant.memoryMb() - u.memoryMb)
+        .put("queued_jobs", tenant.maxQueued() - queued);
+    String reason = null;
+    if (!tenant.active()) reason = "tenant_suspended";
+    else if (queued + n > tenant.maxQueued()) reason = "quota_max_queued_jobs";
+    else if (u.jobs + n > tenant.maxConcurrent()) reason = "quota_max_concurrent_jobs";
+    else if (u.cpuM + wantCpu > tenant.cpuM()) reason = "quota_cpu";
+    else if (u.memoryMb + wantMemory > tenant.memoryMb()) reason = "quota_memory";
+    boolean queuable = reason == null || (!reason.equals("tenant_suspended") && !reason.equals("quota_max_queued_jobs"));
+    return Future.succeededFuture(new JsonObject().put("tenant_id", id).put("allowed", reason == null)
+        .put("would_queue", queuable).put("reason", reason == null ? "within quota" : reason)
+        .put("headroom", headroom)
+        .put("quota", new JsonObject().put("cpu_m", tenant.cpuM()).put("memory_mb", tenant.memoryMb())
+            .put("max_concurrent_jobs", tenant.maxConcurrent()).put("max_queued_jobs", tenant.maxQueued())));
+  }
+
+  /** Publishes SLA transitions (at_risk, breached) once per job and counts them. */
+  private void checkSlas() {
+    for (Job job : List.copyOf(scheduler.open.values())) {
+      if (job.slaDeadline == null) continue;
+      String status = explainer.sla(job).getString("status");
+      if (status.equals(job.slaStatus) || status.equals("on_track")) {
+        job.slaStatus = status;
+        continue;
+      }
+      job.slaStatus = status;
+      events.publish(status.equals("breached") ? Events.SLA_BREACHED : Events.SLA_AT_RISK, new JsonObject()
+          .put("job_id", job.id).put("tenant_id", job.tenantId).put("deadline", job.slaDeadline.toString())
+          .put("state", job.state));
+      Counter.builder(MetricCatalog.SLA_EVENTS.meterName()).description(MetricCatalog.SLA_EVENTS.help())
+          .tag("status", status).register(registry).increment();
+    }
+  }
+}

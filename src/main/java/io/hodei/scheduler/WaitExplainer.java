@@ -1,0 +1,214 @@
+package io.hodei.scheduler;
+
+import io.hodei.common.Caller;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * Explains the scheduler's state to people: why a job waits and when it will probably start, whether its SLA holds,
+ * and how each tenant's actual share compares with what it is entitled to. Read-only.
+ */
+final class WaitExplainer {
+  private final Scheduler scheduler;
+
+  WaitExplainer(Scheduler scheduler) { this.scheduler = scheduler; }
+
+  /** For a waiting job: every reason that holds it now, its position and an estimated start. */
+  JsonObject explain(Job job) {
+    JsonArray reasons = new JsonArray();
+    TenantCache.Tenant tenant = scheduler.tenants().get(job.tenantId);
+    Instant now = Instant.now();
+    if (tenant != null && !tenant.active()) {
+      reasons.add(reason("tenant_suspended", "tenant " + job.tenantId + " is suspended"));
+    }
+    if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(now)) {
+      reasons.add(reason("retry_backoff", "attempt " + (job.attempts + 1) + " starts after " + job.nextAttemptAt));
+    }
+    List<JsonObject> fitting = scheduler.pools().fitting(job);
+    List<String> accepting = scheduler.pools().accepting(job);
+    if (fitting.isEmpty()) {
+      reasons.add(reason("no_fitting_pool", "no pool matches the selector with workers large enough"));
+    } else if (accepting.isEmpty()) {
+      StringBuilder states = new StringBuilder();
+      fitting.forEach(p -> states.append(states.length() == 0 ? "" : ", ").append(p.getString("id")).append(" is ")
+          .append(p.getString("state")));
+      reasons.add(reason("pool_not_accepting", "no matching pool takes new jobs: " + states));
+    }
+    if (tenant != null) {
+      String quota = scheduler.quotaBlocks(tenant, job);
+      if (quota != null) {
+        Scheduler.Usage u = scheduler.usage.getOrDefault(job.tenantId, new Scheduler.Usage());
+        reasons.add(reason(quota, "tenant uses " + u.jobs + " jobs, " + u.cpuM + "m CPU, " + u.memoryMb
+            + " MB of its quota " + tenant.maxConcurrent() + " jobs, " + tenant.cpuM() + "m, " + tenant.memoryMb()
+            + " MB"));
+      }
+    }
+    if (scheduler.saturated.contains(job.selectorKey()) && !accepting.isEmpty()) {
+      reasons.add(reason("capacity", "every matching worker is busy"));
+    }
+    int ahead = aheadInTenant(job);
+    if (ahead > 0) reasons.add(reason("priority", ahead + " jobs of the same tenant are ahead in its queue"));
+    int otherAhead = aheadFromOthers(job, tenant, ahead);
+    if (otherAhead > 0) {
+      reasons.add(reason("fair_share", otherAhead + " jobs of tenants with a lower weighted share go first"));
+    }
+    if (reasons.isEmpty()) reasons.add(reason("placing", "the job is being placed"));
+
+    int position = ahead + otherAhead + 1;
+    JsonObject estimate = estimateStart(job, position, accepting, now);
+    return new JsonObject().put("reasons", reasons).put("position", position)
+        .put("position_in_tenant_queue", ahead + 1).put("estimated_start_at", estimate.getString("at"))
+        .put("estimate_basis", estimate.getString("basis"));
+  }
+
+  private int aheadInTenant(Job job) {
+    PriorityQueue<Job> queue = scheduler.queues.get(job.tenantId);
+    if (queue == null) return 0;
+    int ahead = 0;
+    for (Job other : queue) if (other != job && Scheduler.QUEUE_ORDER.compare(other, job) < 0) ahead++;
+    return ahead;
+  }
+
+  /**
+   * Jobs of other tenants that fair sharing will place before this one: from each tenant whose weighted share is
+   * lower, up to as many as are ahead of this job in its own queue plus one (placements interleave by share).
+   */
+  private int aheadFromOthers(Job job, TenantCache.Tenant tenant, int aheadInTenant) {
+    if (tenant == null) return 0;
+    double mine = scheduler.fairShare().priority(job.tenantId, scheduler.share(job.tenantId), tenant.weight());
+    int ahead = 0;
+    for (Map.Entry<String, PriorityQueue<Job>> e : scheduler.queues.entrySet()) {
+      if (e.getKey().equals(job.tenantId) || e.getValue().isEmpty()) continue;
+      TenantCache.Tenant other = scheduler.tenants().get(e.getKey());
+      if (other == null || !other.active()) continue;
+      double theirs = scheduler.fairShare().priority(e.getKey(), scheduler.share(e.getKey()), other.weight());
+      if (theirs < mine) ahead += (int) e.getValue().stream().filter(j -> j.selectorKey().equals(job.selectorKey()))
+          .limit(aheadInTenant + 1L).count();
+    }
+    return ahead;
+  }
+
+  private JsonObject estimateStart(Job job, int position, List<String> accepting, Instant now) {
+    if (accepting.isEmpty()) return new JsonObject().putNull("at").put("basis", "no pool takes jobs now");
+    double averageMs = scheduler.runTimes.averageMs(job.selectorKey());
+    long workers = scheduler.pools().workers(accepting);
+    if (averageMs < 0 || workers == 0) {
+      return new JsonObject().putNull("at").put("basis", "no finished job on these pools yet to estimate from");
+    }
+    double waves = Math.ceil((double) position / workers);
+    Instant at = now.plusMillis((long) ((waves - 1) * averageMs + averageMs / 2));
+    if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(at)) at = job.nextAttemptAt;
+    return new JsonObject().put("at", at.toString()).put("basis", String.format(
+        "position %d over %d workers at an observed %.0f ms per job (%d samples)", position, workers, averageMs,
+        scheduler.runTimes.samples(job.selectorKey())));
+  }
+
+  /**
+   * SLA of an open job: on_track, at_risk (predicted to finish after the deadline) or breached (the deadline has
+   * passed). The prediction is the estimated start (or actual start) plus the observed average run time.
+   */
+  JsonObject sla(Job job) {
+    JsonObject result = new JsonObject().put("job_id", job.id)
+        .put("deadline", job.slaDeadline == null ? null : job.slaDeadline.toString());
+    if (job.slaDeadline == null) return result.put("status", "none");
+    Instant now = Instant.now();
+    Instant start = job.startedAt;
+    if (start == null) {
+      String estimated = explain(job).getString("estimated_start_at");
+      start = estimated == null ? null : Instant.parse(estimated);
+    }
+    double averageMs = scheduler.runTimes.averageMs(job.selectorKey());
+    Instant predicted = start == null || averageMs < 0 ? null : start.plusMillis((long) averageMs);
+    String status;
+    if (now.isAfter(job.slaDeadline)) status = "breached";
+    else if (predicted != null && predicted.isAfter(job.slaDeadline)) status = "at_risk";
+    else status = "on_track";
+    return result.put("status", status).put("predicted_finish_at", predicted == null ? null : predicted.toString())
+        .put("slack_ms", predicted == null ? null : Duration.between(predicted, job.slaDeadline).toMillis());
+  }
+
+  /** SLA of a finished job, from its stored row. */
+  static JsonObject slaOfFinished(JsonObject row) {
+    String deadline = row.getString("sla_deadline");
+    JsonObject result = new JsonObject().put("job_id", row.getString("id")).put("deadline", deadline);
+    if (deadline == null) return result.put("status", "none");
+    String finished = row.getString("finished_at");
+    boolean met = finished != null && !Instant.parse(finished).isAfter(Instant.parse(deadline))
+        && "succeeded".equals(row.getString("state"));
+    return result.put("status", met ? "met" : "breached").put("finished_at", finished);
+  }
+
+  /** Per tenant and per pool: depth, oldest wait, admitted/running, entitled vs actual share. */
+  JsonObject queueStatus(Caller caller) {
+    Instant now = Instant.now();
+    Map<String, JsonObject> perTenant = new HashMap<>();
+    Map<String, JsonObject> perPool = new HashMap<>();
+    int totalWeight = 0;
+    for (Job job : scheduler.open.values()) {
+      JsonObject t = perTenant.computeIfAbsent(job.tenantId, id -> newTenantRow(id));
+      switch (job.state) {
+        case JobStates.QUEUED -> {
+          t.put("queued", t.getInteger("queued") + 1);
+          long wait = Duration.between(job.submittedAt, now).getSeconds();
+          if (wait > t.getLong("oldest_wait_seconds")) t.put("oldest_wait_seconds", wait);
+          for (String pool : scheduler.pools().accepting(job)) {
+            JsonObject p = perPool.computeIfAbsent(pool, WaitExplainer::newPoolRow);
+            p.put("queued", p.getInteger("queued") + 1);
+          }
+        }
+        case JobStates.ADMITTED -> t.put("admitted", t.getInteger("admitted") + 1);
+        default -> {
+          t.put("running", t.getInteger("running") + 1);
+          if (job.placedPoolId != null) {
+            JsonObject p = perPool.computeIfAbsent(job.placedPoolId, WaitExplainer::newPoolRow);
+            p.put("running", p.getInteger("running") + 1);
+          }
+        }
+      }
+    }
+    for (String tenantId : perTenant.keySet()) {
+      TenantCache.Tenant tenant = scheduler.tenants().get(tenantId);
+      totalWeight += tenant == null ? 1 : tenant.weight();
+    }
+    JsonArray tenants = new JsonArray();
+    for (JsonObject row : perTenant.values()) {
+      String id = row.getString("tenant_id");
+      if (!caller.isAdmin() && !id.equals(caller.tenantId())) continue;
+      TenantCache.Tenant tenant = scheduler.tenants().get(id);
+      int weight = tenant == null ? 1 : tenant.weight();
+      row.put("weight", weight)
+          .put("entitled_share", totalWeight == 0 ? 0 : (double) weight / totalWeight)
+          .put("actual_share", scheduler.share(id))
+          .put("remembered_share", scheduler.fairShare().remembered(id))
+          .put("quota_queued", scheduler.queued(id));
+      tenants.add(row);
+    }
+    JsonArray pools = new JsonArray();
+    perPool.forEach((id, row) -> {
+      JsonObject p = scheduler.pools().pool(id);
+      if (p != null) row.put("state", p.getString("state")).put("workers", p.getJsonObject("workers"));
+      pools.add(row);
+    });
+    return new JsonObject().put("tenants", tenants).put("pools", caller.isAdmin() || caller.tenantId() != null
+        ? pools : new JsonArray()).put("at", now.toString());
+  }
+
+  private static JsonObject newTenantRow(String id) {
+    return new JsonObject().put("tenant_id", id).put("queued", 0).put("admitted", 0).put("running", 0)
+        .put("oldest_wait_seconds", 0L);
+  }
+
+  private static JsonObject newPoolRow(String id) {
+    return new JsonObject().put("pool_id", id).put("queued", 0).put("running", 0);
+  }
+
+  private static JsonObject reason(String code, String text) {
+    return new JsonObject().put("code", code).put("detail", text);
+  }
+}

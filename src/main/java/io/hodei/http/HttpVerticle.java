@@ -83,6 +83,7 @@ public final class HttpVerticle extends VerticleBase {
         .putHeader("Content-Type", "application/json").end(openApi));
     TenantRoutes.bind(rest);
     PoolRoutes.bind(rest);
+    MetricsRoutes.bind(rest);
     templates = rest.templates();
 
     router.route().failureHandler(this::failure);

@@ -24,6 +24,9 @@ import java.util.function.ToIntFunction;
  * logic lives here.
  */
 final class RestBinder {
+  /** The caller of public routes: no token behind it; only addresses that serve anyone are forwarded as it. */
+  static final Caller ANONYMOUS = new Caller("anonymous", Role.VIEWER, null);
+
   private final Vertx vertx;
   private final Router router;
   private final Handler<RoutingContext> auth;
@@ -62,9 +65,6 @@ final class RestBinder {
   void forwardPublic(HttpMethod method, String template, String address, ToIntFunction<JsonObject> status) {
     route(method, template, ctx -> send(ctx, address, ANONYMOUS, status));
   }
-
-  /** The caller of public routes: no token behind it. */
-  static final Caller ANONYMOUS = new Caller("anonymous", Role.VIEWER, null);
 
   private void send(RoutingContext ctx, String address, Caller caller, ToIntFunction<JsonObject> status) {
     JsonObject envelope;

@@ -33,16 +33,17 @@ final class LatencyMeter {
     recent.add(ms);
   }
 
-  long count() { return timer.count(); }
+  /** The mean over every sample, or null before the first. */
+  Double meanMillis() { return timer.count() == 0 ? null : timer.mean(TimeUnit.MILLISECONDS); }
 
-  /** {count, mean_ms, p50_ms, p95_ms, p99_ms}; the quantiles are null before the first sample. */
+  /** {count, mean_ms, p50_ms, p95_ms, p99_ms}; null mean and quantiles before the first sample. */
   JsonObject toJson() {
-    long count = timer.count();
+    Double[] q = recent.quantiles(0.50, 0.95, 0.99);
     return new JsonObject()
-        .put("count", count)
-        .put("mean_ms", count == 0 ? null : timer.mean(TimeUnit.MILLISECONDS))
-        .put("p50_ms", recent.quantile(0.50))
-        .put("p95_ms", recent.quantile(0.95))
-        .put("p99_ms", recent.quantile(0.99));
+        .put("count", timer.count())
+        .put("mean_ms", meanMillis())
+        .put("p50_ms", q[0])
+        .put("p95_ms", q[1])
+        .put("p99_ms", q[2]);
   }
 }

@@ -158,17 +158,20 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     String worker = event.getString("worker_id");
     if (pool == null || worker == null) return;
     String reason = String.valueOf(event.getString("reason"));
+    if (reason.equals("provision")) {
+      provisioningSince.put(worker, System.nanoTime());
+      return;
+    }
+    Long since = provisioningSince.remove(worker);
     Long ms = event.getLong("duration_ms");
     switch (reason) {
-      case "provision" -> provisioningSince.put(worker, System.nanoTime());
       case "ready" -> {
-        provisioningSince.remove(worker);
         PoolMeters m = touched(pool);
         m.provisioned(true);
         if (ms != null) m.latency(MetricCatalog.POOL_PROVISIONING_TIME).record(ms);
       }
       case "replacement_ready" -> {
-        Long since = provisioningSince.remove(worker);
+        // duration_ms is the recovery time here; the provisioning time is measured from the provision event
         PoolMeters m = touched(pool);
         m.provisioned(true);
         if (since != null) {
@@ -179,20 +182,13 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       case "recovered" -> {
         if (ms != null) touched(pool).latency(MetricCatalog.POOL_RECOVERY_TIME).record(ms);
       }
-      case "provisioning_failed" -> {
-        provisioningSince.remove(worker);
-        touched(pool).provisioned(false);
-      }
+      case "provisioning_failed" -> touched(pool).provisioned(false);
       case "terminated" -> {
-        provisioningSince.remove(worker);
         PoolMeters m = touched(pool);
         m.terminated(true);
         if (ms != null) m.latency(MetricCatalog.POOL_TERMINATION_TIME).record(ms);
       }
-      case "termination_failed" -> {
-        provisioningSince.remove(worker);
-        touched(pool).terminated(false);
-      }
+      case "termination_failed" -> touched(pool).terminated(false);
       default -> { }
     }
   }

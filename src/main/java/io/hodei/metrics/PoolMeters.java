@@ -169,8 +169,7 @@ final class PoolMeters {
             .put("reasons", new JsonArray(health.reasons())))
         .put("provisioning", outcome(MetricCatalog.POOL_PROVISIONING, MetricCatalog.POOL_PROVISIONING_TIME))
         .put("termination", outcome(MetricCatalog.POOL_TERMINATIONS, MetricCatalog.POOL_TERMINATION_TIME))
-        .put("recovery", new JsonObject().put("latency", recovery.toJson())
-            .put("mttr_ms", recovery.toJson().getValue("mean_ms")))
+        .put("recovery", new JsonObject().put("latency", recovery.toJson()).put("mttr_ms", recovery.meanMillis()))
         .put("jobs", new JsonObject().put("by_state", jobs).put("running", (long) running.get())
             .put("duration", latency(MetricCatalog.POOL_JOB_DURATION).toJson())
             .put("queue_wait", latency(MetricCatalog.POOL_JOB_QUEUE_WAIT).toJson()))
@@ -182,7 +181,7 @@ final class PoolMeters {
 
   /** Mean job run time in ms, or null before the first finished job. */
   Double averageJobMillis() {
-    return latency(MetricCatalog.POOL_JOB_DURATION).toJson().getDouble("mean_ms");
+    return latency(MetricCatalog.POOL_JOB_DURATION).meanMillis();
   }
 
   private JsonObject outcome(MetricCatalog.Def counter, MetricCatalog.Def latency) {

@@ -24,11 +24,18 @@ final class Reservoir {
   int size() { return size; }
 
   /** The nearest-rank quantile of the retained samples, or null when there are none. */
-  Double quantile(double q) {
-    if (size == 0) return null;
+  Double quantile(double q) { return quantiles(q)[0]; }
+
+  /** Nearest-rank quantiles of the retained samples (one sort for all), nulls when there are none. */
+  Double[] quantiles(double... qs) {
+    Double[] out = new Double[qs.length];
+    if (size == 0) return out;
     double[] sorted = Arrays.copyOf(samples, size);
     Arrays.sort(sorted);
-    int rank = (int) Math.ceil(q * size);
-    return sorted[Math.max(0, Math.min(size - 1, rank - 1))];
+    for (int i = 0; i < qs.length; i++) {
+      int rank = (int) Math.ceil(qs[i] * size);
+      out[i] = sorted[Math.max(0, Math.min(size - 1, rank - 1))];
+    }
+    return out;
   }
 }

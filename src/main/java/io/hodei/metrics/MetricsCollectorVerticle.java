@@ -50,6 +50,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long timer = -1;
   private boolean collecting;
+  private boolean stopped;
 
   public MetricsCollectorVerticle(MetricsSettings settings, MeterRegistry registry) {
     this.settings = settings;
@@ -84,6 +85,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     if (timer >= 0) vertx.cancelTimer(timer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     pools.values().forEach(PoolMeters::remove);
@@ -114,6 +116,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     JsonObject envelope = BusRequest.envelope(new JsonObject(), new JsonObject(), new JsonObject(), null);
     Bus.request(vertx, PoolAddresses.SNAPSHOT, envelope, Caller.system(), null).onComplete(ar -> {
       collecting = false;
+      if (stopped) return; // a reply after undeploy must not register the meters again
       if (ar.succeeded()) {
         apply(ar.result().getJsonArray("pools", new JsonArray()), started);
         status.succeeded(Instant.now(), System.nanoTime() - started);

@@ -120,6 +120,12 @@ class MetricsCollectorTest {
         .contains(3.0);
     assertThat(value(samples, "hodei_pool_cost_per_hour", pool)).contains(1.5);
     assertThat(value(samples, "hodei_pool_idle_workers_ratio", pool)).contains(1.0);
+    Response openMetrics = server.send(server.request(HttpMethod.GET, "/metrics", null)
+        .putHeader("Accept", "application/openmetrics-text"), null);
+    assertThat(openMetrics.status()).isEqualTo(200);
+    assertThat(openMetrics.body()).contains("hodei_pool_provisioning_total{pool=\"m-static\",result=\"success\"} 3")
+        .contains("hodei_pool_provisioning_seconds_count{pool=\"m-static\"} 3");
+    assertThat(openMetrics.body().trim()).endsWith("# EOF");
 
     JsonObject metrics = server.get("/api/v1/pools/m-static/metrics", TestServer.ADMIN_TOKEN).json();
     assertThat(metrics.getString("pool")).isEqualTo("m-static");

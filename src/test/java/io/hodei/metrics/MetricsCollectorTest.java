@@ -187,7 +187,7 @@ class MetricsCollectorTest {
   }
 
   @Test
-  void aStaticPoolWithoutAHealthyWorkerIsUnhealthyUntilItIsStopped() {
+  void aStaticPoolWithoutAHealthyWorkerIsUnhealthyUntilItIsPausedOrStopped() {
     create(simulatedPool("m-sick", "static", 5).put("size", 1));
     awaitPool("m-sick", "active", 1);
     server.admin(HttpMethod.POST, "/api/v1/pools/m-sick/workers/" + firstWorker("m-sick", "idle") + "/crash", null);
@@ -200,6 +200,13 @@ class MetricsCollectorTest {
     assertThat(sick.getJsonObject("workers").getInteger("unhealthy")).isEqualTo(1);
     assertThat(server.get("/api/v1/observability/health", null).status()).isEqualTo(503);
     awaitValue("hodei_pool_health_status", Map.of("pool", "m-sick"), 2);
+
+    server.admin(HttpMethod.POST, "/api/v1/pools/m-sick/lifecycle", new JsonObject().put("action", "pause"));
+    Response paused = Poll.until(MetricsCollectorTest::health,
+        r -> poolHealth(r, "m-sick").map(p -> p.getString("state").equals("paused")).orElse(false), DEADLINE,
+        "m-sick paused in /health");
+    assertThat(paused.status()).isEqualTo(200);
+    assertThat(poolHealth(paused, "m-sick").orElseThrow().getBoolean("counts_toward_overall")).isFalse();
 
     server.admin(HttpMethod.POST, "/api/v1/pools/m-sick/lifecycle", new JsonObject().put("action", "stop"));
     Response after = Poll.until(MetricsCollectorTest::health,

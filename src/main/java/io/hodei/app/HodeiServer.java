@@ -4,6 +4,8 @@ import io.hodei.app.config.ConfigSchema;
 import io.hodei.app.config.HodeiConfig;
 import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
+import io.hodei.metrics.MetricsCollectorVerticle;
+import io.hodei.metrics.MetricsSettings;
 import io.hodei.pool.PoolSettings;
 import io.hodei.scheduler.SchedulerSettings;
 import io.hodei.scheduler.SchedulerVerticle;
@@ -95,6 +97,9 @@ public final class HodeiServer {
               config.getInt(ConfigSchema.QUOTA_QUEUED));
           return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN), registry))
               .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)))
+              .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
+                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
+                  registry)))
               .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)));
         })
         .compose(v -> {
@@ -109,6 +114,7 @@ public final class HodeiServer {
             kv("grpc", "localhost:" + http.port()),
             kv("grpc_port", http.grpcPort()),
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
+            kv("pool_health", "http://localhost:" + http.port() + "/health"),
             kv("database", database.describe())));
   }
 

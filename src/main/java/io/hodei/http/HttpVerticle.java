@@ -84,6 +84,7 @@ public final class HttpVerticle extends VerticleBase {
     TenantRoutes.bind(rest);
     PoolRoutes.bind(rest);
     JobRoutes.bind(rest);
+    MetricsRoutes.bind(rest);
     templates = rest.templates();
 
     router.route().failureHandler(this::failure);

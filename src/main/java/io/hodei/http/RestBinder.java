@@ -4,6 +4,7 @@ import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
 import io.hodei.common.Caller;
 import io.hodei.common.DomainException;
+import io.hodei.common.Role;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -15,6 +16,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * Binds REST routes to event-bus requests: path, query, JSON body and If-Match become the request envelope; the
@@ -22,6 +24,9 @@ import java.util.List;
  * logic lives here.
  */
 final class RestBinder {
+  /** The caller of public routes: no token behind it; only addresses that serve anyone are forwarded as it. */
+  static final Caller ANONYMOUS = new Caller("anonymous", Role.VIEWER, null);
+
   private final Vertx vertx;
   private final Router router;
   private final Handler<RoutingContext> auth;
@@ -50,19 +55,28 @@ final class RestBinder {
 
   /** An authenticated route forwarded to a domain address; {@code status} is the success code. */
   void forward(HttpMethod method, String template, String address, int status) {
-    authenticated(method, template, ctx -> {
-      JsonObject envelope;
-      try {
-        envelope = envelope(ctx);
-      } catch (DomainException e) {
-        ctx.fail(e);
-        return;
-      }
-      Caller caller = ctx.get(HttpKeys.CALLER);
-      Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID))
-          .onSuccess(reply -> respond(ctx, status, reply))
-          .onFailure(ctx::fail);
-    });
+    authenticated(method, template, ctx -> send(ctx, address, ctx.get(HttpKeys.CALLER), reply -> status));
+  }
+
+  /**
+   * A public route (no token) forwarded to a domain address as {@link #ANONYMOUS}; the reply decides the status code
+   * (health answers 503 when unhealthy). Only for addresses that serve anyone.
+   */
+  void forwardPublic(HttpMethod method, String template, String address, ToIntFunction<JsonObject> status) {
+    route(method, template, ctx -> send(ctx, address, ANONYMOUS, status));
+  }
+
+  private void send(RoutingContext ctx, String address, Caller caller, ToIntFunction<JsonObject> status) {
+    JsonObject envelope;
+    try {
+      envelope = envelope(ctx);
+    } catch (DomainException e) {
+      ctx.fail(e);
+      return;
+    }
+    Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID))
+        .onSuccess(reply -> respond(ctx, status.applyAsInt(reply), reply))
+        .onFailure(ctx::fail);
   }
 
   /** A template with a literal ':' (such as {@code /jobs:batch}) is matched exactly, not as a path parameter. */

@@ -29,6 +29,11 @@ public final class MetricCatalog {
   public static final String ENDPOINT = "endpoint";
   public static final String STATUS_CODE = "status_code";
   public static final String EVENT_TYPE = "event_type";
+  public static final String POOL = "pool";
+  public static final String BOUND = "bound";
+  public static final String STATE = "state";
+  public static final String HEALTH = "health";
+  public static final String RESULT = "result";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -75,11 +80,58 @@ public final class MetricCatalog {
   public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of("status"), "jobs",
       "Jobs whose SLA became at_risk or breached (each transition counted once per job)");
 
-  /** Every metric of the catalog, in documentation order. */
-  public static final List<Def> ALL = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
+  // Pool and tenant metrics of the collector (io.hodei.metrics.MetricsCollectorVerticle). The pool label is a pool
+  // id; series of a pool are removed when the pool disappears, so cardinality stays pools x states.
+  public static final Def POOL_SIZE = new Def("hodei_pool_size", Type.GAUGE, List.of(POOL, BOUND), "workers",
+      "Pool size; bound is current (workers not terminated yet), min, max or target");
+  public static final Def POOL_WORKERS = new Def("hodei_pool_workers", Type.GAUGE, List.of(POOL, STATE), "workers",
+      "Workers of a pool by state (provisioning, idle, busy, terminating, unhealthy)");
+  public static final Def POOL_WORKERS_HEALTH = new Def("hodei_pool_workers_health", Type.GAUGE,
+      List.of(POOL, HEALTH), "workers", "Workers of a pool by health (healthy, unhealthy, unknown)");
+  public static final Def POOL_HEALTH_STATUS = new Def("hodei_pool_health_status", Type.GAUGE, List.of(POOL),
+      "status", "Pool health as /health reports it: 0 healthy, 1 degraded, 2 unhealthy");
+  public static final Def POOL_PROVISIONING_TIME = new Def("hodei_pool_provisioning_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds", "Worker provisioning time, request to ready (buckets 10ms..1h)");
+  public static final Def POOL_TERMINATION_TIME = new Def("hodei_pool_termination_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds", "Worker termination time of successful terminations (buckets 10ms..1h)");
+  public static final Def POOL_RECOVERY_TIME = new Def("hodei_pool_recovery_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds",
+      "Recovery time (MTTR samples): worker unhealthy until recovered or replaced (buckets 10ms..1h)");
+  public static final Def POOL_PROVISIONING = new Def("hodei_pool_provisioning_total", Type.COUNTER,
+      List.of(POOL, RESULT), "workers", "Worker provisionings by result (success, failure)");
+  public static final Def POOL_TERMINATIONS = new Def("hodei_pool_terminations_total", Type.COUNTER,
+      List.of(POOL, RESULT), "workers", "Worker terminations by result (success, failure)");
+  public static final Def POOL_JOBS = new Def("hodei_pool_jobs_total", Type.COUNTER, List.of(POOL, STATE), "jobs",
+      "Jobs that ended on a pool by terminal state (succeeded, failed, timed_out, cancelled, abandoned)");
+  public static final Def POOL_JOB_DURATION = new Def("hodei_pool_job_duration_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds", "Job run time on a pool (buckets 10ms..1h)");
+  public static final Def POOL_JOB_QUEUE_WAIT = new Def("hodei_pool_job_queue_wait_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds", "Queue wait of jobs that started on a pool (buckets 10ms..1h)");
+  public static final Def POOL_JOBS_RUNNING = new Def("hodei_pool_jobs_running", Type.GAUGE, List.of(POOL), "jobs",
+      "Jobs running on a pool (started and not yet finished)");
+  public static final Def POOL_COST_PER_HOUR = new Def("hodei_pool_cost_per_hour", Type.GAUGE, List.of(POOL),
+      "currency/hour", "Cost rate of a pool: idle and busy workers x price_per_worker_hour");
+  public static final Def POOL_IDLE_RATIO = new Def("hodei_pool_idle_workers_ratio", Type.GAUGE, List.of(POOL),
+      "ratio", "Idle workers / (idle + busy) workers of a pool (0 when it has none)");
+  public static final Def TENANT_JOBS = new Def("hodei_tenant_jobs_total", Type.COUNTER, List.of(TENANT_ID, STATE),
+      "jobs", "Jobs that ended, by tenant and terminal state");
+  public static final Def TENANT_JOBS_RUNNING = new Def("hodei_tenant_jobs_running", Type.GAUGE, List.of(TENANT_ID),
+      "jobs", "Jobs running per tenant (started and not yet finished)");
+
+  /** The metrics the collector registers (a subset of {@link #ALL}). */
+  public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
+      POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
+      POOL_JOBS, POOL_JOB_DURATION, POOL_JOB_QUEUE_WAIT, POOL_JOBS_RUNNING, POOL_COST_PER_HOUR, POOL_IDLE_RATIO,
+      TENANT_JOBS, TENANT_JOBS_RUNNING);
+
+  /** The seed's metrics and the HTTP/gRPC/event meters of the platform. */
+  public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
       EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS);
+
+  /** Every metric of the catalog, in documentation order. */
+  public static final List<Def> ALL = java.util.stream.Stream.concat(PLATFORM.stream(), COLLECTED.stream()).toList();
 
   private MetricCatalog() {}
 }

@@ -154,10 +154,10 @@ public final class ConfigSchema {
     add(key(COST_BY_JOB, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to jobs"));
     add(key(COST_RETENTION, Type.INT).def(90L).range(1, 3650).env("HODEI_COST_RETENTION_DAYS").usedBy(COST)
         .doc("days cost records are kept"));
-    add(key(METRICS_ENABLED, Type.BOOL).def(true).env("METRICS_ENABLED").usedBy(METRICS)
+    add(key(METRICS_ENABLED, Type.BOOL).def(true).env("METRICS_ENABLED")
         .doc("pool metrics collection"));
     add(key(METRICS_INTERVAL, Type.INT).def(10L).range(1, 3600)
-        .env("HODEI_METRICS_COLLECTION_INTERVAL", "METRICS_COLLECTION_INTERVAL").usedBy(METRICS)
+        .env("HODEI_METRICS_COLLECTION_INTERVAL", "METRICS_COLLECTION_INTERVAL")
         .doc("seconds between collector runs"));
     add(key(METRICS_RETENTION, Type.INT).def(30L).range(1, 3650).env("METRICS_RETENTION_DAYS").usedBy(METRICS)
         .doc("days historical metrics are kept"));

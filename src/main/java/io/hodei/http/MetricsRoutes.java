@@ -1,0 +1,19 @@
+package io.hodei.http;
+
+import io.hodei.metrics.HealthStatus;
+import io.hodei.metrics.MetricsAddresses;
+import io.vertx.core.http.HttpMethod;
+
+/** REST surface of the metrics domain: pool health, one pool's metrics, the collector's own health. */
+final class MetricsRoutes {
+  private MetricsRoutes() {}
+
+  static void bind(RestBinder rest) {
+    for (String path : new String[] {"/health", "/api/v1/observability/health"}) {
+      rest.forwardPublic(HttpMethod.GET, path, MetricsAddresses.HEALTH,
+          reply -> HealthStatus.UNHEALTHY.wire().equals(reply.getString("status")) ? 503 : 200);
+    }
+    rest.forward(HttpMethod.GET, "/api/v1/pools/{id}/metrics", MetricsAddresses.POOL, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/observability/collector", MetricsAddresses.COLLECTOR, 200);
+  }
+}

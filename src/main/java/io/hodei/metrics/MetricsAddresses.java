@@ -1,0 +1,19 @@
+package io.hodei.metrics;
+
+import io.hodei.common.Events;
+
+/** Event-bus addresses of the metrics domain, and the domain events its collector consumes (see README). */
+public final class MetricsAddresses {
+  /** Pool health from the collector's last snapshot: {@code {status, pools: [...], collector: {...}}}; anyone. */
+  public static final String HEALTH = "hodei.metrics.health";
+  /** One pool's current metrics: params {@code id}; viewer+; 404 for a pool the collector does not know. */
+  public static final String POOL = "hodei.metrics.pool";
+  /** The collector's own health and the metrics it collects; viewer+. */
+  public static final String COLLECTOR = "hodei.metrics.collector";
+
+  /** Job events published by the scheduler (schema in README, "Metrics collector and health"). */
+  public static final String JOB_STARTED_EVENT = Events.address("job.started");
+  public static final String JOB_FINISHED_EVENT = Events.address("job.finished");
+
+  private MetricsAddresses() {}
+}

@@ -1,0 +1,285 @@
+package io.hodei.metrics;
+
+import io.hodei.common.Bus;
+import io.hodei.common.BusRequest;
+import io.hodei.common.Caller;
+import io.hodei.common.DomainException;
+import io.hodei.common.Events;
+import io.hodei.common.Role;
+import io.hodei.pool.PoolAddresses;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Collects the pool metrics: every {@code metrics.collection_interval_seconds} it asks the pool domain for its
+ * in-memory snapshot and sets the gauges; worker and job events feed the counters and histograms as they happen.
+ * It keeps the last snapshot so that {@code /health} and the JSON metric APIs answer from memory. With
+ * {@code metrics.enabled=false} it only answers those requests (with nothing collected).
+ *
+ * <p>All state is confined to this verticle's event loop; gauges read thread-safe holders.
+ */
+public final class MetricsCollectorVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(MetricsCollectorVerticle.class);
+
+  private final MetricsSettings settings;
+  private final MeterRegistry registry;
+  private final CollectorStatus status;
+  private final Map<String, PoolMeters> pools = new LinkedHashMap<>();
+  private final Map<String, TenantMeters> tenants = new HashMap<>();
+  /** Jobs started and not finished yet: job id to {pool, tenant}; bounded by the jobs running. */
+  private final Map<String, String[]> running = new HashMap<>();
+  /** When a worker's provisioning began (nanoTime), for replacements whose event carries the recovery time. */
+  private final Map<String, Long> provisioningSince = new HashMap<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long timer = -1;
+  private boolean collecting;
+  private boolean stopped;
+
+  public MetricsCollectorVerticle(MetricsSettings settings, MeterRegistry registry) {
+    this.settings = settings;
+    this.registry = registry;
+    this.status = new CollectorStatus(settings);
+  }
+
+  @Override
+  public Future<?> start() {
+    consumers.add(Bus.serve(vertx, MetricsAddresses.HEALTH, req -> Future.succeededFuture(health())));
+    consumers.add(Bus.serve(vertx, MetricsAddresses.POOL, req -> {
+      req.caller().requireRole(Role.VIEWER);
+      return Future.succeededFuture(poolMetrics(req.param("id")));
+    }));
+    consumers.add(Bus.serve(vertx, MetricsAddresses.COLLECTOR, req -> {
+      req.caller().requireRole(Role.VIEWER);
+      return Future.succeededFuture(collector());
+    }));
+    if (settings.enabled()) {
+      listen(Events.address(Events.WORKER_STATE), this::onWorkerState);
+      listen(MetricsAddresses.JOB_STARTED_EVENT, this::onJobStarted);
+      listen(MetricsAddresses.JOB_FINISHED_EVENT, this::onJobFinished);
+      timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
+    } else {
+      LOG.info("pool metrics collection is disabled (metrics.enabled=false)");
+    }
+    List<Future<Void>> registered = consumers.stream().map(MessageConsumer::completion).toList();
+    return Future.all(registered).onSuccess(v -> {
+      if (settings.enabled()) collect();
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    if (timer >= 0) vertx.cancelTimer(timer);
+    List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
+    pools.values().forEach(PoolMeters::remove);
+    pools.clear();
+    return Future.join(unregistered);
+  }
+
+  private void listen(String address, Consumer<JsonObject> handler) {
+    consumers.add(vertx.eventBus().<JsonObject>consumer(address, msg -> {
+      try {
+        handler.accept(msg.body());
+      } catch (RuntimeException e) {
+        LOG.warn("event not counted", kv("address", address), kv("reason", String.valueOf(e.getMessage())));
+      }
+    }));
+  }
+
+  // ---------------------------------------------------------------- collection
+
+  /** One run: request the pool snapshot, then update every pool's gauges; a run still waiting makes this a no-op. */
+  void collect() {
+    if (collecting) {
+      status.skipped();
+      return;
+    }
+    collecting = true;
+    long started = System.nanoTime();
+    JsonObject envelope = BusRequest.envelope(new JsonObject(), new JsonObject(), new JsonObject(), null);
+    Bus.request(vertx, PoolAddresses.SNAPSHOT, envelope, Caller.system(), null).onComplete(ar -> {
+      collecting = false;
+      if (stopped) return; // a reply after undeploy must not register the meters again
+      if (ar.succeeded()) {
+        apply(ar.result().getJsonArray("pools", new JsonArray()), started);
+        status.succeeded(Instant.now(), System.nanoTime() - started);
+      } else {
+        String reason = Bus.toDomain(ar.cause()).getMessage();
+        status.failed(Instant.now(), System.nanoTime() - started, reason);
+        LOG.warn("metrics collection failed", kv("reason", reason));
+      }
+    });
+  }
+
+  private void apply(JsonArray snapshot, long requestedAt) {
+    Set<String> seen = new HashSet<>();
+    for (Object o : snapshot) {
+      if (!(o instanceof JsonObject pool) || pool.getString("id") == null) continue;
+      seen.add(pool.getString("id"));
+      meters(pool.getString("id")).update(pool);
+    }
+    // A pool missing from the snapshot is gone, unless an event named it after the snapshot was asked for.
+    pools.values().removeIf(m -> {
+      boolean gone = !seen.contains(m.pool()) && m.lastEventNanos() - requestedAt < 0;
+      if (gone) m.remove();
+      return gone;
+    });
+  }
+
+  private PoolMeters meters(String pool) {
+    return pools.computeIfAbsent(pool, id -> new PoolMeters(registry, id));
+  }
+
+  /** Meters of the pool an event names, marked as named now. */
+  private PoolMeters touched(String pool) {
+    PoolMeters m = meters(pool);
+    m.touched(System.nanoTime());
+    return m;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private void onWorkerState(JsonObject event) {
+    String pool = event.getString("pool_id");
+    String worker = event.getString("worker_id");
+    if (pool == null || worker == null) return;
+    String reason = String.valueOf(event.getString("reason"));
+    if (reason.equals("provision")) {
+      provisioningSince.put(worker, System.nanoTime());
+      return;
+    }
+    Long since = provisioningSince.remove(worker);
+    Long ms = event.getLong("duration_ms");
+    switch (reason) {
+      case "ready" -> {
+        PoolMeters m = touched(pool);
+        m.provisioned(true);
+        if (ms != null) m.latency(MetricCatalog.POOL_PROVISIONING_TIME).record(ms);
+      }
+      case "replacement_ready" -> {
+        // duration_ms is the recovery time here; the provisioning time is measured from the provision event
+        PoolMeters m = touched(pool);
+        m.provisioned(true);
+        if (since != null) {
+          m.latency(MetricCatalog.POOL_PROVISIONING_TIME).record((System.nanoTime() - since) / 1_000_000);
+        }
+        if (ms != null) m.latency(MetricCatalog.POOL_RECOVERY_TIME).record(ms);
+      }
+      case "recovered" -> {
+        if (ms != null) touched(pool).latency(MetricCatalog.POOL_RECOVERY_TIME).record(ms);
+      }
+      case "provisioning_failed" -> touched(pool).provisioned(false);
+      case "terminated" -> {
+        PoolMeters m = touched(pool);
+        m.terminated(true);
+        if (ms != null) m.latency(MetricCatalog.POOL_TERMINATION_TIME).record(ms);
+      }
+      case "termination_failed" -> touched(pool).terminated(false);
+      default -> { }
+    }
+  }
+
+  private void onJobStarted(JsonObject event) {
+    String job = event.getString("job_id");
+    String pool = event.getString("pool_id");
+    String tenant = event.getString("tenant_id");
+    if (job == null || running.containsKey(job)) return;
+    running.put(job, new String[] {pool, tenant});
+    if (pool != null) {
+      PoolMeters m = touched(pool);
+      m.jobStarted();
+      Long wait = event.getLong("queue_wait_ms");
+      if (wait != null) m.latency(MetricCatalog.POOL_JOB_QUEUE_WAIT).record(wait);
+    }
+    if (tenant != null) tenant(tenant).started();
+  }
+
+  private void onJobFinished(JsonObject event) {
+    String state = event.getString("state");
+    if (!PoolMeters.JOB_STATES.contains(state)) {
+      LOG.debug("job event with an unknown state ignored", kv("state", state));
+      return;
+    }
+    String job = event.getString("job_id");
+    String[] started = job == null ? null : running.remove(job);
+    String pool = event.getString("pool_id", started == null ? null : started[0]);
+    String tenant = event.getString("tenant_id", started == null ? null : started[1]);
+    if (pool != null) {
+      PoolMeters m = touched(pool);
+      m.jobEnded(state, started != null && pool.equals(started[0]));
+      Long ms = event.getLong("duration_ms");
+      if (ms != null) m.latency(MetricCatalog.POOL_JOB_DURATION).record(ms);
+    }
+    if (tenant != null) tenant(tenant).ended(state, started != null);
+  }
+
+  private TenantMeters tenant(String tenant) {
+    return tenants.computeIfAbsent(tenant, t -> new TenantMeters(registry, t));
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  /** Pool health from the last snapshot: the overall status is the worst pool that counts. */
+  JsonObject health() {
+    HealthStatus overall = HealthStatus.HEALTHY;
+    JsonArray items = new JsonArray();
+    for (PoolMeters m : pools.values()) {
+      if (m.snapshot() == null) continue;
+      PoolHealth.Assessment a = m.health();
+      if (a.countsTowardOverall()) overall = overall.worst(a.status());
+      JsonObject counts = m.snapshot().getJsonObject("workers", new JsonObject());
+      long unhealthy = counts.getLong("unhealthy", 0L);
+      items.add(new JsonObject()
+          .put("pool", m.pool())
+          .put("state", m.snapshot().getString("state"))
+          .put("status", a.status().wire())
+          .put("reasons", new JsonArray(a.reasons()))
+          .put("counts_toward_overall", a.countsTowardOverall())
+          .put("workers", new JsonObject().put("total", counts.getLong("total", 0L))
+              .put("healthy", a.healthyWorkers())
+              .put("busy", counts.getLong("busy", 0L)).put("idle", counts.getLong("idle", 0L))
+              .put("unhealthy", unhealthy).put("crashed", unhealthy))
+          .put("queue_depth", 0)
+          .put("avg_job_latency_ms", m.averageJobMillis())
+          .put("memory", m.memory()));
+    }
+    return new JsonObject().put("status", overall.wire()).put("pools", items).put("collector", status.toJson(pools.size()));
+  }
+
+  private JsonObject poolMetrics(String id) {
+    if (!settings.enabled()) {
+      throw DomainException.unavailable("pool metrics collection is disabled (metrics.enabled=false)");
+    }
+    PoolMeters m = pools.get(id);
+    if (m == null || m.snapshot() == null) throw DomainException.notFound("pool", id);
+    return m.toJson().put("collected_at", status.lastSuccessAt() == null ? null : status.lastSuccessAt().toString())
+        .put("quantiles", "p50/p95/p99: nearest rank over the last " + Reservoir.CAPACITY
+            + " samples of each latency; count and mean over every sample");
+  }
+
+  private JsonObject collector() {
+    JsonArray metrics = new JsonArray();
+    for (MetricCatalog.Def def : MetricCatalog.COLLECTED) {
+      metrics.add(new JsonObject().put("name", def.name()).put("type", def.type().name().toLowerCase())
+          .put("labels", new JsonArray(def.labels())).put("unit", def.unit()).put("help", def.help()));
+    }
+    return new JsonObject().put("collector", status.toJson(pools.size())).put("metrics", metrics);
+  }
+}

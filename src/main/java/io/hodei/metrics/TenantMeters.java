@@ -1,0 +1,36 @@
+package io.hodei.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashMap;
+import java.util.Map;
+
+/** One tenant's job meters (tenants are few and long-lived: these stay registered). Event-loop confined. */
+final class TenantMeters {
+  private final MeterRegistry registry;
+  private final String tenant;
+  private final PoolMeters.Value running = new PoolMeters.Value();
+  private final Map<String, Counter> ended = new HashMap<>();
+
+  TenantMeters(MeterRegistry registry, String tenant) {
+    this.registry = registry;
+    this.tenant = tenant;
+    Gauge.builder(MetricCatalog.TENANT_JOBS_RUNNING.meterName(), running, PoolMeters.Value::get)
+        .description(MetricCatalog.TENANT_JOBS_RUNNING.help())
+        .tag(MetricCatalog.TENANT_ID, tenant)
+        .strongReference(true)
+        .register(registry);
+  }
+
+  void started() { running.set(running.get() + 1); }
+
+  void ended(String state, boolean wasRunning) {
+    ended.computeIfAbsent(state, s -> Counter.builder(MetricCatalog.TENANT_JOBS.meterName())
+        .description(MetricCatalog.TENANT_JOBS.help())
+        .tag(MetricCatalog.TENANT_ID, tenant)
+        .tag(MetricCatalog.STATE, s)
+        .register(registry)).increment();
+    if (wasRunning) running.set(Math.max(0, running.get() - 1));
+  }
+}

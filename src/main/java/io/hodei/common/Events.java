@@ -19,6 +19,16 @@ public final class Events {
   public static final String WORKER_STATE = "worker.state";
   public static final String POOL_STATE = "pool.state";
   public static final String POOL_RESIZED = "pool.resized";
+  public static final String JOB_SUBMITTED = "job.submitted";
+  public static final String JOB_STARTED = "job.started";
+  public static final String JOB_FINISHED = "job.finished";
+  public static final String POOL_SCALED = "pool.scaled";
+  public static final String QUOTA_EXCEEDED = "quota.exceeded";
+  public static final String SLA_BREACH = "sla.breach";
+
+  /** Every event type of the contract (published now or by the domains still to come); bounds metric labels. */
+  public static final java.util.Set<String> KNOWN_TYPES = java.util.Set.of(WORKER_STATE, POOL_STATE, POOL_RESIZED,
+      JOB_SUBMITTED, JOB_STARTED, JOB_FINISHED, POOL_SCALED, QUOTA_EXCEEDED, SLA_BREACH);
 
   private final Vertx vertx;
   private final MeterRegistry registry;

@@ -29,6 +29,7 @@ public final class MetricCatalog {
   public static final String ENDPOINT = "endpoint";
   public static final String STATUS_CODE = "status_code";
   public static final String EVENT_TYPE = "event_type";
+  public static final String REASON = "reason";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -71,12 +72,15 @@ public final class MetricCatalog {
       "events", "Domain events delivered to bridge consumers");
   public static final Def EVENT_BUS_SUBSCRIBERS = new Def("hodei_event_bus_subscribers", Type.GAUGE, List.of(),
       "subscribers", "Current event-bus bridge subscribers");
+  public static final Def BRIDGE_DROPPED = new Def("hodei_bridge_dropped_total", Type.COUNTER, List.of(REASON),
+      "events", "Events or registrations the event-bus bridges refused: reason slow_consumer (the connection's "
+          + "buffer was full) or unauthorized (no or invalid token)");
 
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
-      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS);
+      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, BRIDGE_DROPPED);
 
   private MetricCatalog() {}
 }

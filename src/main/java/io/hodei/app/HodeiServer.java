@@ -6,6 +6,7 @@ import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
 import io.hodei.metrics.MetricsCollectorVerticle;
 import io.hodei.metrics.MetricsSettings;
+import io.hodei.http.bridge.BridgeSettings;
 import io.hodei.pool.PoolSettings;
 import io.hodei.scheduler.SchedulerSettings;
 import io.hodei.scheduler.SchedulerVerticle;
@@ -113,6 +114,8 @@ public final class HodeiServer {
             kv("scrape_port", http.metricsPort()),
             kv("grpc", "localhost:" + http.port()),
             kv("grpc_port", http.grpcPort()),
+            kv("eventbus_sockjs", "http://localhost:" + http.port() + "/eventbus"),
+            kv("eventbus_tcp_port", http.bridgeTcpPort()),
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("pool_health", "http://localhost:" + http.port() + "/health"),
             kv("database", database.describe())));
@@ -143,7 +146,9 @@ public final class HodeiServer {
         config.getInt(ConfigSchema.SERVER_BODY_LIMIT), config.getInt(ConfigSchema.SERVER_SHUTDOWN_TIMEOUT),
         config.getBool(ConfigSchema.METRICS_REQUIRE_TOKEN), config.getInt(ConfigSchema.TOKEN_CACHE_SECONDS),
         config.getBool(ConfigSchema.PROMETHEUS_ENABLED), config.getInt(ConfigSchema.PROMETHEUS_PORT),
-        config.getString(ConfigSchema.PROMETHEUS_PATH), config.getInt(ConfigSchema.SERVER_GRPC_PORT));
+        config.getString(ConfigSchema.PROMETHEUS_PATH), config.getInt(ConfigSchema.SERVER_GRPC_PORT),
+        new BridgeSettings(config.getString(ConfigSchema.SERVER_HOST), config.getInt(ConfigSchema.BRIDGE_TCP_PORT),
+            config.getInt(ConfigSchema.BRIDGE_MAX_BUFFERED)));
   }
 
   private Future<Void> deploy(io.vertx.core.Deployable verticle) {
@@ -164,6 +169,9 @@ public final class HodeiServer {
 
   /** The separate gRPC listener's port, or -1 when there is none (gRPC is served on {@link #httpPort()} too). */
   public int grpcPort() { return http.grpcPort(); }
+
+  /** The TCP event-bus bridge's port, or -1 when it is off. */
+  public int bridgeTcpPort() { return http.bridgeTcpPort(); }
 
   public Vertx vertx() { return vertx; }
 

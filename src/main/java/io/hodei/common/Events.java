@@ -27,6 +27,12 @@ public final class Events {
   public static final String QUOTA_EXCEEDED = "quota.exceeded";
   public static final String SLA_AT_RISK = "sla.at_risk";
   public static final String SLA_BREACHED = "sla.breached";
+  public static final String POOL_SCALED = "pool.scaled";
+
+  /** Every event type of the contract (published now or by the domains still to come); bounds metric labels. */
+  public static final java.util.Set<String> KNOWN_TYPES = java.util.Set.of(WORKER_STATE, POOL_STATE, POOL_RESIZED,
+      TENANT_CHANGED, JOB_SUBMITTED, JOB_STARTED, JOB_FINISHED, JOB_RETRY, POOL_SCALED, QUOTA_EXCEEDED, SLA_AT_RISK,
+      SLA_BREACHED);
 
   private final Vertx vertx;
   private final MeterRegistry registry;

@@ -1,6 +1,7 @@
 package io.hodei.http;
 
 import io.hodei.common.DomainException;
+import io.hodei.http.bridge.EventBridges;
 import io.hodei.http.grpc.GrpcGateway;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -40,6 +41,7 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer server;
   private HttpServer metricsServer;
   private HttpServer grpcServer;
+  private EventBridges bridges;
   private List<String> templates = List.of();
 
   public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness) {
@@ -56,6 +58,9 @@ public final class HttpVerticle extends VerticleBase {
 
   /** The separate gRPC listener's port, or -1 when there is none. */
   public int grpcPort() { return grpcServer == null ? -1 : grpcServer.actualPort(); }
+
+  /** The TCP event-bus bridge's port, or -1 when it is off. */
+  public int bridgeTcpPort() { return bridges == null ? -1 : bridges.tcpPort(); }
 
   /** Every {@code METHOD /template} this verticle serves. */
   public List<String> routeTemplates() { return templates; }
@@ -86,6 +91,12 @@ public final class HttpVerticle extends VerticleBase {
     JobRoutes.bind(rest);
     MetricsRoutes.bind(rest);
     templates = rest.templates();
+    bridges = new EventBridges(vertx, authenticator, registry, settings.bridge());
+    router.route(EventBridges.PATH + "/*").handler(ctx -> {
+      ctx.put(HttpKeys.ENDPOINT, EventBridges.PATH);
+      ctx.next();
+    });
+    bridges.mount(router);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> Problems.send(ctx, new DomainException(404, "Not Found",
@@ -109,6 +120,7 @@ public final class HttpVerticle extends VerticleBase {
       main = main.compose(v -> grpcServer.listen().recover(err -> Future.failedFuture(
           new IllegalStateException("server.grpc_port " + settings.grpcPort() + ": " + reason(err)))));
     }
+    main = main.compose(v -> bridges.listen());
     if (!settings.prometheusEnabled() || settings.prometheusPort() < 0) return main;
     Router scrape = Router.router(vertx);
     scrape.route().handler(ctx -> observe(ctx, metrics));
@@ -127,7 +139,8 @@ public final class HttpVerticle extends VerticleBase {
     Future<Void> scrape = metricsServer == null ? Future.succeededFuture() : metricsServer.close();
     Future<Void> grpc = grpcServer == null ? Future.succeededFuture()
         : grpcServer.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS);
-    return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), grpc, scrape);
+    Future<Void> tcpBridge = bridges == null ? Future.succeededFuture() : bridges.close();
+    return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), grpc, scrape, tcpBridge);
   }
 
   private static String reason(Throwable err) {

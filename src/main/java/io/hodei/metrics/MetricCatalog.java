@@ -34,6 +34,7 @@ public final class MetricCatalog {
   public static final String STATE = "state";
   public static final String HEALTH = "health";
   public static final String RESULT = "result";
+  public static final String REASON = "reason";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -76,6 +77,9 @@ public final class MetricCatalog {
       "events", "Domain events delivered to bridge consumers");
   public static final Def EVENT_BUS_SUBSCRIBERS = new Def("hodei_event_bus_subscribers", Type.GAUGE, List.of(),
       "subscribers", "Current event-bus bridge subscribers");
+  public static final Def BRIDGE_DROPPED = new Def("hodei_bridge_dropped_total", Type.COUNTER, List.of(REASON),
+      "events", "Events or registrations the event-bus bridges refused: reason slow_consumer (the connection's "
+          + "buffer was full) or unauthorized (no or invalid token)");
 
   public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of("status"), "jobs",
       "Jobs whose SLA became at_risk or breached (each transition counted once per job)");
@@ -128,7 +132,7 @@ public final class MetricCatalog {
   public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
-      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS);
+      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BRIDGE_DROPPED);
 
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = java.util.stream.Stream.concat(PLATFORM.stream(), COLLECTED.stream()).toList();

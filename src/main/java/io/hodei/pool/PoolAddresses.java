@@ -13,6 +13,8 @@ public final class PoolAddresses {
   public static final String WORKERS_LIST = "hodei.pool.workers.list";
   public static final String WORKERS_ADD = "hodei.pool.workers.add";
   public static final String WORKER_REMOVE = "hodei.pool.worker.remove";
+  /** One live worker of a pool: params {@code id}, {@code worker_id} -> worker JSON; 404 when unknown. */
+  public static final String WORKER_GET = "hodei.pool.worker.get";
   public static final String WORKER_CRASH = "hodei.pool.worker.crash";
   /**
    * Starts a job on the best-fitting idle worker of the candidate pools: {@code {"job": {...}, "pool_ids": [...]}}

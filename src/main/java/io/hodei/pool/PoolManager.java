@@ -246,6 +246,13 @@ final class PoolManager {
     }, "workers_added");
   }
 
+  /** A live worker of a pool, from memory. */
+  JsonObject worker(String id, String workerId) {
+    Worker w = pool(id).workers.get(workerId);
+    if (w == null) throw DomainException.notFound("worker", workerId);
+    return w.toJson();
+  }
+
   /** Operator removes one worker gracefully: it takes no new job, finishes its current one, then terminates. */
   Future<JsonObject> removeWorker(String id, String workerId) {
     Pool pool = pool(id);

@@ -70,6 +70,7 @@ public final class PoolVerticle extends VerticleBase {
     serveAdmin(PoolAddresses.LIFECYCLE, "pool.lifecycle",
         req -> manager.lifecycle(req.param("id"), req.ifMatch(), requests.action(req.payload())));
     serve(PoolAddresses.WORKERS_LIST, this::listWorkers);
+    serve(PoolAddresses.WORKER_GET, req -> read(req, () -> manager.worker(req.param("id"), req.param("worker_id"))));
     serve(PoolAddresses.SNAPSHOT, req -> read(req, () -> manager.snapshot(!"false".equals(req.query("detail")))));
     serveAdmin(PoolAddresses.WORKERS_ADD, "pool.workers.add",
         req -> manager.addWorkers(req.param("id"), requests.workerCount(req.payload())));

@@ -54,6 +54,7 @@ public final class TestServer implements AutoCloseable {
     all.put(ConfigSchema.SERVER_HOST, "127.0.0.1");
     all.put(ConfigSchema.PROMETHEUS_PORT, -1);
     all.put(ConfigSchema.SERVER_GRPC_PORT, -1);
+    all.put(ConfigSchema.BRIDGE_TCP_PORT, -1);
     all.put(ConfigSchema.TOKEN_CACHE_SECONDS, 0);
     all.put(ConfigSchema.DB_POOL_SIZE, 4);
     all.putAll(overrides);

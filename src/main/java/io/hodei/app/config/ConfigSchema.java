@@ -67,6 +67,8 @@ public final class ConfigSchema {
   public static final String ALERTING_ENABLED = "observability.alerting.enabled";
   public static final String ALERTS_DIR = "observability.alerting.prometheus_alerts_dir";
   public static final String LOG_LEVEL = "logging.level";
+  public static final String BRIDGE_TCP_PORT = "bridge.tcp_port";
+  public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
 
   private static final String SCHEDULER = "issue #5 (scheduler)";
   private static final String METRICS = "issue #6 (metrics)";
@@ -172,6 +174,10 @@ public final class ConfigSchema {
     add(key(ALERTS_DIR, Type.STRING).def("/etc/hodei/alerts").usedBy(OPS).doc("where alert rules are installed"));
     add(key(LOG_LEVEL, Type.ENUM).def("INFO").allowed("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
         .env("HODEI_LOG_LEVEL").doc("root log level"));
+    add(key(BRIDGE_TCP_PORT, Type.INT).def(7000L).range(-1, 65535)
+        .doc("TCP event-bus bridge listener (-1 = off; 0 = any free port); the SockJS bridge is always on server.port at /eventbus"));
+    add(key(BRIDGE_MAX_BUFFERED, Type.INT).def(1000L).range(1, 1_000_000)
+        .doc("events buffered per bridge connection before further events are dropped (3x: the connection is closed)"));
   }
 
   private ConfigSchema() {}

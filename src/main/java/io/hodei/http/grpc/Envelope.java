@@ -41,6 +41,30 @@ final class Envelope {
     return this;
   }
 
+  /** A proto3 map cannot be unset, so clearing the labels is asked for with {@code replace_labels}. */
+  Envelope replaceLabels() {
+    if (Boolean.TRUE.equals(body.remove("replace_labels")) && !body.containsKey("labels")) {
+      body.put("labels", new JsonObject());
+    }
+    return this;
+  }
+
+  /**
+   * Turns the JSON object text in string {@code field} into the object the domain expects; text that is not a JSON
+   * object is passed as is, for the domain to reject like REST would.
+   */
+  Envelope jsonObject(String field) {
+    Object value = body.getValue(field);
+    if (value instanceof String text) {
+      try {
+        body.put(field, new JsonObject(text));
+      } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+        // left as text: the domain answers 400 with the field's name
+      }
+    }
+    return this;
+  }
+
   /** The body as built so far, for a method that needs a final touch. */
   JsonObject body() { return body; }
 

@@ -23,7 +23,18 @@ final class GrpcErrors {
       return new Failure(GrpcStatus.RESOURCE_EXHAUSTED, "the request message is larger than the server accepts");
     }
     DomainException problem = Bus.toDomain(failure);
-    return new Failure(status(problem.status()), message(problem));
+    return new Failure(status(problem), message(problem));
+  }
+
+  /**
+   * A 409 that lists {@code allowed_actions} is an action the resource's state forbids (a lifecycle conflict), not
+   * a duplicate: the client must change the state first, which gRPC calls FAILED_PRECONDITION.
+   */
+  static GrpcStatus status(DomainException problem) {
+    if (problem.status() == 409 && problem.extensions().containsKey("allowed_actions")) {
+      return GrpcStatus.FAILED_PRECONDITION;
+    }
+    return status(problem.status());
   }
 
   static GrpcStatus status(int httpStatus) {

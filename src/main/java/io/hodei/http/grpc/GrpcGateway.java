@@ -14,6 +14,7 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -39,15 +40,14 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
                      Supplier<Future<Void>> readiness) {
     this.metrics = new GrpcMetrics(registry);
     GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
-    Service tenants = TenantGrpc.service(translator);
+    List<Service> services = List.of(TenantGrpc.service(translator), PoolGrpc.pools(translator),
+        PoolGrpc.workers(translator));
     Supplier<Future<Boolean>> serving = () -> readiness.get().map(true).otherwise(false);
-    HealthService health = HealthService.create(vertx)
-        .register(SERVER_HEALTH, serving)
-        .register(tenants.name().fullyQualifiedName(), serving);
-    this.server = GrpcServer.server(vertx)
-        .addService(tenants)
-        .addService(health)
-        .addService(ReflectionService.v1());
+    HealthService health = HealthService.create(vertx).register(SERVER_HEALTH, serving);
+    services.forEach(service -> health.register(service.name().fullyQualifiedName(), serving));
+    this.server = GrpcServer.server(vertx);
+    services.forEach(server::addService);
+    server.addService(health).addService(ReflectionService.v1());
     for (Service service : server.services()) {
       service.methodDescriptors().forEach(m -> methods.add(service.name().fullyQualifiedName() + "/" + m.getName()));
     }

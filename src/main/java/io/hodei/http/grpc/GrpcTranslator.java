@@ -85,6 +85,16 @@ final class GrpcTranslator {
     };
   }
 
+  /** The reply mapper of a page: the domain's {@code next_cursor} becomes {@code next_page_token}. */
+  static <Resp extends Message> Function<JsonObject, Resp> page(Supplier<Message.Builder> builder) {
+    return json -> {
+      JsonObject renamed = json.copy();
+      Object next = renamed.remove("next_cursor");
+      if (next != null) renamed.put("next_page_token", next);
+      return ProtoJson.fromJson(renamed, builder.get());
+    };
+  }
+
   /** The reply mapper building {@code builder}'s message from the domain's JSON. */
   static <Resp extends Message> Function<JsonObject, Resp> into(Supplier<Message.Builder> builder) {
     return json -> ProtoJson.fromJson(json, builder.get());

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.server.Service;
 
 import static io.hodei.http.grpc.GrpcTranslator.into;
+import static io.hodei.http.grpc.GrpcTranslator.page;
 
 /** gRPC surface of the tenant domain ({@code hodei.v1.TenantService}); the REST twin is TenantRoutes. */
 final class TenantGrpc {
@@ -27,7 +28,7 @@ final class TenantGrpc {
             r -> Envelope.of(r).param("id", ID).build(), into(Tenant::newBuilder)))
         .bind(TenantServiceGrpcService.ListTenants, grpc.unary(TenantAddresses.LIST,
             r -> Envelope.of(r).query("page_size", "limit").query("page_token", "cursor").build(),
-            TenantGrpc::page))
+            page(ListTenantsResponse::newBuilder)))
         .bind(TenantServiceGrpcService.UpdateTenant, grpc.unary(TenantAddresses.UPDATE,
             TenantGrpc::update, into(Tenant::newBuilder)))
         .bind(TenantServiceGrpcService.DeleteTenant, grpc.unary(TenantAddresses.DELETE,
@@ -42,20 +43,7 @@ final class TenantGrpc {
         .build();
   }
 
-  /** A proto3 map cannot be unset, so clearing the labels is asked for with {@code replace_labels}. */
   private static JsonObject update(UpdateTenantRequest request) {
-    Envelope envelope = Envelope.of(request).param("id", ID).ifMatch("if_match_version");
-    JsonObject body = envelope.body();
-    if (Boolean.TRUE.equals(body.remove("replace_labels")) && !body.containsKey("labels")) {
-      body.put("labels", new JsonObject());
-    }
-    return envelope.build();
-  }
-
-  private static ListTenantsResponse page(JsonObject reply) {
-    JsonObject renamed = reply.copy();
-    Object next = renamed.remove("next_cursor");
-    if (next != null) renamed.put("next_page_token", next);
-    return ProtoJson.fromJson(renamed, ListTenantsResponse.newBuilder());
+    return Envelope.of(request).param("id", ID).ifMatch("if_match_version").replaceLabels().build();
   }
 }

@@ -31,6 +31,15 @@ class GrpcErrorsTest {
   }
 
   @Test
+  void aConflictListingAllowedActionsIsAFailedPrecondition() {
+    DomainException illegal = new DomainException(409, "Conflict", "a pool in state 'paused' cannot pause",
+        new JsonObject().put("state", "paused").put("allowed_actions", new JsonArray().add("resume")));
+    assertThat(GrpcErrors.of(illegal).status()).isEqualTo(GrpcStatus.FAILED_PRECONDITION);
+    assertThat(GrpcErrors.of(DomainException.conflict("a pool with id 'x' already exists")).status())
+        .isEqualTo(GrpcStatus.ALREADY_EXISTS);
+  }
+
+  @Test
   void unexpectedFailuresSayNothingOfTheirInternals() {
     GrpcErrors.Failure failure = GrpcErrors.of(new IllegalStateException("secret table xyz is broken"));
     assertThat(failure.status()).isEqualTo(GrpcStatus.INTERNAL);

@@ -16,6 +16,7 @@ import io.hodei.pool.provider.WorkerProvider;
 import java.util.Map;
 import io.hodei.store.Database;
 import io.hodei.store.DatabaseConfig;
+import io.hodei.tenant.BurstPolicy;
 import io.hodei.tenant.QuotaDefaults;
 import io.hodei.tenant.TenantVerticle;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -96,7 +97,9 @@ public final class HodeiServer {
           QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
               config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
               config.getInt(ConfigSchema.QUOTA_QUEUED));
-          return deploy(new TenantVerticle(pool, quota, config.getString(ConfigSchema.ADMIN_TOKEN), registry))
+          return deploy(new TenantVerticle(pool, quota, new BurstPolicy(
+              config.getBool(ConfigSchema.BURST_ENABLED), config.getInt(ConfigSchema.BURST_MAX_OVERAGE),
+              config.getInt(ConfigSchema.BURST_DURATION)), config.getString(ConfigSchema.ADMIN_TOKEN), registry))
               .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)))
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),

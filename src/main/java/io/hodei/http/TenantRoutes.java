@@ -18,5 +18,8 @@ final class TenantRoutes {
     rest.forward(HttpMethod.POST, "/api/v1/tenants/{id}/tokens", TenantAddresses.TOKEN_ISSUE, 201);
     rest.forward(HttpMethod.GET, "/api/v1/tenants/{id}/tokens", TenantAddresses.TOKEN_LIST, 200);
     rest.forward(HttpMethod.DELETE, "/api/v1/tenants/{id}/tokens/{token_id}", TenantAddresses.TOKEN_REVOKE, 204);
+    rest.forward(HttpMethod.POST, "/api/v1/tenants/{id}/burst", TenantAddresses.BURST_GRANT, 201);
+    rest.forward(HttpMethod.GET, "/api/v1/tenants/{id}/burst", TenantAddresses.BURST_GET, 200);
+    rest.forward(HttpMethod.DELETE, "/api/v1/tenants/{id}/burst", TenantAddresses.BURST_REVOKE, 200);
   }
 }

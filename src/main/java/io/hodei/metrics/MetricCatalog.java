@@ -81,6 +81,8 @@ public final class MetricCatalog {
       "events", "Events or registrations the event-bus bridges refused: reason slow_consumer (the connection's "
           + "buffer was full) or unauthorized (no or invalid token)");
 
+  public static final Def BURST_CPU = new Def("hodei_tenant_burst_cpu_m_seconds_total", Type.COUNTER,
+      List.of(TENANT_ID), "millicore-seconds", "CPU used above the base quota on burst grants (billed separately)");
   public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of("status"), "jobs",
       "Jobs whose SLA became at_risk or breached (each transition counted once per job)");
 
@@ -132,7 +134,7 @@ public final class MetricCatalog {
   public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
-      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BRIDGE_DROPPED);
+      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED);
 
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = java.util.stream.Stream.concat(PLATFORM.stream(), COLLECTED.stream()).toList();

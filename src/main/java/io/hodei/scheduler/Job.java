@@ -36,6 +36,8 @@ final class Job {
   long pid = -1;
   Instant processStartedAt;
   boolean cancelRequested;
+  /** The burst grant this job was admitted on (it ran above the base quota), or null. */
+  String burstGrantId;
   /** Set when the job ends (kept in memory until the final write lands). */
   Integer exitCode;
   String errorType;

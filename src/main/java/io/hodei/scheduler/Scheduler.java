@@ -183,8 +183,17 @@ final class Scheduler {
     }
   }
 
-  /** The head job of the tenant that should go next, or null. */
+  /**
+   * The head job of the tenant that should go next, or null. Jobs within their tenant's base quota go before jobs
+   * that need burst capacity: burst is the first thing held back when capacity is contended.
+   */
   private Job nextJob() {
+    Job withinQuota = nextJob(false);
+    return withinQuota != null ? withinQuota : nextJob(true);
+  }
+
+  private Job nextJob(boolean burst) {
+    Instant now = Instant.now();
     Job best = null;
     double bestKey = Double.MAX_VALUE;
     for (Map.Entry<String, PriorityQueue<Job>> e : queues.entrySet()) {
@@ -192,6 +201,7 @@ final class Scheduler {
       if (head == null || saturated.contains(head.selectorKey())) continue;
       TenantCache.Tenant tenant = tenants.get(e.getKey());
       if (tenant == null || !tenant.active() || quotaBlocks(tenant, head) != null) continue;
+      if (needsBurst(tenant, head, now) != burst) continue;
       double key = fairShare.priority(e.getKey(), share(e.getKey()), tenant.weight());
       if (best == null || key < bestKey || (key == bestKey && QUEUE_ORDER.compare(head, best) < 0)) {
         best = head;
@@ -201,13 +211,22 @@ final class Scheduler {
     return best;
   }
 
-  /** Why the tenant's quota stops this job now, or null. */
+  /** Why the tenant's quota (with burst, while a grant is in force) stops this job now, or null. */
   String quotaBlocks(TenantCache.Tenant tenant, Job job) {
+    Instant now = Instant.now();
     Usage u = usage.getOrDefault(tenant.id(), new Usage());
-    if (u.jobs + 1 > tenant.maxConcurrent()) return "quota_max_concurrent_jobs";
-    if (u.cpuM + job.cpuM > tenant.cpuM()) return "quota_cpu";
-    if (u.memoryMb + job.memoryMb > tenant.memoryMb()) return "quota_memory";
+    if (u.jobs + 1 > tenant.effective(tenant.maxConcurrent(), now)) return "quota_max_concurrent_jobs";
+    if (u.cpuM + job.cpuM > tenant.effective(tenant.cpuM(), now)) return "quota_cpu";
+    if (u.memoryMb + job.memoryMb > tenant.effective(tenant.memoryMb(), now)) return "quota_memory";
     return null;
+  }
+
+  /** True when the job fits only thanks to the tenant's burst grant. */
+  boolean needsBurst(TenantCache.Tenant tenant, Job job, Instant now) {
+    if (!tenant.bursting(now)) return false;
+    Usage u = usage.getOrDefault(tenant.id(), new Usage());
+    return u.jobs + 1 > tenant.maxConcurrent() || u.cpuM + job.cpuM > tenant.cpuM()
+        || u.memoryMb + job.memoryMb > tenant.memoryMb();
   }
 
   double share(String tenantId) {
@@ -232,6 +251,8 @@ final class Scheduler {
     }
     job.state = JobStates.ADMITTED;
     job.admittedAt = Instant.now();
+    TenantCache.Tenant tenant = tenants.get(job.tenantId);
+    job.burstGrantId = tenant != null && needsBurst(tenant, job, job.admittedAt) ? tenant.burstGrantId() : null;
     hold(job, 1);
     inflight++;
     JsonObject spec = new JsonObject().put("job_id", job.id).put("command", job.command).put("env", job.env)
@@ -332,6 +353,7 @@ final class Scheduler {
     Long runMs = msg.getLong("duration_ms");
     String log = msg.getString("log");
     if (runMs != null && "succeeded".equals(outcome)) runTimes.record(job.selectorKey(), runMs);
+    if (job.burstGrantId != null) meterBurst(job, runMs == null ? 0 : runMs);
     JsonObject detail = new JsonObject().put("outcome", outcome).put("exit_code", exitCode)
         .put("error_type", errorType).put("worker_id", job.workerId).put("pool_id", job.placedPoolId);
     switch (outcome == null ? "lost" : outcome) {
@@ -357,11 +379,23 @@ final class Scheduler {
     }
   }
 
+  /** Usage above the base quota is billed on the grant it ran on (cost reports show it separately). */
+  private void meterBurst(Job job, long runMs) {
+    JsonObject body = new JsonObject().put("grant_id", job.burstGrantId)
+        .put("cpu_m_seconds", job.cpuM * runMs / 1000.0).put("memory_mb_seconds", job.memoryMb * runMs / 1000.0);
+    metrics.burst(job.tenantId, job.cpuM * runMs / 1000.0);
+    Bus.request(vertx, io.hodei.tenant.TenantAddresses.BURST_CONSUME, BusRequest.envelope(new JsonObject(),
+        new JsonObject(), body, null), Caller.system(), null)
+        .onFailure(err -> LOG.warn("burst usage not metered", kv("job_id", job.id), err));
+    job.burstGrantId = null;
+  }
+
   /** Another attempt after a backoff of 2^attempts seconds (capped). */
   private void requeue(Job job, String errorType, String log, JsonObject detail) {
     long backoff = Math.min(settings.retryBackoffMaxSeconds(), 1L << Math.min(job.attempts, 20));
     job.nextAttemptAt = Instant.now().plusSeconds(backoff);
     job.queuedAt = job.nextAttemptAt;
+    job.errorType = errorType;
     job.workerId = null;
     job.pid = -1;
     job.processStartedAt = null;
@@ -570,7 +604,7 @@ final class Scheduler {
         .put("idempotency_key", job.idempotencyKey).put("submitted_at", job.submittedAt.toString())
         .put("started_at", job.startedAt == null ? null : job.startedAt.toString())
         .put("placed_pool_id", job.placedPoolId).put("worker_id", job.workerId)
-        .put("cancel_requested", job.cancelRequested);
+        .put("cancel_requested", job.cancelRequested).put("burst", job.burstGrantId != null);
   }
 
   TenantCache tenants() { return tenants; }

@@ -52,6 +52,10 @@ final class SchedulerMetrics {
         errorType == null ? "unknown" : errorType).increment();
   }
 
+  void burst(String tenantId, double cpuMSeconds) {
+    counter(MetricCatalog.BURST_CPU, MetricCatalog.TENANT_ID, tenantId, null, null).increment(cpuMSeconds);
+  }
+
   /** decision_type: admit, place, requeue, reject, retry, cancel, abandon. */
   void decision(String type) {
     counter(MetricCatalog.SCHEDULING_DECISIONS, MetricCatalog.DECISION_TYPE, type, null, null).increment();

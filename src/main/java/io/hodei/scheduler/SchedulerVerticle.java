@@ -174,7 +174,14 @@ public final class SchedulerVerticle extends VerticleBase {
       if (open == null) open = scheduler.finishing.get(row.getString("id"));
       if (open != null) {
         row.put("state", open.state).put("attempts", open.attempts).put("worker_id", open.workerId)
-            .put("placed_pool_id", open.placedPoolId).put("cancel_requested", open.cancelRequested);
+            .put("placed_pool_id", open.placedPoolId).put("cancel_requested", open.cancelRequested)
+            .put("burst", open.burstGrantId != null)
+            .put("pid", open.pid > 0 ? open.pid : null)
+            .put("process_started_at", open.processStartedAt == null ? null : open.processStartedAt.toString())
+            .put("admitted_at", open.admittedAt == null ? null : open.admittedAt.toString())
+            .put("started_at", open.startedAt == null ? null : open.startedAt.toString())
+            .put("next_attempt_at", open.nextAttemptAt == null ? null : open.nextAttemptAt.toString());
+        if (open.errorType != null) row.put("error_type", open.errorType);
         if (open.finishedAt != null) {
           row.put("exit_code", open.exitCode).put("error_type", open.errorType).put("run_ms", open.runMs)
               .put("finished_at", open.finishedAt.toString());

@@ -15,11 +15,23 @@ import java.util.Map;
 /** Tenants' weights, status and quotas, loaded at start and kept current from {@code tenant.changed} events. */
 final class TenantCache {
   /** What the scheduler needs of a tenant. */
-  record Tenant(String id, int weight, boolean active, long cpuM, long memoryMb, long maxConcurrent, long maxQueued) {
+  record Tenant(String id, int weight, boolean active, long cpuM, long memoryMb, long maxConcurrent, long maxQueued,
+                String burstGrantId, int burstPercentage, java.time.Instant burstEndsAt) {
     static Tenant from(JsonObject json) {
       JsonObject q = json.getJsonObject("quota");
+      JsonObject b = json.getJsonObject("burst");
       return new Tenant(json.getString("id"), json.getInteger("weight", 1), "active".equals(json.getString("status")),
-          q.getLong("cpu_m"), q.getLong("memory_mb"), q.getLong("max_concurrent_jobs"), q.getLong("max_queued_jobs"));
+          q.getLong("cpu_m"), q.getLong("memory_mb"), q.getLong("max_concurrent_jobs"), q.getLong("max_queued_jobs"),
+          b == null ? null : b.getString("id"), b == null ? 100 : b.getInteger("max_overage_percentage"),
+          b == null ? null : java.time.Instant.parse(b.getString("ends_at")));
+    }
+
+    /** True while a burst grant is in force (expiry stops new burst admissions; running jobs go on). */
+    boolean bursting(java.time.Instant now) { return burstEndsAt != null && now.isBefore(burstEndsAt); }
+
+    /** A quota value as it stands now: multiplied by the burst percentage while a grant is in force. */
+    long effective(long base, java.time.Instant now) {
+      return bursting(now) ? base * burstPercentage / 100 : base;
     }
   }
 

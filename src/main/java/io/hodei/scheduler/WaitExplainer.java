@@ -49,6 +49,9 @@ final class WaitExplainer {
             + " MB"));
       }
     }
+    if (tenant != null && scheduler.needsBurst(tenant, job, now)) {
+      reasons.add(reason("burst", "the job runs on burst capacity, after work within base quotas"));
+    }
     if (scheduler.saturated.contains(job.selectorKey()) && !accepting.isEmpty()) {
       reasons.add(reason("capacity", "every matching worker is busy"));
     }

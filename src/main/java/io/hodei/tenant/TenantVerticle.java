@@ -50,8 +50,11 @@ public final class TenantVerticle extends VerticleBase {
   private final io.micrometer.core.instrument.MeterRegistry registry;
   private io.hodei.common.Events events;
 
-  public TenantVerticle(Pool pool, QuotaDefaults defaults, String configuredAdminToken,
+  private final BurstPolicy burst;
+
+  public TenantVerticle(Pool pool, QuotaDefaults defaults, BurstPolicy burst, String configuredAdminToken,
                         io.micrometer.core.instrument.MeterRegistry registry) {
+    this.burst = burst;
     this.pool = pool;
     this.defaults = defaults;
     this.configuredAdminToken = configuredAdminToken;
@@ -81,6 +84,15 @@ public final class TenantVerticle extends VerticleBase {
     serve(TenantAddresses.TOKEN_LIST, this::listTokens);
     serve(TenantAddresses.TOKEN_REVOKE, this::revokeToken);
     serve(TenantAddresses.AUTHENTICATE, this::authenticate);
+    serve(TenantAddresses.BURST_GRANT, this::grantBurst);
+    serve(TenantAddresses.BURST_GET, this::getBurst);
+    serve(TenantAddresses.BURST_REVOKE, this::revokeBurst);
+    serve(TenantAddresses.BURST_CONSUME, req -> {
+      req.caller().requireAdmin();
+      JsonObject b = req.payload();
+      return tenants.consumeBurst(b.getString("grant_id"), b.getDouble("cpu_m_seconds", 0.0),
+          b.getDouble("memory_mb_seconds", 0.0)).map(v -> new JsonObject().put("metered", true));
+    });
     return tokens.bootstrapAdmin(configuredAdminToken).map(generated -> {
       generated.ifPresent(token -> LOG.warn("no admin token existed: generated one; it is shown only now, store it",
           kv("admin_token", token)));
@@ -246,6 +258,61 @@ public final class TenantVerticle extends VerticleBase {
       Audit.record(req, "token.revoke", "tenant/" + id + "/tokens/" + tokenId, null, token);
       return token;
     });
+  }
+
+  /**
+   * Grants a time-boxed overage: quotas are multiplied by {@code max_overage_percentage}/100 until it ends. A
+   * tenant-admin may request one for its own tenant within burst_capacity limits; a new grant replaces the active one.
+   */
+  private Future<JsonObject> grantBurst(BusRequest req) {
+    String id = req.param("id");
+    req.caller().requireTenant(id, Role.TENANT_ADMIN);
+    if (!burst.enabled()) throw DomainException.conflict("burst capacity is disabled (burst_capacity.enabled)");
+    JsonInput in = JsonInput.of(req.payload(), "max_overage_percentage", "duration_minutes", "reason");
+    Long pct = in.integer("max_overage_percentage", false, 101, burst.maxOveragePercentage());
+    Long minutes = in.integer("duration_minutes", false, 1, BurstPolicy.MAX_DURATION_MINUTES);
+    String reason = in.string("reason", false, 500);
+    in.validate();
+    int effectivePct = pct == null ? burst.maxOveragePercentage() : pct.intValue();
+    int effectiveMinutes = minutes == null ? burst.defaultDurationMinutes() : minutes.intValue();
+    return tenants.grantBurst(id, Tokens.shortId("burst-"), effectivePct, effectiveMinutes, reason,
+        req.caller().tokenId()).map(tenant -> {
+          Audit.record(req, "burst.grant", "tenant/" + id + "/burst", null, tenant.getJsonObject("burst"));
+          changed(tenant, id, false);
+          return burstView(tenant);
+        });
+  }
+
+  private Future<JsonObject> getBurst(BusRequest req) {
+    String id = req.param("id");
+    req.caller().requireTenant(id, Role.VIEWER);
+    return tenants.get(id).compose(tenant -> tenants.grants(id).map(history -> burstView(tenant)
+        .put("history", history)));
+  }
+
+  private Future<JsonObject> revokeBurst(BusRequest req) {
+    String id = req.param("id");
+    req.caller().requireTenant(id, Role.VIEWER);
+    req.caller().requireAdmin();
+    return tenants.revokeBurst(id).map(tenant -> {
+      Audit.record(req, "burst.revoke", "tenant/" + id + "/burst", null, null);
+      changed(tenant, id, false);
+      return burstView(tenant);
+    });
+  }
+
+  private static JsonObject burstView(JsonObject tenant) {
+    JsonObject active = tenant.getJsonObject("burst");
+    JsonObject quota = tenant.getJsonObject("quota");
+    JsonObject view = new JsonObject().put("tenant_id", tenant.getString("id")).put("active", active);
+    if (active != null) {
+      double factor = active.getInteger("max_overage_percentage") / 100.0;
+      view.put("effective_quota", new JsonObject()
+          .put("cpu_m", (long) (quota.getLong("cpu_m") * factor))
+          .put("memory_mb", (long) (quota.getLong("memory_mb") * factor))
+          .put("max_concurrent_jobs", (long) (quota.getLong("max_concurrent_jobs") * factor)));
+    }
+    return view;
   }
 
   private Future<JsonObject> authenticate(BusRequest req) {

@@ -70,7 +70,6 @@ public final class ConfigSchema {
   public static final String BRIDGE_TCP_PORT = "bridge.tcp_port";
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
 
-  private static final String SCHEDULER = "issue #5 (scheduler)";
   private static final String METRICS = "issue #6 (metrics)";
   private static final String SCALING = "issue #8 (scaling)";
   private static final String COST = "issue #9 (cost)";
@@ -145,12 +144,11 @@ public final class ConfigSchema {
         .env("HODEI_DEFAULT_TENANT_QUOTA_MAX_CONCURRENT_JOBS").doc("default running-job cap of a new tenant"));
     add(key(QUOTA_QUEUED, Type.INT).def(1000L).range(0, 10_000_000)
         .env("HODEI_DEFAULT_TENANT_QUOTA_MAX_QUEUED_JOBS").doc("default queued-job cap of a new tenant"));
-    add(key(BURST_ENABLED, Type.BOOL).def(true).env("HODEI_BURST_CAPACITY_ENABLED").usedBy(SCHEDULER)
+    add(key(BURST_ENABLED, Type.BOOL).def(true).env("HODEI_BURST_CAPACITY_ENABLED")
         .doc("time-boxed quota overage"));
-    add(key(BURST_MAX_OVERAGE, Type.INT).def(150L).range(100, 1000).env("HODEI_BURST_MAX_OVERAGE").usedBy(SCHEDULER)
+    add(key(BURST_MAX_OVERAGE, Type.INT).def(150L).range(100, 1000).env("HODEI_BURST_MAX_OVERAGE")
         .doc("largest burst, percent of quota"));
-    add(key(BURST_DURATION, Type.INT).def(60L).range(1, 10_080).env("HODEI_BURST_DURATION_MINUTES")
-        .usedBy(SCHEDULER).doc("default burst length, minutes"));
+    add(key(BURST_DURATION, Type.INT).def(60L).range(1, 10_080).env("HODEI_BURST_DURATION_MINUTES").doc("default burst length, minutes"));
     add(key(COST_ENABLED, Type.BOOL).def(true).env("HODEI_COST_TRACKING_ENABLED").usedBy(COST).doc("cost tracking"));
     add(key(COST_BY_TENANT, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to tenants"));
     add(key(COST_BY_JOB, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to jobs"));

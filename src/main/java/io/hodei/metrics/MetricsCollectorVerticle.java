@@ -63,7 +63,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     consumers.add(Bus.serve(vertx, MetricsAddresses.HEALTH, req -> Future.succeededFuture(health())));
     consumers.add(Bus.serve(vertx, MetricsAddresses.POOL, req -> {
       req.caller().requireRole(Role.VIEWER);
-      return Future.succeededFuture(poolMetrics(req.param("id")));
+      return poolMetrics(req.param("id"));
     }));
     consumers.add(Bus.serve(vertx, MetricsAddresses.COLLECTOR, req -> {
       req.caller().requireRole(Role.VIEWER);
@@ -263,15 +263,25 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     return new JsonObject().put("status", overall.wire()).put("pools", items).put("collector", status.toJson(pools.size()));
   }
 
-  private JsonObject poolMetrics(String id) {
+  /**
+   * A pool created since the last collection is not sampled yet: if the pool domain knows it, the answer says so
+   * (200, {@code collected: false}) rather than claiming the pool does not exist.
+   */
+  private Future<JsonObject> poolMetrics(String id) {
     if (!settings.enabled()) {
       throw DomainException.unavailable("pool metrics collection is disabled (metrics.enabled=false)");
     }
     PoolMeters m = pools.get(id);
-    if (m == null || m.snapshot() == null) throw DomainException.notFound("pool", id);
-    return m.toJson().put("collected_at", status.lastSuccessAt() == null ? null : status.lastSuccessAt().toString())
+    if (m == null || m.snapshot() == null) {
+      return io.hodei.common.Bus.request(vertx, io.hodei.pool.PoolAddresses.GET,
+          io.hodei.common.BusRequest.envelope(new JsonObject().put("id", id), new JsonObject(), new JsonObject(), null),
+          io.hodei.common.Caller.system(), null)
+          .map(pool -> new JsonObject().put("pool", id).put("collected", false)
+              .put("detail", "not sampled yet: the collector runs every " + settings.collectionIntervalSeconds() + " s"));
+    }
+    return Future.succeededFuture(m.toJson().put("collected", true).put("collected_at", status.lastSuccessAt() == null ? null : status.lastSuccessAt().toString())
         .put("quantiles", "p50/p95/p99: nearest rank over the last " + Reservoir.CAPACITY
-            + " samples of each latency; count and mean over every sample");
+            + " samples of each latency; count and mean over every sample"));
   }
 
   private JsonObject collector() {

@@ -38,6 +38,15 @@ class MetricsCollectorVerticleTest {
           : io.vertx.core.Future.succeededFuture(answer.copy());
     });
     poolDomain.completion().await();
+    // Like the real pool domain: a pool exists while it is in the snapshot.
+    Bus.serve(vertx, PoolAddresses.GET, req -> {
+      JsonObject answer = snapshot.get();
+      String id = req.param("id");
+      boolean known = answer != null && answer.getJsonArray("pools").stream()
+          .anyMatch(p -> id.equals(((JsonObject) p).getString("id")));
+      return known ? io.vertx.core.Future.succeededFuture(new JsonObject().put("id", id))
+          : io.vertx.core.Future.failedFuture(DomainException.notFound("pool", id));
+    }).completion().await();
   }
 
   @AfterEach

@@ -123,6 +123,11 @@ class PoolApiTest {
     JsonObject created = create(simulatedPool("dyn", "dynamic").put("min_size", 1).put("max_size", 4));
     assertThat(created.getInteger("target_size")).isEqualTo(1);
     assertThat(created.getBoolean("auto_scaling_enabled")).isTrue();
+    // Created after the collector's last run (every 10 s here): metrics say "not sampled yet", never 404.
+    Response early = server.get("/api/v1/pools/dyn/metrics", TestServer.ADMIN_TOKEN);
+    assertThat(early.status()).as(early.toString()).isEqualTo(200);
+    assertThat(early.json().containsKey("collected")).isTrue();
+    assertProblem(server.get("/api/v1/pools/never-was/metrics", TestServer.ADMIN_TOKEN), 404);
     awaitPool("dyn", "active", 1);
     Response ok = server.admin(HttpMethod.PUT, "/api/v1/pools/dyn/dynamic",
         new JsonObject().put("min_size", 2).put("max_size", 6).put("target_size", 3));

@@ -4,7 +4,9 @@ import io.hodei.app.config.ConfigSchema;
 import io.hodei.app.config.HodeiConfig;
 import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
+import io.hodei.metrics.HistorySettings;
 import io.hodei.metrics.MetricsCollectorVerticle;
+import io.hodei.metrics.MetricsHistoryVerticle;
 import io.hodei.metrics.MetricsSettings;
 import io.hodei.http.bridge.BridgeSettings;
 import io.hodei.pool.PoolSettings;
@@ -104,7 +106,13 @@ public final class HodeiServer {
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
                   registry)))
-              .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)));
+              .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)))
+              .compose(v -> deploy(new MetricsHistoryVerticle(pool, registry, new HistorySettings(
+                  config.getBool(ConfigSchema.METRICS_ENABLED) && config.getBool(ConfigSchema.METRICS_HISTORY),
+                  config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),
+                  config.getInt(ConfigSchema.METRICS_RAW_RETENTION),
+                  config.getInt(ConfigSchema.METRICS_1M_RETENTION), config.getInt(ConfigSchema.METRICS_5M_RETENTION),
+                  config.getInt(ConfigSchema.METRICS_RETENTION)))));
         })
         .compose(v -> {
           http = new HttpVerticle(httpSettings(), registry, this::databaseReady);

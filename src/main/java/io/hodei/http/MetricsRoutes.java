@@ -15,5 +15,6 @@ final class MetricsRoutes {
     }
     rest.forward(HttpMethod.GET, "/api/v1/pools/{id}/metrics", MetricsAddresses.POOL, 200);
     rest.forward(HttpMethod.GET, "/api/v1/observability/collector", MetricsAddresses.COLLECTOR, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/metrics/historical", MetricsAddresses.HISTORICAL, 200);
   }
 }

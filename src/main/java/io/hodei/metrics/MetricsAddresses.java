@@ -15,5 +15,8 @@ public final class MetricsAddresses {
   public static final String JOB_STARTED_EVENT = Events.address("job.started");
   public static final String JOB_FINISHED_EVENT = Events.address("job.finished");
 
+  /** Historical range queries (REST envelope; query: metric, pool, tenant, from, to, step). */
+  public static final String HISTORICAL = "hodei.metrics.historical";
+
   private MetricsAddresses() {}
 }

@@ -59,6 +59,11 @@ public final class ConfigSchema {
   public static final String METRICS_ENABLED = "metrics.enabled";
   public static final String METRICS_INTERVAL = "metrics.collection_interval_seconds";
   public static final String METRICS_RETENTION = "metrics.retention_days";
+  public static final String METRICS_HISTORY = "metrics.history_enabled";
+  public static final String METRICS_RAW_RETENTION = "metrics.raw_retention_hours";
+  public static final String METRICS_ROLLUP_INTERVAL = "metrics.rollup_interval_seconds";
+  public static final String METRICS_1M_RETENTION = "metrics.rollup_1m_retention_days";
+  public static final String METRICS_5M_RETENTION = "metrics.rollup_5m_retention_days";
   public static final String PROMETHEUS_ENABLED = "metrics.prometheus.enabled";
   public static final String PROMETHEUS_PORT = "metrics.prometheus.port";
   public static final String PROMETHEUS_PATH = "metrics.prometheus.path";
@@ -70,7 +75,6 @@ public final class ConfigSchema {
   public static final String BRIDGE_TCP_PORT = "bridge.tcp_port";
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
 
-  private static final String METRICS = "issue #6 (metrics)";
   private static final String SCALING = "issue #8 (scaling)";
   private static final String COST = "issue #9 (cost)";
   private static final String OPS = "issue #10 (dashboards, alerts)";
@@ -159,8 +163,14 @@ public final class ConfigSchema {
     add(key(METRICS_INTERVAL, Type.INT).def(10L).range(1, 3600)
         .env("HODEI_METRICS_COLLECTION_INTERVAL", "METRICS_COLLECTION_INTERVAL")
         .doc("seconds between collector runs"));
-    add(key(METRICS_RETENTION, Type.INT).def(30L).range(1, 3650).env("METRICS_RETENTION_DAYS").usedBy(METRICS)
-        .doc("days historical metrics are kept"));
+    add(key(METRICS_RETENTION, Type.INT).def(30L).range(1, 3650).env("METRICS_RETENTION_DAYS")
+        .doc("days 1-hour rollups (the longest history) are kept"));
+    add(key(METRICS_HISTORY, Type.BOOL).def(true).doc("store samples in PostgreSQL with 1m/5m/1h rollups"));
+    add(key(METRICS_ROLLUP_INTERVAL, Type.INT).def(60L).range(1, 3600)
+        .doc("seconds between rollup runs (the open bucket is refined on each run)"));
+    add(key(METRICS_RAW_RETENTION, Type.INT).def(24L).range(1, 24 * 90).doc("hours raw samples are kept"));
+    add(key(METRICS_1M_RETENTION, Type.INT).def(3L).range(1, 3650).doc("days 1-minute rollups are kept"));
+    add(key(METRICS_5M_RETENTION, Type.INT).def(14L).range(1, 3650).doc("days 5-minute rollups are kept"));
     add(key(PROMETHEUS_ENABLED, Type.BOOL).def(true).env("HODEI_PROMETHEUS_ENABLED")
         .doc("serve Prometheus metrics"));
     add(key(PROMETHEUS_PORT, Type.INT).def(9091L).range(-1, 65535).env("HODEI_PROMETHEUS_PORT")

@@ -5,6 +5,7 @@ import io.hodei.app.config.HodeiConfig;
 import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
 import io.hodei.metrics.HistorySettings;
+import io.hodei.metrics.AlertsVerticle;
 import io.hodei.metrics.MetricsCollectorVerticle;
 import io.hodei.metrics.MetricsHistoryVerticle;
 import io.hodei.metrics.MetricsSettings;
@@ -106,6 +107,7 @@ public final class HodeiServer {
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
                   registry)))
+              .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
               .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)))
               .compose(v -> deploy(new MetricsHistoryVerticle(pool, registry, new HistorySettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED) && config.getBool(ConfigSchema.METRICS_HISTORY),

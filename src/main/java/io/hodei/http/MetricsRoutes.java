@@ -4,7 +4,7 @@ import io.hodei.metrics.HealthStatus;
 import io.hodei.metrics.MetricsAddresses;
 import io.vertx.core.http.HttpMethod;
 
-/** REST surface of the metrics domain: pool health, one pool's metrics, the collector's own health. */
+/** REST surface of the metrics domain: pool health, one pool's metrics, the collector's own health, firing alerts. */
 final class MetricsRoutes {
   private MetricsRoutes() {}
 
@@ -16,5 +16,6 @@ final class MetricsRoutes {
     rest.forward(HttpMethod.GET, "/api/v1/pools/{id}/metrics", MetricsAddresses.POOL, 200);
     rest.forward(HttpMethod.GET, "/api/v1/observability/collector", MetricsAddresses.COLLECTOR, 200);
     rest.forward(HttpMethod.GET, "/api/v1/metrics/historical", MetricsAddresses.HISTORICAL, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/observability/alerts", MetricsAddresses.ALERTS, 200);
   }
 }

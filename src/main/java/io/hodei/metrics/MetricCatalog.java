@@ -121,6 +121,8 @@ public final class MetricCatalog {
       "ratio", "Idle workers / (idle + busy) workers of a pool (0 when it has none)");
   public static final Def TENANT_JOBS = new Def("hodei_tenant_jobs_total", Type.COUNTER, List.of(TENANT_ID, STATE),
       "jobs", "Jobs that ended, by tenant and terminal state");
+  public static final Def COLLECTOR_LAST_RUN = new Def("hodei_collector_last_run_timestamp_seconds", Type.GAUGE,
+      List.of(), "seconds", "Unix time of the collector's last successful run (its heartbeat; alert when stale)");
   public static final Def TENANT_JOBS_RUNNING = new Def("hodei_tenant_jobs_running", Type.GAUGE, List.of(TENANT_ID),
       "jobs", "Jobs running per tenant (started and not yet finished)");
 
@@ -128,7 +130,7 @@ public final class MetricCatalog {
   public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
       POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
       POOL_JOBS, POOL_JOB_DURATION, POOL_JOB_QUEUE_WAIT, POOL_JOBS_RUNNING, POOL_COST_PER_HOUR, POOL_IDLE_RATIO,
-      TENANT_JOBS, TENANT_JOBS_RUNNING);
+      TENANT_JOBS, TENANT_JOBS_RUNNING, COLLECTOR_LAST_RUN);
 
   /** The seed's metrics and the HTTP/gRPC/event meters of the platform. */
   public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,

@@ -7,6 +7,7 @@ import io.hodei.common.DomainException;
 import io.hodei.common.Events;
 import io.hodei.common.Role;
 import io.hodei.pool.PoolAddresses;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +50,9 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   /** When a worker's provisioning began (nanoTime), for replacements whose event carries the recovery time. */
   private final Map<String, Long> provisioningSince = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  /** Epoch seconds of the last successful run, read by the heartbeat gauge; NaN until the first one. */
+  private final AtomicReference<Double> lastRun = new AtomicReference<>(Double.NaN);
+  private Gauge heartbeat;
   private long timer = -1;
   private boolean collecting;
   private boolean stopped;
@@ -73,6 +78,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       listen(Events.address(Events.WORKER_STATE), this::onWorkerState);
       listen(MetricsAddresses.JOB_STARTED_EVENT, this::onJobStarted);
       listen(MetricsAddresses.JOB_FINISHED_EVENT, this::onJobFinished);
+      heartbeat = Gauge.builder(MetricCatalog.COLLECTOR_LAST_RUN.meterName(), lastRun, AtomicReference::get)
+          .description(MetricCatalog.COLLECTOR_LAST_RUN.help()).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
     } else {
       LOG.info("pool metrics collection is disabled (metrics.enabled=false)");
@@ -89,6 +96,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     if (timer >= 0) vertx.cancelTimer(timer);
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     pools.values().forEach(PoolMeters::remove);
+    if (heartbeat != null) registry.remove(heartbeat);
     pools.clear();
     return Future.join(unregistered);
   }
@@ -119,7 +127,9 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       if (stopped) return; // a reply after undeploy must not register the meters again
       if (ar.succeeded()) {
         apply(ar.result().getJsonArray("pools", new JsonArray()), started);
-        status.succeeded(Instant.now(), System.nanoTime() - started);
+        Instant now = Instant.now();
+        status.succeeded(now, System.nanoTime() - started);
+        lastRun.set(now.toEpochMilli() / 1000.0);
       } else {
         String reason = Bus.toDomain(ar.cause()).getMessage();
         status.failed(Instant.now(), System.nanoTime() - started, reason);

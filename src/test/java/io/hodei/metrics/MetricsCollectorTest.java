@@ -276,9 +276,19 @@ class MetricsCollectorTest {
     assertThat(metrics.stream().map(m -> ((JsonObject) m).getString("name")))
         .containsAll(MetricCatalog.COLLECTED.stream().map(MetricCatalog.Def::name).toList());
     assertThat(health().json().getJsonObject("collector").getLong("runs")).isPositive();
+    assertThat(Prometheus.parse(server.get("/metrics", null).body()))
+        .anyMatch(m -> m.name().equals(MetricCatalog.COLLECTOR_LAST_RUN.name()) && m.value() > 1.7e9);
 
     assertProblem(server.get("/api/v1/observability/collector", null), 401);
     assertProblem(server.get("/api/v1/pools/m-nope/metrics", null), 401);
     assertProblem(server.get("/api/v1/pools/m-nope/metrics", TestServer.ADMIN_TOKEN), 404);
+  }
+
+  @Test
+  void withoutAnAlertmanagerTheAlertsApiSaysNotConfigured() {
+    Response r = server.get("/api/v1/observability/alerts", TestServer.ADMIN_TOKEN);
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    assertThat(r.json().getBoolean("configured")).isFalse();
+    assertThat(r.json().getJsonArray("alerts")).isEmpty();
   }
 }

@@ -71,6 +71,7 @@ public final class ConfigSchema {
   public static final String GRAFANA_DIR = "observability.grafana.dashboards_dir";
   public static final String ALERTING_ENABLED = "observability.alerting.enabled";
   public static final String ALERTS_DIR = "observability.alerting.prometheus_alerts_dir";
+  public static final String ALERTMANAGER_URL = "observability.alerting.alertmanager_url";
   public static final String LOG_LEVEL = "logging.level";
   public static final String BRIDGE_TCP_PORT = "bridge.tcp_port";
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
@@ -180,6 +181,8 @@ public final class ConfigSchema {
     add(key(GRAFANA_DIR, Type.STRING).def("/etc/hodei/dashboards").usedBy(OPS).doc("where dashboards are installed"));
     add(key(ALERTING_ENABLED, Type.BOOL).def(true).env("HODEI_ALERTING_ENABLED").usedBy(OPS).doc("alerting rules"));
     add(key(ALERTS_DIR, Type.STRING).def("/etc/hodei/alerts").usedBy(OPS).doc("where alert rules are installed"));
+    add(key(ALERTMANAGER_URL, Type.STRING).def(null).env("HODEI_ALERTMANAGER_URL")
+        .doc("Alertmanager base URL read by GET /api/v1/observability/alerts (unset = not configured)"));
     add(key(LOG_LEVEL, Type.ENUM).def("INFO").allowed("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
         .env("HODEI_LOG_LEVEL").doc("root log level"));
     add(key(BRIDGE_TCP_PORT, Type.INT).def(7000L).range(-1, 65535)

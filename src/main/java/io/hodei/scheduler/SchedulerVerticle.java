@@ -176,6 +176,11 @@ public final class SchedulerVerticle extends VerticleBase {
       if (open != null) {
         row.put("state", open.state).put("attempts", open.attempts).put("worker_id", open.workerId)
             .put("placed_pool_id", open.placedPoolId).put("cancel_requested", open.cancelRequested);
+        if (JobStates.RUNNING.equals(open.state)) {
+          // what markRunning writes, shown before that write has landed (it queues behind the job's earlier writes)
+          row.put("pid", open.pid).put("started_at", open.startedAt == null ? null : open.startedAt.toString())
+              .put("process_started_at", open.processStartedAt == null ? null : open.processStartedAt.toString());
+        }
         if (open.finishedAt != null) {
           row.put("exit_code", open.exitCode).put("error_type", open.errorType).put("run_ms", open.runMs)
               .put("finished_at", open.finishedAt.toString());

@@ -132,16 +132,21 @@ final class JobWatch {
               return;
             }
             JsonArray items = ar.result().getJsonArray("items", new JsonArray());
-            for (Object item : items) {
-              JsonObject e = (JsonObject) item;
-              long sequence = e.getLong("sequence");
-              if (sequence <= last) continue;
-              last = sequence;
-              Object detail = e.getValue("detail");
-              call.response().write(JobEvent.newBuilder().setSequence(sequence).setJobId(e.getString("job_id"))
-                  .setTenantId(e.getString("tenant_id")).setState(e.getString("state"))
-                  .setAt(e.getString("at", "")).setDetail(detail == null ? "{}" : detail.toString()).build())
-                  .onFailure(err -> close(GrpcStatus.CANCELLED));
+            try {
+              for (Object item : items) {
+                JsonObject e = (JsonObject) item;
+                long sequence = e.getLong("sequence");
+                if (sequence <= last) continue;
+                last = sequence;
+                Object detail = e.getValue("detail");
+                call.response().write(JobEvent.newBuilder().setSequence(sequence).setJobId(e.getString("job_id"))
+                    .setTenantId(e.getString("tenant_id")).setState(e.getString("state"))
+                    .setAt(e.getString("at", "")).setDetail(detail == null ? "{}" : detail.toString()).build())
+                    .onFailure(err -> close(GrpcStatus.CANCELLED));
+              }
+            } catch (IllegalStateException gone) {
+              close(GrpcStatus.CANCELLED); // the client went away between two events
+              return;
             }
             next(items.size() >= PAGE || wakeUp);
           });

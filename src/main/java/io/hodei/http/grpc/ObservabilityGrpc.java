@@ -2,6 +2,7 @@ package io.hodei.http.grpc;
 
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
+import io.hodei.common.DomainException;
 import io.hodei.grpc.v1.HealthReport;
 import io.hodei.grpc.v1.MetricsSnapshot;
 import io.hodei.grpc.v1.ObservabilityServiceGrpcService;
@@ -42,6 +43,11 @@ final class ObservabilityGrpc {
   /** Every pool of the health report; a pool that vanished in between is left out. */
   private static Future<MetricsSnapshot> allPools(GrpcTranslator.Call call) {
     return call.request(MetricsAddresses.HEALTH, empty()).compose(health -> {
+      if (!health.getJsonObject("collector", new JsonObject()).getBoolean("enabled", true)) {
+        // as REST's per-pool answer: no metrics are collected at all
+        return Future.failedFuture(DomainException.unavailable(
+            "pool metrics collection is disabled (metrics.enabled=false)"));
+      }
       List<Future<JsonObject>> pools = new ArrayList<>();
       for (Object item : health.getJsonArray("pools", new JsonArray())) {
         String id = ((JsonObject) item).getString("pool");

@@ -245,6 +245,29 @@ class GrpcJobServiceTest {
   }
 
   @Test
+  void concurrentWritersLoseNoEventAndRepeatNone() {
+    Watch all = new Watch(TestServer.ADMIN_TOKEN, WatchJobsRequest.getDefaultInstance());
+    List<io.vertx.core.Future<SubmitJobsResponse>> batches = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      String token = i % 2 == 0 ? gamma : delta;
+      batches.add(jobs(client(token)).submitJobs(SubmitJobsRequest.newBuilder()
+          .addJobs(spec("gsim").setPayload("{\"duration_ms\": 5}")).addJobs(spec("gsim")).addJobs(spec("gsim"))
+          .build()));
+    }
+    io.vertx.core.Future.all(batches).await();
+    List<String> ids = batches.stream().flatMap(b -> b.result().getItemsList().stream()).map(Job::getId).toList();
+    List<JobEvent> seen = all.until(e -> ids.stream().allMatch(id -> finished(e, id)), "every job finished");
+    assertThat(seen).extracting(JobEvent::getSequence).isSorted().doesNotHaveDuplicates();
+    for (String id : ids) {
+      List<Long> logged = server.get("/api/v1/jobs/" + id + "/events", TestServer.ADMIN_TOKEN).json()
+          .getJsonArray("items").stream().map(e -> ((JsonObject) e).getLong("seq")).toList();
+      assertThat(seen.stream().filter(e -> e.getJobId().equals(id)).map(JobEvent::getSequence).toList())
+          .as("job %s: the stream holds its log, once each", id).containsExactlyElementsOf(logged);
+    }
+    all.cancel();
+  }
+
+  @Test
   void healthAndMetricsSnapshots() {
     ObservabilityServiceGrpcClient anonymous = ObservabilityServiceGrpcClient.create(client(null), address());
     HealthReport health = Poll.until(() -> anonymous.getHealth(GetHealthRequest.getDefaultInstance()).await(),

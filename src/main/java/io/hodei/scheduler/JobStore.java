@@ -35,6 +35,14 @@ final class JobStore {
       + "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR placed_pool_id = $3 OR pool_id = $3) "
       + "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5";
   private static final String EVENTS = "SELECT id, state, detail, at FROM job_event WHERE job_id = $1 ORDER BY id";
+  private static final String EVENTS_SINCE = "SELECT id, job_id, tenant_id, state, detail, at FROM job_event "
+      + "WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR job_id = $3) "
+      + "ORDER BY id LIMIT $4";
+  /**
+   * Taken first by every transaction that writes job_event rows, held until it ends: event ids (the watch sequence)
+   * are then drawn in commit order, so no reader can see sequence n+1 before n has committed or rolled back.
+   */
+  private static final String EVENT_ORDER_LOCK = "SELECT pg_advisory_xact_lock(7061010)";
   private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
   private static final String MARK_RUNNING = "UPDATE job SET state = 'running', attempts = $2, admitted_at = $3, "
       + "started_at = $4, placed_pool_id = $5, worker_id = $6, pid = $7, process_started_at = $8, "
@@ -58,7 +66,7 @@ final class JobStore {
    */
   Future<List<JsonObject>> insert(List<Job> jobs) {
     return pool.withTransaction(conn -> {
-      Future<List<JsonObject>> chain = Future.succeededFuture(new ArrayList<>());
+      Future<List<JsonObject>> chain = eventOrder(conn).map(v -> new ArrayList<>());
       for (Job job : jobs) {
         chain = chain.compose(results -> insertOne(conn, job).map(r -> {
           results.add(r);
@@ -114,6 +122,22 @@ final class JobStore {
     });
   }
 
+  /** Events after sequence {@code after}, optionally of one tenant and/or one job, in sequence order. */
+  Future<JsonArray> eventsSince(long after, String tenantId, String jobId, int limit) {
+    return pool.preparedQuery(EVENTS_SINCE).execute(Tuple.of(after, tenantId, jobId, limit)).map(rows -> {
+      JsonArray result = new JsonArray();
+      rows.forEach(r -> result.add(new JsonObject().put("sequence", r.getLong("id"))
+          .put("job_id", r.getString("job_id")).put("tenant_id", r.getString("tenant_id"))
+          .put("state", r.getString("state")).put("detail", r.getValue("detail"))
+          .put("at", iso(r.getOffsetDateTime("at")))));
+      return result;
+    });
+  }
+
+  private static Future<Void> eventOrder(SqlConnection conn) {
+    return conn.query(EVENT_ORDER_LOCK).execute().mapEmpty();
+  }
+
   Future<JsonArray> logs(String jobId) {
     return pool.preparedQuery(LOGS).execute(Tuple.of(jobId)).map(rows -> {
       JsonArray result = new JsonArray();
@@ -125,17 +149,18 @@ final class JobStore {
 
   /** admitted + running in one transaction (placement is one decision). */
   Future<Void> markRunning(Job j, JsonObject placement) {
-    return pool.withTransaction(conn -> conn.preparedQuery(MARK_RUNNING).execute(Tuple.from(new Object[] {j.id,
-            j.attempts, utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid,
-            utc(j.processStartedAt)}))
+    return pool.withTransaction(conn -> eventOrder(conn)
+        .compose(v -> conn.preparedQuery(MARK_RUNNING).execute(Tuple.from(new Object[] {j.id, j.attempts,
+            utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid, utc(j.processStartedAt)})))
         .compose(r -> event(conn, j, JobStates.ADMITTED, new JsonObject().put("attempt", j.attempts), j.admittedAt))
         .compose(r -> event(conn, j, JobStates.RUNNING, placement, j.startedAt))).mapEmpty();
   }
 
   Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
                             String log, JsonObject detail) {
-    return pool.withTransaction(conn -> conn.preparedQuery(MARK_FINISHED)
-        .execute(Tuple.of(j.id, state, utc(at), exitCode, errorType, runMs))
+    return pool.withTransaction(conn -> eventOrder(conn)
+        .compose(v -> conn.preparedQuery(MARK_FINISHED).execute(Tuple.of(j.id, state, utc(at), exitCode, errorType,
+            runMs)))
         .compose(r -> event(conn, j, state, detail, at))
         .compose(r -> log == null ? Future.succeededFuture()
             : conn.preparedQuery(INSERT_LOG).execute(Tuple.of(j.id, Math.max(1, j.attempts), log)).mapEmpty()))
@@ -143,8 +168,8 @@ final class JobStore {
   }
 
   Future<Void> markRequeued(Job j, String errorType, String log, JsonObject detail) {
-    return pool.withTransaction(conn -> conn.preparedQuery(MARK_REQUEUED)
-        .execute(Tuple.of(j.id, utc(j.nextAttemptAt), errorType))
+    return pool.withTransaction(conn -> eventOrder(conn)
+        .compose(v -> conn.preparedQuery(MARK_REQUEUED).execute(Tuple.of(j.id, utc(j.nextAttemptAt), errorType)))
         .compose(r -> event(conn, j, JobStates.QUEUED, detail, Instant.now()))
         .compose(r -> log == null ? Future.succeededFuture()
             : conn.preparedQuery(INSERT_LOG).execute(Tuple.of(j.id, Math.max(1, j.attempts), log)).mapEmpty()))

@@ -65,6 +65,7 @@ public final class SchedulerVerticle extends VerticleBase {
     serve(SchedulerAddresses.EVENTS, req -> owned(req).compose(row -> settled(row).compose(v ->
             store.events(row.getString("id"))))
         .map(items -> new JsonObject().put("job_id", req.param("id")).put("items", items)));
+    serve(SchedulerAddresses.EVENTS_SINCE, this::eventsSince);
     serve(SchedulerAddresses.LOGS, req -> owned(req).compose(row -> settled(row).compose(v ->
             store.logs(row.getString("id"))))
         .map(items -> new JsonObject().put("job_id", req.param("id")).put("attempts", items)));
@@ -207,6 +208,45 @@ public final class SchedulerVerticle extends VerticleBase {
     }
     return store.list(tenant, state, req.query("pool"), paging.cursor(), paging.limit() + 1)
         .map(items -> paging.page(items, "id"));
+  }
+
+  /**
+   * The event log after a sequence, for watchers (gRPC WatchJobs). A tenant token reads only its tenant (another
+   * tenant, or another tenant's job, is 404); an admin reads any tenant, or all.
+   */
+  private Future<JsonObject> eventsSince(BusRequest req) {
+    Caller caller = req.caller();
+    caller.requireRole(Role.VIEWER);
+    long after = wholeNumber(req.query("after"), "after", 0, Long.MAX_VALUE, 0);
+    int limit = (int) wholeNumber(req.query("limit"), "limit", 1, 1000, 500);
+    String tenant = req.query("tenant");
+    String jobId = req.query("job");
+    if (!caller.isAdmin()) {
+      if (tenant != null && !tenant.equals(caller.tenantId())) throw DomainException.notFound("tenant", tenant);
+      tenant = caller.tenantId();
+    }
+    String tenantId = tenant;
+    Future<Void> visible = jobId == null ? Future.succeededFuture() : store.get(jobId).map(row -> {
+      if (!caller.isAdmin() && !row.getString("tenant_id").equals(caller.tenantId())) {
+        throw DomainException.notFound("job", jobId);
+      }
+      return null;
+    });
+    return visible.compose(v -> store.eventsSince(after, tenantId, jobId, limit)).map(items -> new JsonObject()
+        .put("items", items)
+        .put("last_sequence", items.isEmpty() ? after : items.getJsonObject(items.size() - 1).getLong("sequence")));
+  }
+
+  private static long wholeNumber(String raw, String name, long min, long max, long absent) {
+    if (raw == null) return absent;
+    long value;
+    try {
+      value = Long.parseLong(raw);
+    } catch (NumberFormatException e) {
+      throw DomainException.badRequest(name + " must be a whole number");
+    }
+    if (value < min || value > max) throw DomainException.unprocessable(name + " must be between " + min + " and " + max);
+    return value;
   }
 
   private Future<JsonObject> sla(BusRequest req) {

@@ -13,6 +13,7 @@ final class Envelope {
   private final JsonObject query = new JsonObject();
   private final JsonObject body;
   private Long ifMatch;
+  private String idempotencyKey;
 
   private Envelope(JsonObject body) {
     this.body = body;
@@ -41,6 +42,13 @@ final class Envelope {
     return this;
   }
 
+  /** Moves {@code field}, when set, to the envelope's idempotency key (REST's Idempotency-Key header). */
+  Envelope idempotencyKey(String field) {
+    Object value = body.remove(field);
+    idempotencyKey = value == null ? null : value.toString();
+    return this;
+  }
+
   /** A proto3 map cannot be unset, so clearing the labels is asked for with {@code replace_labels}. */
   Envelope replaceLabels() {
     if (Boolean.TRUE.equals(body.remove("replace_labels")) && !body.containsKey("labels")) {
@@ -54,19 +62,28 @@ final class Envelope {
    * object is passed as is, for the domain to reject like REST would.
    */
   Envelope jsonObject(String field) {
-    Object value = body.getValue(field);
+    jsonObject(body, field);
+    return this;
+  }
+
+  /** {@link #jsonObject(String)} on any object, such as one submission of a batch. */
+  static void jsonObject(JsonObject object, String field) {
+    Object value = object.getValue(field);
     if (value instanceof String text) {
       try {
-        body.put(field, new JsonObject(text));
+        object.put(field, new JsonObject(text));
       } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
         // left as text: the domain answers 400 with the field's name
       }
     }
-    return this;
   }
 
   /** The body as built so far, for a method that needs a final touch. */
   JsonObject body() { return body; }
 
-  JsonObject build() { return BusRequest.envelope(params, query, body, ifMatch); }
+  JsonObject build() {
+    JsonObject envelope = BusRequest.envelope(params, query, body, ifMatch);
+    if (idempotencyKey != null) envelope.put(BusRequest.IDEMPOTENCY_KEY, idempotencyKey);
+    return envelope;
+  }
 }

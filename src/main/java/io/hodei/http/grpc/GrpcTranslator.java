@@ -4,8 +4,10 @@ import com.google.protobuf.Message;
 import io.hodei.common.Bus;
 import io.hodei.common.Caller;
 import io.hodei.common.DomainException;
+import io.hodei.common.Role;
 import io.hodei.http.TokenAuthenticator;
 import io.hodei.http.TraceContext;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -14,6 +16,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -32,6 +35,8 @@ final class GrpcTranslator {
   static final String TRACE_ID_TRAILER = "trace-id";
   private static final Logger ACCESS = LoggerFactory.getLogger("hodei.http");
   private static final Logger ERRORS = LoggerFactory.getLogger(GrpcTranslator.class);
+  /** The caller of calls that need no token (as REST's public routes). */
+  static final Caller ANONYMOUS = new Caller("anonymous", Role.VIEWER, null);
 
   private final Vertx vertx;
   private final TokenAuthenticator authenticator;
@@ -41,23 +46,39 @@ final class GrpcTranslator {
     this.authenticator = authenticator;
   }
 
+  /** What a call's handler works with: who calls, the trace id, and event-bus requests on the caller's behalf. */
+  record Call(Vertx vertx, Caller caller, String traceId) {
+    Future<JsonObject> request(String address, JsonObject envelope) {
+      return Bus.request(vertx, address, envelope, caller, traceId);
+    }
+  }
+
   /**
    * A call handler forwarding to {@code address}: {@code envelope} builds the request envelope from the message (see
    * {@link Envelope}), {@code reply} the response message from the domain's JSON reply (see {@link ProtoJson}).
    */
   <Req extends Message, Resp extends Message> Handler<GrpcServerRequest<Req, Resp>> unary(
       String address, Function<Req, JsonObject> envelope, Function<JsonObject, Resp> reply) {
+    return unary(true, (call, request) -> call.request(address, envelope.apply(request)).map(reply));
+  }
+
+  /**
+   * A unary call handler doing {@code handler}'s work (for calls that are more than one forward). With
+   * {@code authenticated} false no token is needed and the caller is anonymous (a viewer of nothing in particular),
+   * like the public REST routes.
+   */
+  <Req extends Message, Resp extends Message> Handler<GrpcServerRequest<Req, Resp>> unary(
+      boolean authenticated, BiFunction<Call, Req, Future<Resp>> handler) {
     return call -> {
       long start = System.nanoTime();
-      String traceId = TraceContext.traceId(call.headers().get(TraceContext.TRACEPARENT));
+      String traceId = traceId(call);
       AtomicReference<Caller> caller = new AtomicReference<>();
       call.last()
-          .compose(request -> authenticator.authenticate(call.headers().get(AUTHORIZATION), traceId)
-              .compose(authenticated -> {
-                caller.set(authenticated);
-                return Bus.request(vertx, address, envelope.apply(request), authenticated, traceId);
+          .compose(request -> (authenticated ? authenticate(call, traceId) : Future.succeededFuture(ANONYMOUS))
+              .compose(who -> {
+                caller.set(who);
+                return handler.apply(new Call(vertx, who, traceId), request);
               }))
-          .map(reply)
           .onComplete(ar -> {
             GrpcServerResponse<Req, Resp> response = call.response();
             response.trailers().set(TRACE_ID_TRAILER, traceId);
@@ -66,23 +87,46 @@ final class GrpcTranslator {
               status = GrpcStatus.OK;
               response.send(ar.result());
             } else {
-              GrpcErrors.Failure failure = GrpcErrors.of(ar.cause());
-              status = failure.status();
-              // Domain problems were decided (or logged) by the domain; anything else failed here, unexpectedly.
-              if (!(ar.cause() instanceof DomainException) && !(ar.cause() instanceof ReplyException)) {
-                ERRORS.error("unhandled gRPC failure", kv("trace_id", traceId), kv("method", call.fullMethodName()),
-                    ar.cause());
-              }
-              response.status(status).statusMessage(failure.message()).end();
+              status = fail(call, traceId, ar.cause());
             }
-            Caller who = caller.get();
-            ACCESS.info("gRPC {} {}", call.fullMethodName(), status,
-                kv("trace_id", traceId), kv("protocol", "grpc"), kv("method", call.fullMethodName()),
-                kv("status", status.name()), kv("duration_ms", (System.nanoTime() - start) / 1_000_000.0),
-                kv("token_id", who == null ? null : who.tokenId()),
-                kv("tenant_id", who == null ? null : who.tenantId()));
+            access(call, status, traceId, start, caller.get());
           });
     };
+  }
+
+  Vertx vertx() { return vertx; }
+
+  /** The trace id of a call: continued from a valid {@code traceparent} metadata entry, else new. */
+  static String traceId(GrpcServerRequest<?, ?> call) {
+    return TraceContext.traceId(call.headers().get(TraceContext.TRACEPARENT));
+  }
+
+  /** The caller of the {@code authorization} metadata, resolved like REST (fails UNAUTHENTICATED otherwise). */
+  Future<Caller> authenticate(GrpcServerRequest<?, ?> call, String traceId) {
+    return authenticator.authenticate(call.headers().get(AUTHORIZATION), traceId);
+  }
+
+  /**
+   * Ends the call with the gRPC status of {@code cause} (and its message), logging failures that were not the
+   * domain's decision. The trace id trailer must already be set.
+   */
+  static GrpcStatus fail(GrpcServerRequest<?, ?> call, String traceId, Throwable cause) {
+    GrpcErrors.Failure failure = GrpcErrors.of(cause);
+    // Domain problems were decided (or logged) by the domain; anything else failed here, unexpectedly.
+    if (!(cause instanceof DomainException) && !(cause instanceof ReplyException)) {
+      ERRORS.error("unhandled gRPC failure", kv("trace_id", traceId), kv("method", call.fullMethodName()), cause);
+    }
+    call.response().status(failure.status()).statusMessage(failure.message()).end();
+    return failure.status();
+  }
+
+  /** The access log line of a finished call (one per call, like REST requests). */
+  static void access(GrpcServerRequest<?, ?> call, GrpcStatus status, String traceId, long startNanos, Caller who) {
+    ACCESS.info("gRPC {} {}", call.fullMethodName(), status,
+        kv("trace_id", traceId), kv("protocol", "grpc"), kv("method", call.fullMethodName()),
+        kv("status", status.name()), kv("duration_ms", (System.nanoTime() - startNanos) / 1_000_000.0),
+        kv("token_id", who == null ? null : who.tokenId()),
+        kv("tenant_id", who == null ? null : who.tenantId()));
   }
 
   /** The reply mapper of a page: the domain's {@code next_cursor} becomes {@code next_page_token}. */

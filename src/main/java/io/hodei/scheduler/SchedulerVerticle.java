@@ -175,6 +175,11 @@ public final class SchedulerVerticle extends VerticleBase {
       if (open != null) {
         row.put("state", open.state).put("attempts", open.attempts).put("worker_id", open.workerId)
             .put("placed_pool_id", open.placedPoolId).put("cancel_requested", open.cancelRequested);
+        // the row's start is written after the job is running in memory: a read in between must not mix the two
+        if (open.startedAt != null && JobStates.RUNNING.equals(open.state)) {
+          row.put("started_at", open.startedAt.toString()).put("pid", open.pid).put("process_started_at",
+              open.processStartedAt == null ? null : open.processStartedAt.toString());
+        }
         if (open.finishedAt != null) {
           row.put("exit_code", open.exitCode).put("error_type", open.errorType).put("run_ms", open.runMs)
               .put("finished_at", open.finishedAt.toString());

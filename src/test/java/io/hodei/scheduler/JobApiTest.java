@@ -131,6 +131,42 @@ class JobApiTest {
   }
 
   @Test
+  void aBatchRepeatingAnEarlierIdempotencyKeyReturnsTheStoredJob() {
+    Response earlier = server.send(server.request(HttpMethod.POST, "/api/v1/jobs", alpha)
+        .putHeader("Idempotency-Key", "nightly-7"), Fixtures.spec("sim", "work"));
+    assertThat(earlier.status()).as(earlier.toString()).isEqualTo(201);
+    String storedId = earlier.json().getString("id");
+    int before = server.get("/api/v1/jobs?limit=500", alpha).json().getJsonArray("items").size();
+
+    JsonArray jobs = new JsonArray()
+        .add(Fixtures.spec("sim", "fresh", "1"))
+        .add(Fixtures.spec("sim", "work").put("idempotency_key", "nightly-7"))
+        .add(Fixtures.spec("sim", "fresh", "2").put("idempotency_key", "nightly-8"))
+        .add(Fixtures.spec("sim", "fresh", "3"));
+    Response batch = server.send(HttpMethod.POST, "/api/v1/jobs:batch", alpha, new JsonObject().put("jobs", jobs));
+    assertThat(batch.status()).as(batch.toString()).isEqualTo(201);
+    JsonArray items = batch.json().getJsonArray("items");
+    assertThat(items).hasSize(4);
+    assertThat(items.getJsonObject(1).getString("id")).isEqualTo(storedId);
+    assertThat(items.getJsonObject(1).getBoolean("idempotent_replay")).isTrue();
+    for (int i : new int[] {0, 2, 3}) {
+      assertThat(items.getJsonObject(i).getString("id")).isNotEqualTo(storedId);
+      assertThat(items.getJsonObject(i).getBoolean("idempotent_replay", false)).isFalse();
+    }
+    assertThat(items.getJsonObject(2).getString("idempotency_key")).isEqualTo("nightly-8");
+    assertThat(server.get("/api/v1/jobs?limit=500", alpha).json().getJsonArray("items")).hasSize(before + 3);
+
+    JsonArray again = new JsonArray().add(Fixtures.spec("sim", "fresh", "2").put("idempotency_key", "nightly-8"));
+    JsonObject replayed = server.send(HttpMethod.POST, "/api/v1/jobs:batch", alpha, new JsonObject().put("jobs", again))
+        .json().getJsonArray("items").getJsonObject(0);
+    assertThat(replayed.getString("id")).isEqualTo(items.getJsonObject(2).getString("id"));
+    assertThat(replayed.getBoolean("idempotent_replay")).isTrue();
+    assertThat(server.get("/api/v1/jobs?limit=500", alpha).json().getJsonArray("items")).hasSize(before + 3);
+    JsonArray events = server.get("/api/v1/jobs/" + storedId + "/events", alpha).json().getJsonArray("items");
+    assertThat(events.stream().filter(e -> "queued".equals(((JsonObject) e).getString("state")))).hasSize(1);
+  }
+
+  @Test
   void badSubmissionsAreClearProblems() {
     JsonObject noPool = assertProblem(fx.submit(alpha, Fixtures.spec("nowhere", "true")), 422);
     assertThat(noPool.getString("reason")).isEqualTo("no_matching_pool");

@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import static io.hodei.store.Timestamps.utc;
+
 /**
  * The historical store: samples the catalog's gauges and counters into {@code metric_sample}, rolls them up to 1 m,
  * 5 m and 1 h buckets (min/max/avg/sum/count and p50/p95/p99 from the raw samples), enforces retention per
@@ -211,5 +213,4 @@ final class MetricsHistory {
 
   private static String emptyToNull(String s) { return s == null || s.isEmpty() ? null : s; }
 
-  private static OffsetDateTime utc(Instant t) { return t.atOffset(ZoneOffset.UTC); }
 }

@@ -8,9 +8,11 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+
+import static io.hodei.store.Timestamps.utc;
+import static io.hodei.store.Timestamps.iso;
 
 /** Pools, workers and worker events in PostgreSQL. The pool verticle is the only writer. */
 final class PoolStore {
@@ -175,9 +177,7 @@ final class PoolStore {
 
   private static Instant instant(OffsetDateTime t) { return t == null ? null : t.toInstant(); }
 
-  private static String iso(OffsetDateTime t) { return t == null ? null : t.toInstant().toString(); }
 
-  static OffsetDateTime utc(Instant t) { return t == null ? null : t.atOffset(ZoneOffset.UTC); }
 
   static JsonArray array(List<JsonObject> items) { return new JsonArray(new ArrayList<>(items)); }
 }

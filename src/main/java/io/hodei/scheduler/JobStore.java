@@ -10,10 +10,11 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+
+import static io.hodei.store.Timestamps.utc;
+import static io.hodei.store.Timestamps.iso;
 
 /** Jobs, their event log and their output in PostgreSQL. */
 final class JobStore {
@@ -247,7 +248,5 @@ final class JobStore {
     return json;
   }
 
-  static OffsetDateTime utc(Instant t) { return t == null ? null : t.atOffset(ZoneOffset.UTC); }
 
-  static String iso(OffsetDateTime t) { return t == null ? null : t.toInstant().toString(); }
 }

@@ -9,9 +9,10 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+
+import static io.hodei.store.Timestamps.iso;
 
 /** Tenants and quotas in PostgreSQL. Every multi-statement change runs in one transaction. */
 final class TenantStore {
@@ -188,7 +189,6 @@ final class TenantStore {
         .put("version", row.getLong("version"));
   }
 
-  static String iso(OffsetDateTime time) { return time == null ? null : time.toInstant().toString(); }
 
   static JsonArray array(List<JsonObject> items) { return new JsonArray(new ArrayList<>(items)); }
 }

@@ -84,7 +84,7 @@ final class TokenStore {
         .put("role", row.getString("role"))
         .put("tenant_id", row.getString("tenant_id"))
         .put("created_by", row.getString("created_by"))
-        .put("created_at", TenantStore.iso(row.getOffsetDateTime("created_at")))
-        .put("revoked_at", TenantStore.iso(row.getOffsetDateTime("revoked_at")));
+        .put("created_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("created_at")))
+        .put("revoked_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("revoked_at")));
   }
 }

@@ -35,6 +35,7 @@ public final class MetricCatalog {
   public static final String HEALTH = "health";
   public static final String RESULT = "result";
   public static final String REASON = "reason";
+  public static final String SLA_STATUS = "status";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -83,7 +84,7 @@ public final class MetricCatalog {
 
   public static final Def BURST_CPU = new Def("hodei_tenant_burst_cpu_m_seconds_total", Type.COUNTER,
       List.of(TENANT_ID), "millicore-seconds", "CPU used above the base quota on burst grants (billed separately)");
-  public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of("status"), "jobs",
+  public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of(SLA_STATUS), "jobs",
       "Jobs whose SLA became at_risk or breached (each transition counted once per job)");
 
   // Pool and tenant metrics of the collector (io.hodei.metrics.MetricsCollectorVerticle). The pool label is a pool

@@ -2,6 +2,7 @@ package io.hodei.pool;
 
 import io.hodei.common.DomainException;
 import io.hodei.common.Events;
+import io.hodei.common.Paging;
 import io.hodei.metrics.MetricCatalog;
 import io.hodei.pool.provider.WorkerProvider;
 import io.hodei.pool.provider.WorkerProvider.JobExecution;
@@ -293,7 +294,7 @@ final class PoolManager {
   Future<JsonObject> listWorkers(String id, String state, String cursor, int limit) {
     Pool pool = pool(id);
     if (WorkerStates.TERMINATED.equals(state)) {
-      return store.listWorkers(id, state, cursor, limit + 1).map(items -> page(items, limit));
+      return store.listWorkers(id, state, cursor, limit + 1).map(items -> new Paging(limit, cursor).page(items, "id"));
     }
     List<JsonObject> items = pool.workers.values().stream()
         .filter(w -> state == null || state.equals(w.state))
@@ -302,13 +303,7 @@ final class PoolManager {
         .limit(limit + 1L)
         .map(Worker::toJson)
         .toList();
-    return Future.succeededFuture(page(items, limit));
-  }
-
-  private static JsonObject page(List<JsonObject> items, int limit) {
-    List<JsonObject> page = items.size() > limit ? items.subList(0, limit) : items;
-    return new JsonObject().put("items", new JsonArray(new ArrayList<>(page)))
-        .put("next_cursor", items.size() > limit ? page.get(page.size() - 1).getString("id") : null);
+    return Future.succeededFuture(new Paging(limit, cursor).page(items, "id"));
   }
 
   /** Every pool with its live workers, for the metrics collector. */

@@ -21,7 +21,7 @@ final class JobStore {
   private static final String COLUMNS = "id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, pool_labels, "
       + "command, env, payload, labels, timeout_s, max_attempts, attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, admitted_at, started_at, finished_at, next_attempt_at, placed_pool_id, "
-      + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, version";
+      + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, burst_grant_id, version";
   private static final String INSERT = "INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, "
       + "pool_id, pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, "
       + "sla_deadline, idempotency_key, submitted_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, "
@@ -48,7 +48,7 @@ final class JobStore {
   private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
   private static final String MARK_RUNNING = "UPDATE job SET state = 'running', attempts = $2, admitted_at = $3, "
       + "started_at = $4, placed_pool_id = $5, worker_id = $6, pid = $7, process_started_at = $8, "
-      + "next_attempt_at = NULL, version = version + 1 WHERE id = $1";
+      + "burst_grant_id = $9, next_attempt_at = NULL, version = version + 1 WHERE id = $1";
   private static final String MARK_FINISHED = "UPDATE job SET state = $2, finished_at = $3, exit_code = $4, "
       + "error_type = $5, run_ms = $6, version = version + 1 WHERE id = $1";
   private static final String MARK_REQUEUED = "UPDATE job SET state = 'queued', next_attempt_at = $2, "
@@ -176,7 +176,7 @@ final class JobStore {
   Future<Void> markRunning(Job j, JsonObject placement) {
     return pool.withTransaction(conn -> eventOrder(conn)
         .compose(v -> conn.preparedQuery(MARK_RUNNING).execute(Tuple.from(new Object[] {j.id, j.attempts,
-            utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid, utc(j.processStartedAt)})))
+            utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid, utc(j.processStartedAt), j.burstGrantId})))
         .compose(r -> event(conn, j, JobStates.ADMITTED, new JsonObject().put("attempt", j.attempts), j.admittedAt))
         .compose(r -> event(conn, j, JobStates.RUNNING, placement, j.startedAt))).mapEmpty();
   }
@@ -244,6 +244,7 @@ final class JobStore {
         .put("error_type", r.getString("error_type"))
         .put("run_ms", r.getLong("run_ms"))
         .put("cancel_requested", r.getBoolean("cancel_requested"))
+        .put("burst_grant_id", r.getString("burst_grant_id"))
         .put("version", r.getLong("version"));
     return json;
   }

@@ -426,6 +426,8 @@ final class Scheduler {
     events.publish(Events.JOB_FINISHED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("state", state)
         .put("error_type", errorType).put("exit_code", exitCode).put("duration_ms", runMs)
+        .put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb).put("burst_grant_id", job.burstGrantId)
+        .put("started_at", job.startedAt == null ? null : job.startedAt.toString()).put("finished_at", now.toString())
         .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis()));
     LOG.info("job finished", kv("job_id", job.id), kv("tenant_id", job.tenantId), kv("state", state),
         kv("error_type", errorType), kv("pool", job.placedPoolId), kv("worker_id", job.workerId));
@@ -574,6 +576,7 @@ final class Scheduler {
     job.pid = r.getLong("pid") == null ? -1 : r.getLong("pid");
     job.processStartedAt = instant(r.getString("process_started_at"));
     job.cancelRequested = r.getBoolean("cancel_requested", false);
+    job.burstGrantId = r.getString("burst_grant_id");
     return job;
   }
 

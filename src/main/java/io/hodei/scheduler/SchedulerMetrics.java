@@ -56,6 +56,11 @@ final class SchedulerMetrics {
     counter(MetricCatalog.BURST_CPU, MetricCatalog.TENANT_ID, tenantId, null, null).increment(cpuMSeconds);
   }
 
+  /** A job's SLA became at_risk or breached. */
+  void sla(String status) {
+    counter(MetricCatalog.SLA_EVENTS, MetricCatalog.SLA_STATUS, status, null, null).increment();
+  }
+
   /** decision_type: admit, place, requeue, reject, retry, cancel, abandon. */
   void decision(String type) {
     counter(MetricCatalog.SCHEDULING_DECISIONS, MetricCatalog.DECISION_TYPE, type, null, null).increment();

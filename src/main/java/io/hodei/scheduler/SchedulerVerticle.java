@@ -8,9 +8,7 @@ import io.hodei.common.Events;
 import io.hodei.common.JsonInput;
 import io.hodei.common.Paging;
 import io.hodei.common.Role;
-import io.hodei.metrics.MetricCatalog;
 import io.hodei.pool.PoolAddresses;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -30,6 +28,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private final Pool sql;
   private final SchedulerSettings settings;
   private final MeterRegistry registry;
+  private SchedulerMetrics schedulerMetrics;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
   private Scheduler scheduler;
@@ -53,8 +52,9 @@ public final class SchedulerVerticle extends VerticleBase {
     tenants = new TenantCache(vertx);
     pools = new PoolView(vertx);
     events = new Events(vertx, registry);
+    schedulerMetrics = new SchedulerMetrics(registry);
     scheduler = new Scheduler(vertx, store, tenants, pools, new FairShare(settings.fairShareHalfLifeSeconds()),
-        settings, new SchedulerMetrics(registry), events);
+        settings, schedulerMetrics, events);
     explainer = new WaitExplainer(scheduler);
 
     serve(SchedulerAddresses.SUBMIT, this::submit);
@@ -307,8 +307,7 @@ public final class SchedulerVerticle extends VerticleBase {
       events.publish(status.equals("breached") ? Events.SLA_BREACHED : Events.SLA_AT_RISK, new JsonObject()
           .put("job_id", job.id).put("tenant_id", job.tenantId).put("deadline", job.slaDeadline.toString())
           .put("state", job.state));
-      Counter.builder(MetricCatalog.SLA_EVENTS.meterName()).description(MetricCatalog.SLA_EVENTS.help())
-          .tag("status", status).register(registry).increment();
+      schedulerMetrics.sla(status);
     }
   }
 }

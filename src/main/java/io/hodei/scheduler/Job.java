@@ -36,6 +36,8 @@ final class Job {
   long pid = -1;
   Instant processStartedAt;
   boolean cancelRequested;
+  /** The trace_id of the submit request; job lifecycle events carry it so spans and logs link up. */
+  String traceId;
   /** The burst grant this job was admitted on (it ran above the base quota), or null. */
   String burstGrantId;
   /** Set when the job ends (kept in memory until the final write lands). */

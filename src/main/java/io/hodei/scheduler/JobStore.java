@@ -21,11 +21,11 @@ final class JobStore {
   private static final String COLUMNS = "id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, pool_labels, "
       + "command, env, payload, labels, timeout_s, max_attempts, attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, admitted_at, started_at, finished_at, next_attempt_at, placed_pool_id, "
-      + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, burst_grant_id, version";
+      + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, burst_grant_id, trace_id, version";
   private static final String INSERT = "INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, "
       + "pool_id, pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, "
-      + "sla_deadline, idempotency_key, submitted_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, "
-      + "$12, $13, $14, $15, $16, $17, $18) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id";
+      + "sla_deadline, idempotency_key, submitted_at, trace_id) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, "
+      + "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id";
   private static final String INSERT_EVENT = "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "VALUES ($1, $2, $3, $4, $5)";
   private static final String BY_IDEMPOTENCY = "SELECT " + COLUMNS + " FROM job WHERE tenant_id = $1 "
@@ -76,7 +76,7 @@ final class JobStore {
     for (Job j : jobs) {
       rows.add(Tuple.from(new Object[] {j.id, j.tenantId, j.name, j.priority, j.cpuM, j.memoryMb, j.poolId,
           j.poolLabels, j.command, j.env, j.payload, j.labels, j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds,
-          utc(j.slaDeadline), j.idempotencyKey, utc(j.submittedAt)}));
+          utc(j.slaDeadline), j.idempotencyKey, utc(j.submittedAt), j.traceId}));
     }
     return pool.withTransaction(conn -> eventOrder(conn).compose(v -> conn.preparedQuery(INSERT).executeBatch(rows))
         .compose(first -> {
@@ -245,6 +245,7 @@ final class JobStore {
         .put("run_ms", r.getLong("run_ms"))
         .put("cancel_requested", r.getBoolean("cancel_requested"))
         .put("burst_grant_id", r.getString("burst_grant_id"))
+        .put("trace_id", r.getString("trace_id"))
         .put("version", r.getLong("version"));
     return json;
   }

@@ -125,6 +125,7 @@ final class Scheduler {
         enqueue(job);
         metrics.decision("admit");
         events.publish(Events.JOB_SUBMITTED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+            .put("trace_id", job.traceId).put("submitted_at", job.submittedAt.toString())
             .put("priority", job.priority).put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb));
         views.add(view(job));
       }
@@ -285,8 +286,10 @@ final class Scheduler {
     write(job, "start", () -> store.markRunning(job, detail));
     events.publish(Events.JOB_STARTED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("queue_wait_ms", wait)
-        .put("scheduling_latency_ms", latency).put("attempt", job.attempts));
-    LOG.info("job started", kv("job_id", job.id), kv("tenant_id", job.tenantId), kv("pool", job.placedPoolId),
+        .put("scheduling_latency_ms", latency).put("attempt", job.attempts).put("trace_id", job.traceId)
+        .put("admitted_at", job.admittedAt.toString()).put("started_at", job.startedAt.toString()));
+    LOG.info("job started", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
+        kv("pool", job.placedPoolId),
         kv("worker_id", job.workerId), kv("queue_wait_ms", wait));
     JsonObject early = earlyFinishes.remove(job.id);
     if (early != null) onFinished(early);
@@ -405,6 +408,7 @@ final class Scheduler {
     JsonObject retry = detail.copy().put("reason", "retry").put("retry_at", job.nextAttemptAt.toString());
     write(job, "retry", () -> store.markRequeued(job, errorType, log, retry));
     events.publish(Events.JOB_RETRY, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+        .put("trace_id", job.traceId)
         .put("error_type", errorType).put("attempt", job.attempts).put("retry_at", job.nextAttemptAt.toString()));
     refreshGauges();
   }
@@ -427,9 +431,10 @@ final class Scheduler {
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("state", state)
         .put("error_type", errorType).put("exit_code", exitCode).put("duration_ms", runMs)
         .put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb).put("burst_grant_id", job.burstGrantId)
-        .put("started_at", job.startedAt == null ? null : job.startedAt.toString()).put("finished_at", now.toString())
+        .put("trace_id", job.traceId).put("started_at", job.startedAt == null ? null : job.startedAt.toString()).put("finished_at", now.toString())
         .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis()));
-    LOG.info("job finished", kv("job_id", job.id), kv("tenant_id", job.tenantId), kv("state", state),
+    LOG.info("job finished", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
+        kv("state", state),
         kv("error_type", errorType), kv("pool", job.placedPoolId), kv("worker_id", job.workerId));
   }
 
@@ -577,6 +582,7 @@ final class Scheduler {
     job.processStartedAt = instant(r.getString("process_started_at"));
     job.cancelRequested = r.getBoolean("cancel_requested", false);
     job.burstGrantId = r.getString("burst_grant_id");
+    job.traceId = r.getString("trace_id");
     return job;
   }
 

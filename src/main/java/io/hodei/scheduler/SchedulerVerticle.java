@@ -112,6 +112,7 @@ public final class SchedulerVerticle extends VerticleBase {
 
   private Future<JsonObject> submit(BusRequest req) {
     Job job = requests.parse(req.payload(), req.caller(), req.idempotencyKey(), null);
+    job.traceId = req.traceId();
     return scheduler.submit(List.of(job)).map(views -> views.get(0));
   }
 
@@ -129,7 +130,9 @@ public final class SchedulerVerticle extends VerticleBase {
     for (int i = 0; i < array.size(); i++) {
       if (!(array.getValue(i) instanceof JsonObject body)) throw DomainException.badRequest("jobs[" + i + "] must be an object");
       try {
-        jobs.add(requests.parse(body, req.caller(), null, "jobs[" + i + "]: "));
+        Job job = requests.parse(body, req.caller(), null, "jobs[" + i + "]: ");
+        job.traceId = req.traceId();
+        jobs.add(job);
       } catch (DomainException e) {
         throw prefixed(e, i);
       }

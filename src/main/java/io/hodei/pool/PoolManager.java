@@ -662,8 +662,9 @@ final class PoolManager {
                             Long terminatedInMs, String failure) {
     if (stopped) return;
     Worker snapshot = snapshot(w);
-    w.lastWrite = w.lastWrite.compose(v -> store.updateWorker(snapshot, from, reason, durationMs, terminatedAt,
-        terminatedInMs, failure)).recover(err -> logWriteFailure(w, err));
+    // The store's group commit lands a worker's writes in the order they are made.
+    w.lastWrite = store.updateWorker(snapshot, from, reason, durationMs, terminatedAt, terminatedInMs, failure)
+        .recover(err -> logWriteFailure(w, err));
     publishWorker(w, from, reason, durationMs);
     if (durationMs != null) publishTiming(w, reason, durationMs);
     refreshGauges();

@@ -1,6 +1,8 @@
 package io.hodei.pool;
 
+import io.hodei.store.GroupCommit;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -31,13 +33,17 @@ final class PoolStore {
       + "terminated_at, terminated_in_ms, failure_reason";
   private static final String LOAD_LIVE_WORKERS = "SELECT " + WORKER_COLUMNS + " FROM worker "
       + "WHERE state <> 'terminated' ORDER BY created_at, id";
-  private static final String INSERT_WORKER = "INSERT INTO worker (id, pool_id, state, health, cpu_m, memory_mb, "
-      + "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-  private static final String UPDATE_WORKER = "UPDATE worker SET state = $2, health = $3, draining = $4, "
+  /** A new worker row and its first event, one statement. */
+  private static final String INSERT_WORKER = "WITH w AS (INSERT INTO worker (id, pool_id, state, health, cpu_m, "
+      + "memory_mb, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, pool_id, state, health) "
+      + "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, health, reason, duration_ms) "
+      + "SELECT id, pool_id, NULL, state, health, $8::text, NULL FROM w";
+  /** The worker's current row and one event for the transition, one statement. */
+  private static final String UPDATE_WORKER = "WITH w AS (UPDATE worker SET state = $2, health = $3, draining = $4, "
       + "current_job_id = $5, started_at = $6, last_heartbeat_at = $7, provisioned_in_ms = $8, unhealthy_since = $9, "
-      + "terminated_at = $10, terminated_in_ms = $11, failure_reason = COALESCE($12, failure_reason) WHERE id = $1";
-  private static final String INSERT_EVENT = "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, "
-      + "health, reason, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+      + "terminated_at = $10, terminated_in_ms = $11, failure_reason = COALESCE($12, failure_reason) WHERE id = $1 "
+      + "RETURNING id, pool_id, state, health) INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, "
+      + "health, reason, duration_ms) SELECT id, pool_id, $13::text, state, health, $14::text, $15::bigint FROM w";
   private static final String HEARTBEATS = "UPDATE worker SET last_heartbeat_at = $2 WHERE id = ANY($1)";
   private static final String LIST_WORKERS = "SELECT " + WORKER_COLUMNS + " FROM worker WHERE pool_id = $1 "
       + "AND (($2::text IS NULL AND state <> 'terminated') OR state = $2) AND ($3::text IS NULL OR id > $3) "
@@ -46,9 +52,18 @@ final class PoolStore {
   private static final String SEEDED = "SELECT pool_id FROM config_pool_seed";
   private static final String MARK_SEEDED = "INSERT INTO config_pool_seed (pool_id) VALUES ($1) ON CONFLICT DO NOTHING";
 
-  private final Pool pool;
+  /** Most statements in one group transaction of worker writes. */
+  private static final int GROUP_STATEMENTS = 1000;
 
-  PoolStore(Pool pool) { this.pool = pool; }
+  private final Pool pool;
+  /** Worker writes: grouped into few transactions, landing in the order they were made. */
+  private final GroupCommit writer;
+
+  /** Create on the pool verticle's event loop: worker writes are queued from it. */
+  PoolStore(Vertx vertx, Pool pool) {
+    this.pool = pool;
+    this.writer = new GroupCommit("workers", vertx, pool, GROUP_STATEMENTS);
+  }
 
   Future<java.util.Set<String>> seededConfigPools() {
     return pool.query(SEEDED).execute().map(rows -> {
@@ -95,28 +110,21 @@ final class PoolStore {
   }
 
   Future<Void> insertWorker(Worker w, String reason) {
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_WORKER)
-        .execute(Tuple.of(w.id, w.poolId, w.state, w.health, w.cpuM, w.memoryMb, utc(w.createdAt)))
-        .compose(r -> conn.preparedQuery(INSERT_EVENT)
-            .execute(Tuple.of(w.id, w.poolId, null, w.state, w.health, reason, null)))
-        .mapEmpty());
+    return writer.write(GroupCommit.Statement.of(w.id, INSERT_WORKER,
+        Tuple.from(new Object[] {w.id, w.poolId, w.state, w.health, w.cpuM, w.memoryMb, utc(w.createdAt), reason})));
   }
 
   /** Persists the worker's current row and one event for the transition from {@code fromState}. */
   Future<Void> updateWorker(Worker w, String fromState, String reason, Long durationMs, Instant terminatedAt,
                             Long terminatedInMs, String failureReason) {
-    Tuple row = Tuple.from(new Object[] {w.id, w.state, w.health, w.draining, w.currentJobId, utc(w.startedAt),
-        utc(w.lastHeartbeatAt), w.provisionedInMs, utc(w.unhealthySince), utc(terminatedAt), terminatedInMs,
-        failureReason});
-    return pool.withTransaction(conn -> conn.preparedQuery(UPDATE_WORKER).execute(row)
-        .compose(r -> conn.preparedQuery(INSERT_EVENT)
-            .execute(Tuple.of(w.id, w.poolId, fromState, w.state, w.health, reason, durationMs)))
-        .mapEmpty());
+    return writer.write(GroupCommit.Statement.of(w.id, UPDATE_WORKER, Tuple.from(new Object[] {w.id, w.state, w.health,
+        w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt), w.provisionedInMs,
+        utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason, fromState, reason, durationMs})));
   }
 
   Future<Void> heartbeats(List<String> workerIds, Instant at) {
     if (workerIds.isEmpty()) return Future.succeededFuture();
-    return pool.preparedQuery(HEARTBEATS).execute(Tuple.of(workerIds.toArray(String[]::new), utc(at))).mapEmpty();
+    return writer.write(GroupCommit.Statement.of("heartbeats", HEARTBEATS, Tuple.of(workerIds.toArray(String[]::new), utc(at))));
   }
 
   Future<List<JsonObject>> listWorkers(String poolId, String state, String afterId, int limit) {

@@ -55,7 +55,7 @@ public final class PoolVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     providers = providerFactory.apply(vertx);
-    PoolStore store = new PoolStore(sql);
+    PoolStore store = new PoolStore(vertx, sql);
     manager = new PoolManager(vertx, store, providers, new Events(vertx, registry), settings, registry);
     requests = new PoolRequests(providers, settings.defaultKind(), settings.maxWorkersPerPool());
     serve(PoolAddresses.CREATE, this::create);

@@ -1,13 +1,14 @@
 package io.hodei.scheduler;
 
 import io.hodei.common.DomainException;
+import io.hodei.store.GroupCommit;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,12 +23,13 @@ final class JobStore {
       + "command, env, payload, labels, timeout_s, max_attempts, attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, admitted_at, started_at, finished_at, next_attempt_at, placed_pool_id, "
       + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, burst_grant_id, trace_id, version";
-  private static final String INSERT = "INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, "
-      + "pool_id, pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, "
+  /** A job row and its {@code queued} event in one statement; nothing when the idempotency key was used before. */
+  private static final String INSERT = "WITH j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, "
+      + "memory_mb, pool_id, pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, "
       + "sla_deadline, idempotency_key, submitted_at, trace_id) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, "
-      + "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id";
-  private static final String INSERT_EVENT = "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
-      + "VALUES ($1, $2, $3, $4, $5)";
+      + "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
+      + "RETURNING id, tenant_id, submitted_at) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+      + "SELECT id, tenant_id, 'queued', '{\"reason\":\"submitted\"}'::jsonb, submitted_at FROM j RETURNING job_id";
   private static final String BY_IDEMPOTENCY = "SELECT " + COLUMNS + " FROM job WHERE tenant_id = $1 "
       + "AND idempotency_key = $2";
   private static final String GET = "SELECT " + COLUMNS + " FROM job WHERE id = $1";
@@ -40,80 +42,82 @@ final class JobStore {
   private static final String EVENTS_SINCE = "SELECT id, job_id, tenant_id, state, detail, at FROM job_event "
       + "WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR job_id = $3) "
       + "ORDER BY id LIMIT $4";
-  /**
-   * Taken first by every transaction that writes job_event rows, held until it ends: event ids (the watch sequence)
-   * are then drawn in commit order, so no reader can see sequence n+1 before n has committed or rolled back.
-   */
-  private static final String EVENT_ORDER_LOCK = "SELECT pg_advisory_xact_lock(7061010)";
   private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
-  private static final String MARK_RUNNING = "UPDATE job SET state = 'running', attempts = $2, admitted_at = $3, "
-      + "started_at = $4, placed_pool_id = $5, worker_id = $6, pid = $7, process_started_at = $8, "
-      + "burst_grant_id = $9, next_attempt_at = NULL, version = version + 1 WHERE id = $1";
-  private static final String MARK_FINISHED = "UPDATE job SET state = $2, finished_at = $3, exit_code = $4, "
-      + "error_type = $5, run_ms = $6, version = version + 1 WHERE id = $1";
-  private static final String MARK_REQUEUED = "UPDATE job SET state = 'queued', next_attempt_at = $2, "
-      + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1";
+  /** Placement is one decision: the row, then its admitted and running events (in that sequence order). */
+  private static final String MARK_RUNNING = "WITH u AS (UPDATE job SET state = 'running', attempts = $2, "
+      + "admitted_at = $3, started_at = $4, placed_pool_id = $5, worker_id = $6, pid = $7, process_started_at = $8, "
+      + "burst_grant_id = $9, next_attempt_at = NULL, version = version + 1 WHERE id = $1 RETURNING id, tenant_id) "
+      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) SELECT u.id, u.tenant_id, e.state, e.detail, "
+      + "e.at FROM u CROSS JOIN (VALUES (1, 'admitted', $10::jsonb, $3::timestamptz), "
+      + "(2, 'running', $11::jsonb, $4::timestamptz)) AS e(n, state, detail, at) ORDER BY e.n";
+  private static final String MARK_FINISHED = "WITH u AS (UPDATE job SET state = $2, finished_at = $3, exit_code = $4, "
+      + "error_type = $5, run_ms = $6, version = version + 1 WHERE id = $1 RETURNING id, tenant_id) "
+      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+      + "SELECT id, tenant_id, $2::text, $7::jsonb, $3::timestamptz FROM u";
+  private static final String MARK_REQUEUED = "WITH u AS (UPDATE job SET state = 'queued', next_attempt_at = $2, "
+      + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1 "
+      + "RETURNING id, tenant_id) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+      + "SELECT id, tenant_id, 'queued', $4::jsonb, $5::timestamptz FROM u";
   private static final String MARK_CANCEL_REQUESTED = "UPDATE job SET cancel_requested = true, version = version + 1 "
       + "WHERE id = $1";
   private static final String INSERT_LOG = "INSERT INTO job_log (job_id, attempt, log) VALUES ($1, $2, $3) "
       + "ON CONFLICT (job_id, attempt) DO UPDATE SET log = EXCLUDED.log";
 
-  private final Pool pool;
+  /** Most statements in one group transaction (a 1,000-job batch is one write and may exceed it alone). */
+  private static final int GROUP_STATEMENTS = 2000;
 
-  JobStore(Pool pool) { this.pool = pool; }
+  private final Pool pool;
+  private final GroupCommit writer;
 
   /**
-   * Inserts jobs in one transaction, each with its {@code queued} event. A job whose idempotency key its tenant used
-   * before is not inserted: the result holds the stored job instead, marked {@code idempotent_replay}. Results are in
-   * input order; a successfully inserted job's result is an empty object (the caller holds the job).
-   *
-   * <p>The rows go as pipelined batches (job rows, then the events of the rows actually inserted, then the look-ups
-   * of replays) so a batch of n jobs costs three round trips rather than 2n.
+   * Every job write goes through one group-commit writer: transactions commit one at a time in queue order, so
+   * job_event ids (the WatchJobs sequence) become visible in id order without a lock. Create on the scheduler's
+   * event loop.
+   */
+  JobStore(Vertx vertx, Pool pool) {
+    this.pool = pool;
+    this.writer = new GroupCommit("jobs", vertx, pool, GROUP_STATEMENTS);
+  }
+
+  /**
+   * Inserts jobs, each with its {@code queued} event, in one write of the group commit (a batch commits whole or not
+   * at all). A job whose idempotency key its tenant used before is not inserted: the result holds the stored job
+   * instead, marked {@code idempotent_replay}. Results are in input order; an inserted job's result is an empty
+   * object (the caller holds the job). Completes once committed.
    */
   Future<List<JsonObject>> insert(List<Job> jobs) {
     if (jobs.isEmpty()) return Future.succeededFuture(new ArrayList<>());
-    List<Tuple> rows = new ArrayList<>(jobs.size());
-    for (Job j : jobs) {
-      rows.add(Tuple.from(new Object[] {j.id, j.tenantId, j.name, j.priority, j.cpuM, j.memoryMb, j.poolId,
-          j.poolLabels, j.command, j.env, j.payload, j.labels, j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds,
-          utc(j.slaDeadline), j.idempotencyKey, utc(j.submittedAt), j.traceId}));
+    boolean[] inserted = new boolean[jobs.size()];
+    List<GroupCommit.Statement> rows = new ArrayList<>(jobs.size());
+    for (int i = 0; i < jobs.size(); i++) {
+      Job j = jobs.get(i);
+      int index = i;
+      rows.add(new GroupCommit.Statement(j.id, INSERT, Tuple.from(new Object[] {j.id, j.tenantId, j.name, j.priority,
+          j.cpuM, j.memoryMb, j.poolId, j.poolLabels, j.command, j.env, j.payload, j.labels, j.timeoutSeconds,
+          j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline), j.idempotencyKey, utc(j.submittedAt), j.traceId}),
+          result -> inserted[index] = result.size() == 1));
     }
-    return pool.withTransaction(conn -> eventOrder(conn).compose(v -> conn.preparedQuery(INSERT).executeBatch(rows))
-        .compose(first -> {
-      boolean[] inserted = new boolean[jobs.size()];
-      RowSet<Row> result = first;
-      for (int i = 0; i < jobs.size(); i++) {
-        inserted[i] = result.size() == 1;
-        result = result.next();
-      }
-      List<Tuple> events = new ArrayList<>();
+    return writer.write(rows).compose(v -> {
       List<Tuple> replays = new ArrayList<>();
       for (int i = 0; i < jobs.size(); i++) {
-        Job j = jobs.get(i);
-        if (inserted[i]) {
-          events.add(Tuple.of(j.id, j.tenantId, JobStates.QUEUED, new JsonObject().put("reason", "submitted"),
-              utc(j.submittedAt)));
-        } else {
-          replays.add(Tuple.of(j.tenantId, j.idempotencyKey));
-        }
+        if (!inserted[i]) replays.add(Tuple.of(jobs.get(i).tenantId, jobs.get(i).idempotencyKey));
       }
-      Future<?> eventsWritten = events.isEmpty() ? Future.succeededFuture()
-          : conn.preparedQuery(INSERT_EVENT).executeBatch(events);
-      return eventsWritten.compose(v -> replays.isEmpty() ? Future.succeededFuture((RowSet<Row>) null)
-          : conn.preparedQuery(BY_IDEMPOTENCY).executeBatch(replays)).map(stored -> {
-            List<JsonObject> results = new ArrayList<>(jobs.size());
-            RowSet<Row> replay = stored;
-            for (int i = 0; i < jobs.size(); i++) {
-              if (inserted[i]) {
-                results.add(new JsonObject());
-              } else {
-                results.add(toJson(replay.iterator().next()).put("idempotent_replay", true));
-                replay = replay.next();
-              }
-            }
-            return results;
-          });
-    }));
+      Future<RowSet<Row>> stored = replays.isEmpty() ? Future.succeededFuture(null)
+          : pool.preparedQuery(BY_IDEMPOTENCY).executeBatch(replays);
+      return stored.map(replayed -> {
+        List<JsonObject> results = new ArrayList<>(jobs.size());
+        RowSet<Row> replay = replayed;
+        for (int i = 0; i < jobs.size(); i++) {
+          if (inserted[i]) {
+            results.add(new JsonObject());
+          } else {
+            results.add(toJson(replay.iterator().next()).put("idempotent_replay", true));
+            replay = replay.next();
+          }
+        }
+        return results;
+      });
+    });
   }
 
   Future<JsonObject> get(String id) {
@@ -159,10 +163,6 @@ final class JobStore {
     });
   }
 
-  private static Future<Void> eventOrder(SqlConnection conn) {
-    return conn.query(EVENT_ORDER_LOCK).execute().mapEmpty();
-  }
-
   Future<JsonArray> logs(String jobId) {
     return pool.preparedQuery(LOGS).execute(Tuple.of(jobId)).map(rows -> {
       JsonArray result = new JsonArray();
@@ -172,42 +172,35 @@ final class JobStore {
     });
   }
 
-  /** admitted + running in one transaction (placement is one decision). */
+  /** admitted + running as one write (placement is one decision). */
   Future<Void> markRunning(Job j, JsonObject placement) {
-    return pool.withTransaction(conn -> eventOrder(conn)
-        .compose(v -> conn.preparedQuery(MARK_RUNNING).execute(Tuple.from(new Object[] {j.id, j.attempts,
-            utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid, utc(j.processStartedAt), j.burstGrantId})))
-        .compose(r -> event(conn, j, JobStates.ADMITTED, new JsonObject().put("attempt", j.attempts), j.admittedAt))
-        .compose(r -> event(conn, j, JobStates.RUNNING, placement, j.startedAt))).mapEmpty();
+    return writer.write(GroupCommit.Statement.of(j.id, MARK_RUNNING, Tuple.from(new Object[] {j.id, j.attempts,
+        utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid, utc(j.processStartedAt),
+        j.burstGrantId, new JsonObject().put("attempt", j.attempts), placement})));
   }
 
   Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
                             String log, JsonObject detail) {
-    return pool.withTransaction(conn -> eventOrder(conn)
-        .compose(v -> conn.preparedQuery(MARK_FINISHED).execute(Tuple.of(j.id, state, utc(at), exitCode, errorType,
-            runMs)))
-        .compose(r -> event(conn, j, state, detail, at))
-        .compose(r -> log == null ? Future.succeededFuture()
-            : conn.preparedQuery(INSERT_LOG).execute(Tuple.of(j.id, Math.max(1, j.attempts), log)).mapEmpty()))
-        .mapEmpty();
+    GroupCommit.Statement row = GroupCommit.Statement.of(j.id, MARK_FINISHED, Tuple.from(new Object[] {j.id, state, utc(at),
+        exitCode, errorType, runMs, detail == null ? new JsonObject() : detail}));
+    return log == null ? writer.write(row) : writer.write(row, logRow(j, log));
   }
 
   Future<Void> markRequeued(Job j, String errorType, String log, JsonObject detail) {
-    return pool.withTransaction(conn -> eventOrder(conn)
-        .compose(v -> conn.preparedQuery(MARK_REQUEUED).execute(Tuple.of(j.id, utc(j.nextAttemptAt), errorType)))
-        .compose(r -> event(conn, j, JobStates.QUEUED, detail, Instant.now()))
-        .compose(r -> log == null ? Future.succeededFuture()
-            : conn.preparedQuery(INSERT_LOG).execute(Tuple.of(j.id, Math.max(1, j.attempts), log)).mapEmpty()))
-        .mapEmpty();
+    GroupCommit.Statement row = GroupCommit.Statement.of(j.id, MARK_REQUEUED, Tuple.of(j.id, utc(j.nextAttemptAt),
+        errorType, detail == null ? new JsonObject() : detail, utc(Instant.now())));
+    return log == null ? writer.write(row) : writer.write(row, logRow(j, log));
   }
 
   Future<Void> markCancelRequested(Job j) {
-    return pool.preparedQuery(MARK_CANCEL_REQUESTED).execute(Tuple.of(j.id)).mapEmpty();
+    return writer.write(GroupCommit.Statement.of(j.id, MARK_CANCEL_REQUESTED, Tuple.of(j.id)));
   }
 
-  private static Future<Void> event(SqlConnection conn, Job j, String state, JsonObject detail, Instant at) {
-    return conn.preparedQuery(INSERT_EVENT).execute(Tuple.of(j.id, j.tenantId, state,
-        detail == null ? new JsonObject() : detail, utc(at))).mapEmpty();
+  /** Completes when every queued write has landed (shutdown). */
+  Future<Void> drain() { return writer.drain(); }
+
+  private static GroupCommit.Statement logRow(Job j, String log) {
+    return GroupCommit.Statement.of(j.id, INSERT_LOG, Tuple.of(j.id, Math.max(1, j.attempts), log));
   }
 
   static JsonObject toJson(Row r) {

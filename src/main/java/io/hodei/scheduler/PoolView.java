@@ -20,6 +20,8 @@ import java.util.Map;
 final class PoolView {
   private final Vertx vertx;
   private Map<String, JsonObject> pools = Map.of();
+  private long capacityCpuM;
+  private long capacityMemoryMb;
 
   PoolView(Vertx vertx) { this.vertx = vertx; }
 
@@ -30,6 +32,8 @@ final class PoolView {
           Map<String, JsonObject> next = new LinkedHashMap<>();
           snapshot.getJsonArray("pools").forEach(p -> next.put(((JsonObject) p).getString("id"), (JsonObject) p));
           pools = next;
+          capacityCpuM = capacity("worker_cpu_m");
+          capacityMemoryMb = capacity("worker_memory_mb");
           return null;
         });
   }
@@ -64,9 +68,10 @@ final class PoolView {
   static boolean accepts(String state) { return "active".equals(state) || "creating".equals(state); }
 
   /** Total CPU of live workers in pools that take jobs (the denominator of fair shares). */
-  long capacityCpuM() { return capacity("worker_cpu_m"); }
+  /** Cluster capacity as of the last refresh (every dispatch reads it for each tenant's share). */
+  long capacityCpuM() { return capacityCpuM; }
 
-  long capacityMemoryMb() { return capacity("worker_memory_mb"); }
+  long capacityMemoryMb() { return capacityMemoryMb; }
 
   private long capacity(String field) {
     long total = 0;

@@ -390,7 +390,6 @@ final class Scheduler {
     Bus.request(vertx, io.hodei.tenant.TenantAddresses.BURST_CONSUME, BusRequest.envelope(new JsonObject(),
         new JsonObject(), body, null), Caller.system(), null)
         .onFailure(err -> LOG.warn("burst usage not metered", kv("job_id", job.id), err));
-    job.burstGrantId = null;
   }
 
   /** Another attempt after a backoff of 2^attempts seconds (capped). */
@@ -469,9 +468,12 @@ final class Scheduler {
     return Future.succeededFuture(view(job));
   }
 
-  /** Queues a write behind the job's earlier ones: a fast job's end must not be overwritten by its start. */
+  /**
+   * Queues a job write now: the store's group commit lands writes in queue order, so a fast job's end is never
+   * overwritten by its start. {@code job.lastWrite} completes when this write has landed (or failed, logged).
+   */
   private void write(Job job, String what, java.util.function.Supplier<Future<Void>> op) {
-    job.lastWrite = job.lastWrite.compose(v -> op.get()).recover(err -> {
+    job.lastWrite = op.get().recover(err -> {
       LOG.error("could not persist job " + what, kv("job_id", job.id), err);
       return Future.succeededFuture();
     });

@@ -47,7 +47,7 @@ public final class SchedulerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new JobStore(sql);
+    store = new JobStore(vertx, sql);
     requests = new JobRequests(settings);
     tenants = new TenantCache(vertx);
     pools = new PoolView(vertx);
@@ -103,7 +103,8 @@ public final class SchedulerVerticle extends VerticleBase {
   public Future<?> stop() {
     scheduler.stop();
     timers.forEach(vertx::cancelTimer);
-    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).eventually(tenants::stop);
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).eventually(store::drain)
+        .eventually(tenants::stop);
   }
 
   private void serve(String address, Function<BusRequest, Future<JsonObject>> handler) {

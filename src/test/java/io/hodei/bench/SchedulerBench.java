@@ -163,8 +163,10 @@ public final class SchedulerBench {
     Random random = new Random(7);
     List<String> tenantIds = new ArrayList<>(tokens.keySet());
     List<Work> work = new ArrayList<>();
+    // every tenant's jobs rotate over every pool: with 20 tenants on 4 pools, i % pools would bind each tenant to
+    // one pool, and weighted shares across the cluster could not be reached whatever the scheduler did
     for (int i = 0; i < opt.jobs; i++) {
-      work.add(new Work(tenantIds.get(i % tenantIds.size()), "bench-p" + (i % opt.pools),
+      work.add(new Work(tenantIds.get(i % tenantIds.size()), "bench-p" + (i / tenantIds.size() % opt.pools),
           opt.minMs + random.nextInt(opt.maxMs - opt.minMs + 1)));
     }
     return work;

@@ -1,0 +1,205 @@
+package io.hodei.store;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Group commit for one domain's writes. Callers queue a <em>write</em>: one or more statements that must commit
+ * together, about one entity (its key, e.g. a job id). The writes queued while the previous transaction was in
+ * flight go to PostgreSQL together in the next transaction, one transaction at a time; a write's future completes
+ * when its transaction has committed.
+ *
+ * <p>Inside a transaction the statements run in layers: a statement's layer is one past the previous statement of
+ * the same key, so each entity's statements run in the order they were queued, while statements of different
+ * entities (which commute) share a layer. Within a layer, all statements with the same SQL go as one pipelined
+ * {@code executeBatch}: a group of a thousand job writes costs a handful of round trips.
+ *
+ * <p>Consequences the callers rely on: an entity's writes land in the order they were queued (a job's end never
+ * overtakes its start), and transactions commit one at a time, so rows drawing ids from a sequence become visible in
+ * id order (the job event log's sequence). When a group fails, its writes are retried one transaction each, in
+ * order, so one bad write fails alone.
+ *
+ * <p>Confined to the event loop of the context that created it; a write from elsewhere hops onto it first.
+ */
+public final class GroupCommit {
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
+
+  /**
+   * One SQL statement about the entity {@code key}; {@code onResult} (may be null) sees its rows when it has run.
+   */
+  public record Statement(String key, String sql, Tuple args, Consumer<RowSet<Row>> onResult) {
+    public static Statement of(String key, String sql, Tuple args) { return new Statement(key, sql, args, null); }
+  }
+
+  private record Write(List<Statement> statements, Promise<Void> done) {}
+
+  private final String name;
+  private final Pool pool;
+  private final Context context;
+  private final int maxStatements;
+  private final ArrayDeque<Write> queue = new ArrayDeque<>();
+  private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+  private boolean flushing;
+  private boolean scheduled;
+  private long groups;
+  private long writes;
+
+  /** {@code maxStatements}: a group holds at most this many statements (a larger single write goes alone). */
+  public GroupCommit(String name, Vertx vertx, Pool pool, int maxStatements) {
+    this.name = name;
+    this.pool = pool;
+    this.context = vertx.getOrCreateContext();
+    this.maxStatements = maxStatements;
+  }
+
+  /** Queues statements that commit together, each after the statements queued before it about the same entity. */
+  public Future<Void> write(List<Statement> statements) {
+    Write w = new Write(statements, Promise.promise());
+    if (Vertx.currentContext() != context) {
+      context.runOnContext(v -> enqueue(w));
+    } else {
+      enqueue(w);
+    }
+    return w.done.future();
+  }
+
+  private void enqueue(Write w) {
+    queue.add(w);
+    if (!flushing && !scheduled) {
+      scheduled = true;
+      context.runOnContext(v -> {
+        scheduled = false;
+        flush();
+      });
+    }
+  }
+
+  public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
+
+  /** Completes when every write queued so far has committed or failed. */
+  public Future<Void> drain() {
+    if (!flushing && !scheduled && queue.isEmpty()) return Future.succeededFuture();
+    Promise<Void> p = Promise.promise();
+    drainWaiters.add(p);
+    return p.future();
+  }
+
+  /** Mean writes per transaction so far (for logs and benchmarks). */
+  public double meanGroupSize() { return groups == 0 ? 0 : (double) writes / groups; }
+
+  private void flush() {
+    if (flushing) return;
+    if (queue.isEmpty()) {
+      drainWaiters.forEach(Promise::tryComplete);
+      drainWaiters.clear();
+      return;
+    }
+    flushing = true;
+    List<Write> group = new ArrayList<>();
+    int statements = 0;
+    while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)) {
+      Write w = queue.poll();
+      group.add(w);
+      statements += w.statements.size();
+    }
+    groups++;
+    writes += group.size();
+    run(group).onComplete(ar -> {
+      if (ar.succeeded()) {
+        group.forEach(w -> w.done.tryComplete());
+        next();
+      } else if (group.size() == 1) {
+        group.get(0).done.tryFail(ar.cause());
+        next();
+      } else {
+        LOG.warn("group commit failed; retrying its writes one by one", kv("writer", name),
+            kv("writes", group.size()), kv("error", String.valueOf(ar.cause().getMessage())));
+        oneByOne(group, 0).onComplete(x -> next());
+      }
+    });
+  }
+
+  private void next() {
+    flushing = false;
+    flush();
+  }
+
+  private Future<Void> oneByOne(List<Write> group, int index) {
+    if (index >= group.size()) return Future.succeededFuture();
+    Write w = group.get(index);
+    return run(List.of(w)).transform(ar -> {
+      if (ar.succeeded()) w.done.tryComplete();
+      else w.done.tryFail(ar.cause());
+      return oneByOne(group, index + 1);
+    });
+  }
+
+  private Future<Void> run(List<Write> group) {
+    List<Map<String, List<Statement>>> layers = layers(group);
+    return pool.withTransaction(conn -> runLayers(conn, layers, 0));
+  }
+
+  private static Future<Void> runLayers(SqlConnection conn, List<Map<String, List<Statement>>> layers, int index) {
+    if (index >= layers.size()) return Future.succeededFuture();
+    List<Future<?>> pending = new ArrayList<>();
+    layers.get(index).values().forEach(same -> pending.add(execute(conn, same)));
+    if (index + 1 >= layers.size()) return Future.all(pending).mapEmpty();
+    // the next layer is pipelined right behind this one: the connection runs commands in order
+    Future<Void> rest = runLayers(conn, layers, index + 1);
+    return Future.all(pending).compose(v -> rest);
+  }
+
+  /** Statements by layer (one past the same key's previous statement), then by SQL in first-seen order. */
+  static List<Map<String, List<Statement>>> layers(List<Write> group) {
+    List<Map<String, List<Statement>>> layers = new ArrayList<>();
+    Map<String, Integer> next = new HashMap<>();
+    for (Write w : group) {
+      for (Statement s : w.statements) {
+        int layer = next.getOrDefault(s.key, 0);
+        while (layers.size() <= layer) layers.add(new LinkedHashMap<>());
+        layers.get(layer).computeIfAbsent(s.sql, k -> new ArrayList<>()).add(s);
+        next.put(s.key, layer + 1);
+      }
+    }
+    return layers;
+  }
+
+  /** A run of the same statement: one pipelined {@code executeBatch}, results handed back in order. */
+  private static Future<Void> execute(SqlConnection conn, List<Statement> run) {
+    Statement first = run.get(0);
+    if (run.size() == 1) {
+      return conn.preparedQuery(first.sql).execute(first.args).map(rows -> {
+        if (first.onResult != null) first.onResult.accept(rows);
+        return null;
+      });
+    }
+    List<Tuple> args = new ArrayList<>(run.size());
+    run.forEach(s -> args.add(s.args));
+    return conn.preparedQuery(first.sql).executeBatch(args).map(rows -> {
+      RowSet<Row> result = rows;
+      for (Statement s : run) {
+        if (s.onResult != null) s.onResult.accept(result);
+        result = result.next();
+      }
+      return null;
+    });
+  }
+}

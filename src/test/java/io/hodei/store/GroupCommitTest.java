@@ -1,0 +1,100 @@
+package io.hodei.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hodei.support.Poll;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The group-commit writer against a real PostgreSQL: per-entity order, commit order of ids, failure isolation. */
+class GroupCommitTest {
+  private static final String INSERT = "INSERT INTO gc_log (entity, value) VALUES ($1, $2)";
+  private static final String INSERT_CHECKED = "INSERT INTO gc_log (entity, value) VALUES ($1, $2::int)";
+  private static Vertx vertx;
+  private static Database db;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    db = Database.start(vertx, new DatabaseConfig(null, null, true, 4, 0)).await();
+    db.pool().query("CREATE TABLE gc_log (id bigserial PRIMARY KEY, entity text NOT NULL, value int NOT NULL "
+        + "CHECK (value >= 0))").execute().await();
+  }
+
+  @AfterAll
+  static void stop() {
+    db.close(vertx).await();
+    vertx.close().await();
+  }
+
+  @Test
+  void writesOfOneEntityLandInQueueOrderAndGroupsShareTransactions() {
+    Pool pool = db.pool();
+    GroupCommit[] writer = new GroupCommit[1];
+    int entities = 50;
+    int perEntity = 20;
+    List<Future<Void>> done = new ArrayList<>();
+    // queue everything from one context in one go: the writer must split it into few transactions
+    vertx.runOnContext(v -> {
+      writer[0] = new GroupCommit("test", vertx, pool, 400);
+      for (int round = 0; round < perEntity; round++) {
+        for (int e = 0; e < entities; e++) {
+          String key = "e" + e;
+          done.add(writer[0].write(GroupCommit.Statement.of(key, INSERT, Tuple.of(key, round)),
+              GroupCommit.Statement.of(key, INSERT, Tuple.of(key, 1000 + round))));
+        }
+      }
+    });
+    Poll.until(done::size, n -> n == entities * perEntity, Duration.ofSeconds(30), "writes queued");
+    Future.all(done).await();
+    Map<String, List<Integer>> byEntity = new HashMap<>();
+    for (Row r : pool.query("SELECT entity, value FROM gc_log WHERE entity LIKE 'e%' ORDER BY id").execute().await()) {
+      byEntity.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r.getInteger(1));
+    }
+    assertEquals(entities, byEntity.size());
+    for (List<Integer> values : byEntity.values()) {
+      List<Integer> expected = new ArrayList<>();
+      for (int round = 0; round < perEntity; round++) {
+        expected.add(round);
+        expected.add(1000 + round);
+      }
+      assertEquals(expected, values, "one entity's rows are in the order they were queued");
+    }
+    assertTrue(writer[0].meanGroupSize() > 10, "writes queued together share transactions: mean group "
+        + writer[0].meanGroupSize());
+  }
+
+  @Test
+  void aFailingWriteFailsAloneAndTheOthersCommit() {
+    Pool pool = db.pool();
+    AtomicInteger failed = new AtomicInteger();
+    List<Future<Void>> done = new ArrayList<>();
+    vertx.runOnContext(v -> {
+      GroupCommit writer = new GroupCommit("test", vertx, pool, 1000);
+      for (int i = 0; i < 30; i++) {
+        int value = i == 17 ? -1 : i; // the CHECK constraint refuses -1
+        done.add(writer.write(GroupCommit.Statement.of("f" + i, INSERT_CHECKED, Tuple.of("iso", value)))
+            .onFailure(err -> failed.incrementAndGet()));
+      }
+    });
+    Poll.until(() -> done.size() == 30 && done.stream().allMatch(Future::isComplete), b -> b,
+        Duration.ofSeconds(30), "writes done");
+    assertEquals(1, failed.get());
+    long rows = pool.query("SELECT count(*) FROM gc_log WHERE entity = 'iso'").execute().await()
+        .iterator().next().getLong(0);
+    assertEquals(29, rows);
+  }
+}

@@ -59,6 +59,34 @@ final class RestBinder {
   }
 
   /**
+   * An authenticated route forwarded to a domain address whose reply can also be rendered as {@code mediaType}
+   * (such as text/csv): when the Accept header asks for it, {@code render} turns the JSON reply into the body (it may
+   * throw a {@link DomainException}); otherwise the reply is JSON as with {@link #forward}.
+   */
+  void forwardNegotiated(HttpMethod method, String template, String address, String mediaType, String contentType,
+                         java.util.function.Function<JsonObject, String> render) {
+    authenticated(method, template, ctx -> {
+      String accept = ctx.request().getHeader("Accept");
+      if (accept == null || !accept.toLowerCase(java.util.Locale.ROOT).contains(mediaType)) {
+        send(ctx, address, ctx.get(HttpKeys.CALLER), reply -> 200);
+        return;
+      }
+      JsonObject envelope;
+      try {
+        envelope = envelope(ctx);
+      } catch (DomainException e) {
+        ctx.fail(e);
+        return;
+      }
+      Bus.request(vertx, address, envelope, ctx.get(HttpKeys.CALLER), ctx.get(HttpKeys.TRACE_ID))
+          .map(render::apply)
+          .onSuccess(body -> ctx.response().setStatusCode(200).putHeader("Content-Type", contentType)
+              .end(body))
+          .onFailure(ctx::fail);
+    });
+  }
+
+  /**
    * A public route (no token) forwarded to a domain address as {@link #ANONYMOUS}; the reply decides the status code
    * (health answers 503 when unhealthy). Only for addresses that serve anyone.
    */

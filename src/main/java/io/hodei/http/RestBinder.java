@@ -71,14 +71,7 @@ final class RestBinder {
         send(ctx, address, ctx.get(HttpKeys.CALLER), reply -> 200);
         return;
       }
-      JsonObject envelope;
-      try {
-        envelope = envelope(ctx);
-      } catch (DomainException e) {
-        ctx.fail(e);
-        return;
-      }
-      Bus.request(vertx, address, envelope, ctx.get(HttpKeys.CALLER), ctx.get(HttpKeys.TRACE_ID))
+      ask(ctx, address, ctx.get(HttpKeys.CALLER))
           .map(render::apply)
           .onSuccess(body -> ctx.response().setStatusCode(200).putHeader("Content-Type", contentType)
               .end(body))
@@ -95,16 +88,20 @@ final class RestBinder {
   }
 
   private void send(RoutingContext ctx, String address, Caller caller, ToIntFunction<JsonObject> status) {
+    ask(ctx, address, caller)
+        .onSuccess(reply -> respond(ctx, status.applyAsInt(reply), reply))
+        .onFailure(ctx::fail);
+  }
+
+  /** The route's request envelope sent to {@code address} (an invalid request fails before anything is sent). */
+  private io.vertx.core.Future<JsonObject> ask(RoutingContext ctx, String address, Caller caller) {
     JsonObject envelope;
     try {
       envelope = envelope(ctx);
     } catch (DomainException e) {
-      ctx.fail(e);
-      return;
+      return io.vertx.core.Future.failedFuture(e);
     }
-    Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID))
-        .onSuccess(reply -> respond(ctx, status.applyAsInt(reply), reply))
-        .onFailure(ctx::fail);
+    return Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID));
   }
 
   /** A template with a literal ':' (such as {@code /jobs:batch}) is matched exactly, not as a path parameter. */

@@ -2,6 +2,8 @@ package io.hodei.app;
 
 import io.hodei.app.config.ConfigSchema;
 import io.hodei.app.config.HodeiConfig;
+import io.hodei.cost.CostSettings;
+import io.hodei.cost.CostVerticle;
 import io.hodei.http.HttpSettings;
 import io.hodei.http.HttpVerticle;
 import io.hodei.metrics.HistorySettings;
@@ -114,7 +116,8 @@ public final class HodeiServer {
                   config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),
                   config.getInt(ConfigSchema.METRICS_RAW_RETENTION),
                   config.getInt(ConfigSchema.METRICS_1M_RETENTION), config.getInt(ConfigSchema.METRICS_5M_RETENTION),
-                  config.getInt(ConfigSchema.METRICS_RETENTION)))));
+                  config.getInt(ConfigSchema.METRICS_RETENTION)))))
+              .compose(v -> deploy(new CostVerticle(pool, costSettings(), registry)));
         })
         .compose(v -> {
           http = new HttpVerticle(httpSettings(), registry, this::databaseReady);
@@ -139,6 +142,12 @@ public final class HodeiServer {
         config.getInt(ConfigSchema.SCHED_ATTEMPTS), config.getInt(ConfigSchema.SCHED_MAX_QUEUE),
         config.getInt(ConfigSchema.SCHED_HALF_LIFE), config.getInt(ConfigSchema.SCHED_TICK),
         config.getInt(ConfigSchema.SCHED_INFLIGHT), config.getInt(ConfigSchema.SCHED_BACKOFF));
+  }
+
+  private CostSettings costSettings() {
+    return new CostSettings(config.getBool(ConfigSchema.COST_ENABLED), config.getBool(ConfigSchema.COST_BY_TENANT),
+        config.getBool(ConfigSchema.COST_BY_JOB), config.getInt(ConfigSchema.COST_RETENTION),
+        config.getInt(ConfigSchema.COST_SWEEP_INTERVAL), config.getInt(ConfigSchema.COST_MAX_REPORT_DAYS));
   }
 
   private PoolSettings poolSettings() {

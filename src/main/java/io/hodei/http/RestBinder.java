@@ -59,6 +59,27 @@ final class RestBinder {
   }
 
   /**
+   * An authenticated route forwarded to a domain address whose reply can also be rendered as {@code mediaType}
+   * (such as text/csv): when the Accept header asks for it, {@code render} turns the JSON reply into the body (it may
+   * throw a {@link DomainException}); otherwise the reply is JSON as with {@link #forward}.
+   */
+  void forwardNegotiated(HttpMethod method, String template, String address, String mediaType, String contentType,
+                         java.util.function.Function<JsonObject, String> render) {
+    authenticated(method, template, ctx -> {
+      String accept = ctx.request().getHeader("Accept");
+      if (accept == null || !accept.toLowerCase(java.util.Locale.ROOT).contains(mediaType)) {
+        send(ctx, address, ctx.get(HttpKeys.CALLER), reply -> 200);
+        return;
+      }
+      ask(ctx, address, ctx.get(HttpKeys.CALLER))
+          .map(render::apply)
+          .onSuccess(body -> ctx.response().setStatusCode(200).putHeader("Content-Type", contentType)
+              .end(body))
+          .onFailure(ctx::fail);
+    });
+  }
+
+  /**
    * A public route (no token) forwarded to a domain address as {@link #ANONYMOUS}; the reply decides the status code
    * (health answers 503 when unhealthy). Only for addresses that serve anyone.
    */
@@ -67,16 +88,20 @@ final class RestBinder {
   }
 
   private void send(RoutingContext ctx, String address, Caller caller, ToIntFunction<JsonObject> status) {
+    ask(ctx, address, caller)
+        .onSuccess(reply -> respond(ctx, status.applyAsInt(reply), reply))
+        .onFailure(ctx::fail);
+  }
+
+  /** The route's request envelope sent to {@code address} (an invalid request fails before anything is sent). */
+  private io.vertx.core.Future<JsonObject> ask(RoutingContext ctx, String address, Caller caller) {
     JsonObject envelope;
     try {
       envelope = envelope(ctx);
     } catch (DomainException e) {
-      ctx.fail(e);
-      return;
+      return io.vertx.core.Future.failedFuture(e);
     }
-    Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID))
-        .onSuccess(reply -> respond(ctx, status.applyAsInt(reply), reply))
-        .onFailure(ctx::fail);
+    return Bus.request(vertx, address, envelope, caller, ctx.get(HttpKeys.TRACE_ID));
   }
 
   /** A template with a literal ':' (such as {@code /jobs:batch}) is matched exactly, not as a path parameter. */

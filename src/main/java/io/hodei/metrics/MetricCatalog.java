@@ -127,6 +127,27 @@ public final class MetricCatalog {
   public static final Def TENANT_JOBS_RUNNING = new Def("hodei_tenant_jobs_running", Type.GAUGE, List.of(TENANT_ID),
       "jobs", "Jobs running per tenant (started and not yet finished)");
 
+  // Cost tracking (issue #9, io.hodei.cost.CostMeters): read from the cost ledger after every sweep. Amounts are in
+  // the currency of price_per_worker_hour. The counters are ledger sums over the retention window (cost_tracking.
+  // retention_days), so a retention delete shows as a counter reset. Labels: tenant ids and pool ids only.
+  public static final Def TENANT_COST = new Def("hodei_tenant_cost_total", Type.COUNTER, List.of(TENANT_ID),
+      "currency", "Cost attributed to a tenant's job attempts (run time x reserved worker share x price in force)");
+  public static final Def TENANT_COST_RATE = new Def("hodei_tenant_cost_per_hour", Type.GAUGE, List.of(TENANT_ID),
+      "currency/hour", "Cost attributed to a tenant's job runs over the last hour");
+  public static final Def TENANT_BURST_COST = new Def("hodei_tenant_burst_cost_total", Type.COUNTER,
+      List.of(TENANT_ID), "currency", "Part of hodei_tenant_cost_total from attempts that ran on burst capacity");
+  public static final Def TENANT_BURST_IMPACT = new Def("hodei_tenant_burst_impact_seconds_total", Type.COUNTER,
+      List.of(TENANT_ID), "seconds", "Cross-tenant impact of a tenant's burst: queue-wait seconds of other tenants' "
+          + "jobs on the same pool overlapping each of its burst attempts' runs");
+  public static final Def POOL_COST = new Def("hodei_pool_cost_total", Type.COUNTER, List.of(POOL), "currency",
+      "Cost of a pool's worker lifetimes (created to terminated x price in force)");
+  public static final Def POOL_IDLE_COST = new Def("hodei_pool_idle_cost_total", Type.COUNTER, List.of(POOL),
+      "currency", "Wastage: pool cost minus the job cost attributed on it (idle worker time)");
+
+  /** The cost metrics (a subset of {@link #ALL}). */
+  public static final List<Def> COST = List.of(TENANT_COST, TENANT_COST_RATE, TENANT_BURST_COST, TENANT_BURST_IMPACT,
+      POOL_COST, POOL_IDLE_COST);
+
   /** The metrics the collector registers (a subset of {@link #ALL}). */
   public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
       POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
@@ -140,7 +161,8 @@ public final class MetricCatalog {
       EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED);
 
   /** Every metric of the catalog, in documentation order. */
-  public static final List<Def> ALL = java.util.stream.Stream.concat(PLATFORM.stream(), COLLECTED.stream()).toList();
+  public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST)
+      .flatMap(List::stream).toList();
 
   private MetricCatalog() {}
 }

@@ -56,6 +56,8 @@ public final class ConfigSchema {
   public static final String COST_BY_TENANT = "cost_tracking.track_by_tenant";
   public static final String COST_BY_JOB = "cost_tracking.track_by_job";
   public static final String COST_RETENTION = "cost_tracking.retention_days";
+  public static final String COST_SWEEP_INTERVAL = "cost_tracking.sweep_interval_seconds";
+  public static final String COST_MAX_REPORT_DAYS = "cost_tracking.max_report_days";
   public static final String METRICS_ENABLED = "metrics.enabled";
   public static final String METRICS_INTERVAL = "metrics.collection_interval_seconds";
   public static final String METRICS_RETENTION = "metrics.retention_days";
@@ -77,7 +79,6 @@ public final class ConfigSchema {
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
 
   private static final String SCALING = "issue #8 (scaling)";
-  private static final String COST = "issue #9 (cost)";
   private static final String OPS = "issue #10 (dashboards, alerts)";
 
   /** Allowed keys inside one entry of {@code resource_pools.pools}. */
@@ -154,11 +155,17 @@ public final class ConfigSchema {
     add(key(BURST_MAX_OVERAGE, Type.INT).def(150L).range(100, 1000).env("HODEI_BURST_MAX_OVERAGE")
         .doc("largest burst, percent of quota"));
     add(key(BURST_DURATION, Type.INT).def(60L).range(1, 10_080).env("HODEI_BURST_DURATION_MINUTES").doc("default burst length, minutes"));
-    add(key(COST_ENABLED, Type.BOOL).def(true).env("HODEI_COST_TRACKING_ENABLED").usedBy(COST).doc("cost tracking"));
-    add(key(COST_BY_TENANT, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to tenants"));
-    add(key(COST_BY_JOB, Type.BOOL).def(true).usedBy(COST).doc("attribute cost to jobs"));
-    add(key(COST_RETENTION, Type.INT).def(90L).range(1, 3650).env("HODEI_COST_RETENTION_DAYS").usedBy(COST)
-        .doc("days cost records are kept"));
+    add(key(COST_ENABLED, Type.BOOL).def(true).env("HODEI_COST_TRACKING_ENABLED")
+        .doc("cost tracking (false: nothing is attributed and the cost endpoints answer 503)"));
+    add(key(COST_BY_TENANT, Type.BOOL).def(true)
+        .doc("per-tenant cost view (false: group_by=tenant is 422 and no tenant cost metrics)"));
+    add(key(COST_BY_JOB, Type.BOOL).def(true).doc("per-job cost view (false: group_by=job is 422)"));
+    add(key(COST_RETENTION, Type.INT).def(90L).range(1, 3650).env("HODEI_COST_RETENTION_DAYS")
+        .doc("days cost records, burst impact rows and stored reports are kept; also the longest POST report span"));
+    add(key(COST_SWEEP_INTERVAL, Type.INT).def(30L).range(1, 3600)
+        .doc("seconds between catch-up sweeps of the cost ledger (job.finished events also trigger one)"));
+    add(key(COST_MAX_REPORT_DAYS, Type.INT).def(31L).range(1, 3650)
+        .doc("longest period of a synchronous GET cost report or breakdown, in days (longer: POST a report)"));
     add(key(METRICS_ENABLED, Type.BOOL).def(true).env("METRICS_ENABLED")
         .doc("pool metrics collection"));
     add(key(METRICS_INTERVAL, Type.INT).def(10L).range(1, 3600)

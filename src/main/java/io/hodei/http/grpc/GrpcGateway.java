@@ -41,7 +41,8 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     this.metrics = new GrpcMetrics(registry);
     GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
     List<Service> services = List.of(TenantGrpc.service(translator), PoolGrpc.pools(translator),
-        PoolGrpc.workers(translator), JobGrpc.service(translator), ObservabilityGrpc.service(translator));
+        PoolGrpc.workers(translator), JobGrpc.service(translator), ObservabilityGrpc.service(translator),
+        CostGrpc.service(translator));
     Supplier<Future<Boolean>> serving = () -> readiness.get().map(true).otherwise(false);
     HealthService health = HealthService.create(vertx).register(SERVER_HEALTH, serving);
     services.forEach(service -> health.register(service.name().fullyQualifiedName(), serving));

@@ -1,0 +1,228 @@
+package io.hodei.cost;
+
+import io.hodei.common.Bus;
+import io.hodei.common.BusRequest;
+import io.hodei.common.Caller;
+import io.hodei.pool.PoolAddresses;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Writes the ledger: observes pool prices, costs worker lifetimes and finished job attempts, reprices rows when a
+ * price version changes, and drops rows past retention. Every step is idempotent (rows are keyed by kind, source
+ * and hour bucket and recomputed from their sources), so a sweep may run any number of times, and after a restart
+ * the next sweep catches up on whatever was missed. Event-loop confined; one sweep at a time.
+ */
+final class CostLedger {
+  private static final Logger LOG = LoggerFactory.getLogger(CostLedger.class);
+  static final int BATCH = 500;
+  /** Finish times are taken before the job row commits: look back this far behind the last sweep. */
+  private static final Duration JOB_LOOKBACK = Duration.ofMinutes(10);
+  private static final String SYSTEM = "system";
+
+  private final Vertx vertx;
+  private final CostStore store;
+  private final PriceBook prices;
+  private final CostSettings settings;
+  private Instant jobsSince;
+  private Future<Void> current;
+  private Promise<Void> queued;
+  private boolean queuedFull;
+
+  CostLedger(Vertx vertx, CostStore store, PriceBook prices, CostSettings settings) {
+    this.vertx = vertx;
+    this.store = store;
+    this.prices = prices;
+    this.settings = settings;
+  }
+
+  /** Loads the price history into memory. */
+  Future<Void> load() {
+    return store.prices().map(rows -> {
+      for (Row r : rows) {
+        String poolId = r.getString("pool_id");
+        prices.put(poolId, CostStore.instant(r, "effective_from"), r.getBigDecimal("price_per_worker_hour"));
+        if ("pool".equals(r.getString("source"))) prices.observed(poolId, r.getBigDecimal("price_per_worker_hour"));
+      }
+      return null;
+    });
+  }
+
+  Instant retentionCutoff() { return Instant.now().minus(Duration.ofDays(settings.retentionDays())); }
+
+  /**
+   * Runs one sweep now, or once more right after the one running (calls made meanwhile share that next sweep). A
+   * {@code full} sweep looks for unattributed jobs over the whole retention window (as the first sweep after start
+   * does); others look back {@link #JOB_LOOKBACK} behind the previous sweep. Completes when the sweep is done.
+   */
+  Future<Void> sweep(boolean full) {
+    if (current == null) {
+      current = run(full);
+      return current;
+    }
+    if (queued == null) queued = Promise.promise();
+    queuedFull |= full;
+    return queued.future();
+  }
+
+  private Future<Void> run(boolean full) {
+    if (full) jobsSince = null;
+    Future<Void> sweep = syncPrices().compose(v -> workers()).compose(v -> jobs())
+        .compose(v -> store.applyRetention(retentionCutoff()))
+        .onFailure(err -> LOG.warn("cost sweep failed; the next one retries", err));
+    sweep.onComplete(ar -> {
+      current = null;
+      if (queued != null) {
+        Promise<Void> waiting = queued;
+        boolean nextFull = queuedFull;
+        queued = null;
+        queuedFull = false;
+        current = run(nextFull);
+        current.onComplete(waiting);
+      }
+    });
+    return sweep;
+  }
+
+  /**
+   * Records a price version for every pool whose price_per_worker_hour differs from the last one observed (the
+   * pool's updated_at is when it changed; a pool seen for the first time is priced from its creation).
+   */
+  private Future<Void> syncPrices() {
+    JsonObject envelope = BusRequest.envelope(new JsonObject(), new JsonObject().put("detail", "false"),
+        new JsonObject(), null);
+    return Bus.request(vertx, PoolAddresses.SNAPSHOT, envelope, Caller.system(), null).compose(snapshot -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Object item : snapshot.getJsonArray("pools", new JsonArray())) {
+        JsonObject pool = (JsonObject) item;
+        String poolId = pool.getString("id");
+        BigDecimal price = new BigDecimal(String.valueOf(pool.getValue("price_per_worker_hour", "0")));
+        BigDecimal last = prices.lastObserved(poolId);
+        if (last != null && last.compareTo(price) == 0) continue;
+        Instant effective = Instant.parse(prices.knows(poolId) || last != null
+            ? pool.getString("updated_at") : pool.getString("created_at"));
+        chain = chain.compose(v -> setPrice(poolId, effective, price, "pool", SYSTEM));
+      }
+      return chain;
+    });
+  }
+
+  /** Stores a price version and reprices the rows it affects. */
+  Future<Void> setPrice(String poolId, Instant effective, BigDecimal price, String source, String createdBy) {
+    return store.insertPrice(poolId, effective, price, source, createdBy).compose(v -> {
+      prices.put(poolId, effective, price);
+      if ("pool".equals(source)) prices.observed(poolId, price);
+      LOG.info("pool price version", kv("pool", poolId), kv("effective_from", effective.toString()),
+          kv("price_per_worker_hour", price.toPlainString()), kv("source", source));
+      return reprice(poolId, effective);
+    });
+  }
+
+  private Future<Void> reprice(String poolId, Instant since) {
+    return store.recordsAfter(poolId, since)
+        .compose(rows -> store.updateAmounts(rows.stream().map(r -> r.repriced(prices)).toList()));
+  }
+
+  /** Costs worker lifetimes (created_at to terminated_at, or to now while open) from each worker's cursor on. */
+  private Future<Void> workers() {
+    Instant now = Instant.now();
+    Instant cutoff = retentionCutoff();
+    return store.unaccountedWorkers(cutoff, BATCH).compose(rows -> {
+      List<CostRecord> records = new ArrayList<>();
+      List<Tuple> cursors = new ArrayList<>();
+      for (Row r : rows) {
+        Instant created = CostStore.instant(r, "created_at");
+        Instant terminated = CostStore.instant(r, "terminated_at");
+        Instant end = terminated == null ? now : terminated;
+        Instant start = created.isBefore(cutoff) ? cutoff : created;
+        if (end.isBefore(start)) end = start;
+        Instant cursor = CostStore.instant(r, "accounted_until");
+        String workerId = r.getString("id");
+        CostRecord.Usage life = new CostRecord.Usage(CostRecord.WORKER, workerId, r.getString("pool_id"), workerId,
+            null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"));
+        records.addAll(CostRecord.split(life, cursor == null || cursor.isBefore(start) ? start : cursor, prices));
+        cursors.add(CostStore.cursor(workerId, end));
+      }
+      return store.writeWorkers(records, cursors).map(v -> rows.size());
+    }).compose(count -> count >= BATCH ? workers() : Future.succeededFuture());
+  }
+
+  /** Costs finished job attempts that have no ledger row yet, and meters burst attempts' cross-tenant impact. */
+  private Future<Void> jobs() {
+    Instant sweepStart = Instant.now();
+    Instant cutoff = retentionCutoff();
+    Instant since = jobsSince == null || jobsSince.isBefore(cutoff) ? cutoff : jobsSince;
+    return store.unattributedJobs(since, BATCH).compose(rows -> {
+      List<CostRecord.Usage> attempts = new ArrayList<>();
+      for (Row r : rows) attempts.add(attempt(r));
+      return impacts(attempts).compose(impacts -> {
+        List<CostRecord> records = new ArrayList<>();
+        attempts.forEach(a -> records.addAll(CostRecord.split(a, a.start(), prices)));
+        return store.writeJobs(records, impacts);
+      }).map(v -> rows.size());
+    }).compose(count -> {
+      if (count >= BATCH) return jobs();
+      jobsSince = sweepStart.minus(JOB_LOOKBACK);
+      return Future.succeededFuture();
+    });
+  }
+
+  private static CostRecord.Usage attempt(Row r) {
+    String jobId = r.getString("id");
+    Instant started = CostStore.instant(r, "started_at");
+    Instant finished = CostStore.instant(r, "finished_at");
+    if (finished.isBefore(started)) finished = started;
+    long cpuM = r.getLong("cpu_m");
+    long memoryMb = r.getLong("memory_mb");
+    Long workerCpu = r.getLong("worker_cpu_m");
+    Long workerMemory = r.getLong("worker_memory_mb");
+    BigDecimal share = CostRecord.share(cpuM, memoryMb, workerCpu == null ? 0 : workerCpu,
+        workerMemory == null ? 0 : workerMemory);
+    return new CostRecord.Usage(CostRecord.JOB, jobId + "@" + started, r.getString("placed_pool_id"),
+        r.getString("worker_id"), jobId, started, r.getString("tenant_id"), r.getString("burst_grant_id"), started,
+        finished, share, cpuM, memoryMb);
+  }
+
+  private Future<List<Tuple>> impacts(List<CostRecord.Usage> attempts) {
+    List<Tuple> impacts = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (CostRecord.Usage a : attempts) {
+      if (a.burstGrantId() == null) continue;
+      chain = chain.compose(v -> store.burstImpact(a.tenantId(), a.poolId(), a.start(), a.end()).map(row -> {
+        impacts.add(CostStore.impact(a, row.getBigDecimal("seconds"), row.getLong("jobs")));
+        return null;
+      }));
+    }
+    return chain.map(v -> impacts);
+  }
+
+  /** Ledger totals for the meters. */
+  Future<Map<String, Map<String, BigDecimal[]>>> meterTotals() {
+    return store.meterTotals(Instant.now().minus(Duration.ofHours(1))).map(rows -> {
+      Map<String, Map<String, BigDecimal[]>> out = new HashMap<>();
+      for (Row r : rows) {
+        String key = r.getString("key");
+        if (key == null) continue;
+        out.computeIfAbsent(r.getString("scope"), s -> new HashMap<>()).put(key, new BigDecimal[] {
+            r.getBigDecimal("total"), r.getBigDecimal("burst"), r.getBigDecimal("recent"), r.getBigDecimal("idle")});
+      }
+      return out;
+    });
+  }
+}

@@ -90,6 +90,7 @@ public final class HttpVerticle extends VerticleBase {
     PoolRoutes.bind(rest);
     JobRoutes.bind(rest);
     MetricsRoutes.bind(rest);
+    ScalingRoutes.bind(rest);
     templates = rest.templates();
     bridges = new EventBridges(vertx, authenticator, registry, settings.bridge());
     router.route(EventBridges.PATH + "/*").handler(ctx -> {

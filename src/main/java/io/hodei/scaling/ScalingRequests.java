@@ -46,7 +46,7 @@ final class ScalingRequests {
       in.rangeError("min_step", "min_step " + min + " is greater than max_step " + max);
     }
     in.validate();
-    Instant now = Instant.now();
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     return new Policy(id, poolId, type, enabled == null || enabled, target, min, max, schedule,
         createdAt == null ? now : createdAt, now, version);
   }
@@ -164,7 +164,7 @@ final class ScalingRequests {
       }
     }
     in.validate();
-    Instant now = Instant.now();
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     return new Trigger(id, poolId, metric, comparison, threshold, forDuration == null ? 0 : forDuration.intValue(),
         action, step == null ? 1 : step.intValue(), enabled == null || enabled, createdAt == null ? now : createdAt,
         now, version);
@@ -179,7 +179,7 @@ final class ScalingRequests {
     in.validate();
     return new Cooldown(current.poolId(), out == null ? current.scaleOutS() : out.intValue(),
         scaleIn == null ? current.scaleInS() : scaleIn.intValue(),
-        stabilisation == null ? current.stabilisationS() : stabilisation.intValue(), Instant.now(),
+        stabilisation == null ? current.stabilisationS() : stabilisation.intValue(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS),
         current.version() + 1);
   }
 

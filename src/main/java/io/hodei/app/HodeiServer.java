@@ -13,6 +13,8 @@ import io.hodei.metrics.MetricsHistoryVerticle;
 import io.hodei.metrics.MetricsSettings;
 import io.hodei.http.bridge.BridgeSettings;
 import io.hodei.pool.PoolSettings;
+import io.hodei.scaling.ScalingSettings;
+import io.hodei.scaling.ScalingVerticle;
 import io.hodei.scheduler.SchedulerSettings;
 import io.hodei.scheduler.SchedulerVerticle;
 import io.hodei.pool.PoolVerticle;
@@ -117,7 +119,10 @@ public final class HodeiServer {
                   config.getInt(ConfigSchema.METRICS_RAW_RETENTION),
                   config.getInt(ConfigSchema.METRICS_1M_RETENTION), config.getInt(ConfigSchema.METRICS_5M_RETENTION),
                   config.getInt(ConfigSchema.METRICS_RETENTION)))))
-              .compose(v -> deploy(new CostVerticle(pool, costSettings(), registry)));
+              .compose(v -> deploy(new CostVerticle(pool, costSettings(), registry)))
+              .compose(v -> deploy(new ScalingVerticle(pool, new ScalingSettings(
+                  config.getBool(ConfigSchema.POOLS_AUTO_SCALING), config.getInt(ConfigSchema.SCALING_INTERVAL)),
+                  registry)));
         })
         .compose(v -> {
           http = new HttpVerticle(httpSettings(), registry, this::databaseReady);

@@ -91,6 +91,7 @@ public final class HttpVerticle extends VerticleBase {
     JobRoutes.bind(rest);
     MetricsRoutes.bind(rest);
     CostRoutes.bind(rest);
+    ScalingRoutes.bind(rest);
     templates = rest.templates();
     bridges = new EventBridges(vertx, authenticator, registry, settings.bridge());
     router.route(EventBridges.PATH + "/*").handler(ctx -> {

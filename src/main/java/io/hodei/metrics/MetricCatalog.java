@@ -148,6 +148,22 @@ public final class MetricCatalog {
   public static final List<Def> COST = List.of(TENANT_COST, TENANT_COST_RATE, TENANT_BURST_COST, TENANT_BURST_IMPACT,
       POOL_COST, POOL_IDLE_COST);
 
+  // ---- Autoscaling (io.hodei.scaling, issue #8). reason is the winning policy type or trigger_<metric>: bounded.
+  public static final String DIRECTION = "direction";
+  public static final Def SCALING_DECISIONS = new Def("hodei_scaling_decisions_total", Type.COUNTER,
+      List.of(POOL, DIRECTION, REASON), "decisions",
+      "Autoscaling decisions applied, by direction (scale_out, scale_in) and reason (policy type or trigger_<metric>)");
+  public static final Def SCALING_EFFICIENCY = new Def("hodei_scaling_efficiency_ratio", Type.GAUGE, List.of(POOL),
+      "ratio", "Busy worker-seconds / provisioned worker-seconds of an autoscaled pool since the server started");
+  public static final Def SCALING_CAPACITY_READY = new Def("hodei_scaling_capacity_ready_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds", "Time from a scale-out decision until the new capacity was ready (buckets 10ms..1h)");
+  public static final Def SCALING_IDLE_WORKER_SECONDS = new Def("hodei_scaling_idle_worker_seconds_total",
+      Type.COUNTER, List.of(POOL), "worker-seconds", "Idle worker-seconds of autoscaled pools (wastage)");
+  /** The metrics of the autoscaler (a subset of {@link #ALL}). */
+  public static final List<Def> SCALING = List.of(SCALING_DECISIONS, SCALING_EFFICIENCY, SCALING_CAPACITY_READY,
+      SCALING_IDLE_WORKER_SECONDS);
+  // ---- end of autoscaling
+
   /** The metrics the collector registers (a subset of {@link #ALL}). */
   public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
       POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
@@ -161,7 +177,7 @@ public final class MetricCatalog {
       EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED);
 
   /** Every metric of the catalog, in documentation order. */
-  public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST)
+  public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST, SCALING)
       .flatMap(List::stream).toList();
 
   private MetricCatalog() {}

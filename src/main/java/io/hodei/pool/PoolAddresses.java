@@ -33,5 +33,11 @@ public final class PoolAddresses {
   /** Published by the pool domain when a job ends (the scheduler consumes it; observers may too): job_id, worker_id, pool_id, outcome, exit_code, ... */
   public static final String JOB_FINISHED = "hodei.pool.job.finished";
 
+  /**
+   * Sets a dynamic pool's target for the autoscaler (system caller): body {@code {pool_id, target_size, reason}};
+   * the target is kept within [min_size, max_size]; replies the pool JSON; 409 for a static pool.
+   */
+  public static final String SCALE = "hodei.pool.scale";
+
   private PoolAddresses() {}
 }

@@ -229,6 +229,15 @@ final class PoolManager {
     }, "dynamic_bounds");
   }
 
+  /** The autoscaler moves a dynamic pool's target, kept within [min_size, max_size]. */
+  Future<JsonObject> scaleTo(String id, int target, String reason) {
+    Pool pool = pool(id);
+    if (!pool.kind.equals("dynamic")) throw DomainException.conflict("pool '" + id + "' is static; it does not scale");
+    int bounded = Math.max(pool.minSize, Math.min(pool.maxSize, target));
+    if (bounded == pool.targetSize) return Future.succeededFuture(pool.toJson());
+    return change(id, null, p -> p.targetSize = bounded, "autoscale: " + reason);
+  }
+
   /** Operator adds workers: the target grows by {@code count} (within max for dynamic pools). */
   Future<JsonObject> addWorkers(String id, int count) {
     Pool pool = pool(id);

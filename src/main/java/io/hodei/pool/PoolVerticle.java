@@ -91,6 +91,12 @@ public final class PoolVerticle extends VerticleBase {
       return manager.killJob(body.getString("worker_id", ""), body.getString("job_id", ""),
           body.getString("reason", "killed"));
     });
+    serve(PoolAddresses.SCALE, req -> {
+      req.caller().requireAdmin();
+      JsonObject body = req.payload();
+      return manager.scaleTo(body.getString("pool_id", ""), body.getInteger("target_size", 0),
+          body.getString("reason", "autoscale"));
+    });
     serve(PoolAddresses.REAP_ORPHAN, req -> {
       req.caller().requireAdmin();
       JsonObject body = req.payload();

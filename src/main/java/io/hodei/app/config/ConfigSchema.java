@@ -77,8 +77,8 @@ public final class ConfigSchema {
   public static final String LOG_LEVEL = "logging.level";
   public static final String BRIDGE_TCP_PORT = "bridge.tcp_port";
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
+  public static final String SCALING_INTERVAL = "scaling.evaluation_interval_seconds";
 
-  private static final String SCALING = "issue #8 (scaling)";
   private static final String OPS = "issue #10 (dashboards, alerts)";
 
   /** Allowed keys inside one entry of {@code resource_pools.pools}. */
@@ -114,8 +114,8 @@ public final class ConfigSchema {
         .doc("resource pool management (false: no pools from config, no workers provisioned)"));
     add(key(POOLS_DEFAULT_TYPE, Type.ENUM).def("static").allowed("static", "dynamic").env("HODEI_RESOURCE_POOL_TYPE")
         .doc("kind of a pool created without one"));
-    add(key(POOLS_AUTO_SCALING, Type.BOOL).def(true).env("HODEI_AUTO_SCALING_ENABLED").usedBy(SCALING)
-        .doc("global switch for autoscaling"));
+    add(key(POOLS_AUTO_SCALING, Type.BOOL).def(true).env("HODEI_AUTO_SCALING_ENABLED")
+        .doc("global switch for autoscaling (off: no pool is scaled; policies stay editable)"));
     add(key(POOLS_LIST, Type.LIST).def(List.of())
         .doc("pools created at first start; entry keys: " + String.join(", ", POOL_ENTRY_KEYS)));
     add(key(POOLS_MAX_WORKERS, Type.INT).def(10_000L).range(1, 100_000)
@@ -196,6 +196,8 @@ public final class ConfigSchema {
         .doc("TCP event-bus bridge listener (-1 = off; 0 = any free port); the SockJS bridge is always on server.port at /eventbus"));
     add(key(BRIDGE_MAX_BUFFERED, Type.INT).def(1000L).range(1, 1_000_000)
         .doc("events buffered per bridge connection before further events are dropped (3x: the connection is closed)"));
+    add(key(SCALING_INTERVAL, Type.INT).def(5L).range(1, 3600)
+        .doc("seconds between autoscaler evaluations of every dynamic pool"));
   }
 
   private ConfigSchema() {}

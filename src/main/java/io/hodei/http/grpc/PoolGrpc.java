@@ -1,12 +1,16 @@
 package io.hodei.http.grpc;
 
+import io.hodei.grpc.v1.GetScalingHistoryResponse;
 import io.hodei.grpc.v1.ListPoolsResponse;
+import io.hodei.grpc.v1.ListScalingPoliciesResponse;
 import io.hodei.grpc.v1.ListWorkersResponse;
 import io.hodei.grpc.v1.ResourcePool;
 import io.hodei.grpc.v1.ResourcePoolServiceGrpcService;
+import io.hodei.grpc.v1.ScalingPolicy;
 import io.hodei.grpc.v1.Worker;
 import io.hodei.grpc.v1.WorkerServiceGrpcService;
 import io.hodei.pool.PoolAddresses;
+import io.hodei.scaling.ScalingAddresses;
 import io.vertx.grpc.server.Service;
 
 import static io.hodei.http.grpc.GrpcTranslator.into;
@@ -42,6 +46,20 @@ final class PoolGrpc {
             r -> Envelope.of(r).param("id", ID).ifMatch(IF_MATCH).build(), into(ResourcePool::newBuilder)))
         .bind(ResourcePoolServiceGrpcService.SetDynamicBounds, grpc.unary(PoolAddresses.SET_DYNAMIC,
             r -> Envelope.of(r).param("id", ID).ifMatch(IF_MATCH).build(), into(ResourcePool::newBuilder)))
+        .bind(ResourcePoolServiceGrpcService.ConfigureScalingPolicy, grpc.unary(true, (call, r) -> {
+          boolean create = r.getPolicyId().isEmpty();
+          Envelope envelope = Envelope.of(r).param("pool_id", ID).ifMatch(IF_MATCH);
+          if (create) envelope.body().remove("policy_id");
+          else envelope.param("policy_id", "item_id");
+          return call.request(create ? ScalingAddresses.POLICY_CREATE : ScalingAddresses.POLICY_UPDATE,
+              envelope.build()).map(into(ScalingPolicy::newBuilder));
+        }))
+        .bind(ResourcePoolServiceGrpcService.ListScalingPolicies, grpc.unary(ScalingAddresses.POLICY_LIST,
+            r -> Envelope.of(r).param("pool_id", ID).build(), page(ListScalingPoliciesResponse::newBuilder)))
+        .bind(ResourcePoolServiceGrpcService.GetScalingHistory, grpc.unary(ScalingAddresses.HISTORY,
+            r -> Envelope.of(r).param("pool_id", ID).query("from", "from").query("to", "to")
+                .query("page_size", "limit").query("page_token", "cursor").build(),
+            page(GetScalingHistoryResponse::newBuilder)))
         .build();
   }
 

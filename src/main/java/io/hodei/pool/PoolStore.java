@@ -38,12 +38,25 @@ final class PoolStore {
       + "memory_mb, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, pool_id, state, health) "
       + "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, health, reason, duration_ms) "
       + "SELECT id, pool_id, NULL, state, health, $8::text, NULL FROM w";
-  /** The worker's current row and one event for the transition, one statement. */
-  private static final String UPDATE_WORKER = "WITH w AS (UPDATE worker SET state = $2, health = $3, draining = $4, "
-      + "current_job_id = $5, started_at = $6, last_heartbeat_at = $7, provisioned_in_ms = $8, unhealthy_since = $9, "
-      + "terminated_at = $10, terminated_in_ms = $11, failure_reason = COALESCE($12, failure_reason) WHERE id = $1 "
-      + "RETURNING id, pool_id, state, health) INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, "
-      + "health, reason, duration_ms) SELECT id, pool_id, $13::text, state, health, $14::text, $15::bigint FROM w";
+  /**
+   * Workers' current rows and one event each for the transition: a multi-row statement (the group commit runs the
+   * transitions of one layer as one execution over column arrays).
+   */
+  private static final String UPDATE_WORKER = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+      + "$4::boolean[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::timestamptz[], "
+      + "$10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::bigint[]) AS d(id, state, "
+      + "health, draining, current_job_id, started_at, last_heartbeat_at, provisioned_in_ms, unhealthy_since, "
+      + "terminated_at, terminated_in_ms, failure_reason, from_state, reason, duration_ms)), w AS (UPDATE worker SET "
+      + "state = d.state, health = d.health, draining = d.draining, current_job_id = d.current_job_id, started_at = "
+      + "d.started_at, last_heartbeat_at = d.last_heartbeat_at, provisioned_in_ms = d.provisioned_in_ms, "
+      + "unhealthy_since = d.unhealthy_since, terminated_at = d.terminated_at, terminated_in_ms = d.terminated_in_ms, "
+      + "failure_reason = COALESCE(d.failure_reason, worker.failure_reason) FROM d WHERE worker.id = d.id "
+      + "RETURNING worker.id, worker.pool_id, d.from_state, d.state, d.health, d.reason, d.duration_ms) "
+      + "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, health, reason, duration_ms) "
+      + "SELECT id, pool_id, from_state, state, health, reason, duration_ms FROM w";
+  private static final Class<?>[] UPDATE_WORKER_COLUMNS = {String.class, String.class, String.class, Boolean.class,
+      String.class, OffsetDateTime.class, OffsetDateTime.class, Long.class, OffsetDateTime.class,
+      OffsetDateTime.class, Long.class, String.class, String.class, String.class, Long.class};
   private static final String HEARTBEATS = "UPDATE worker SET last_heartbeat_at = $2 WHERE id = ANY($1)";
   private static final String LIST_WORKERS = "SELECT " + WORKER_COLUMNS + " FROM worker WHERE pool_id = $1 "
       + "AND (($2::text IS NULL AND state <> 'terminated') OR state = $2) AND ($3::text IS NULL OR id > $3) "
@@ -117,9 +130,10 @@ final class PoolStore {
   /** Persists the worker's current row and one event for the transition from {@code fromState}. */
   Future<Void> updateWorker(Worker w, String fromState, String reason, Long durationMs, Instant terminatedAt,
                             Long terminatedInMs, String failureReason) {
-    return writer.write(GroupCommit.Statement.of(w.id, UPDATE_WORKER, Tuple.from(new Object[] {w.id, w.state, w.health,
-        w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt), w.provisionedInMs,
-        utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason, fromState, reason, durationMs})));
+    return writer.write(GroupCommit.Statement.row(w.id, UPDATE_WORKER, UPDATE_WORKER_COLUMNS, new Object[] {w.id,
+        w.state, w.health, w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt), w.provisionedInMs,
+        utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason, fromState, reason, durationMs},
+        null));
   }
 
   Future<Void> heartbeats(List<String> workerIds, Instant at) {

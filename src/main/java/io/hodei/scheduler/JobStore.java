@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,13 +24,27 @@ final class JobStore {
       + "command, env, payload, labels, timeout_s, max_attempts, attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, admitted_at, started_at, finished_at, next_attempt_at, placed_pool_id, "
       + "worker_id, pid, process_started_at, exit_code, error_type, run_ms, cancel_requested, burst_grant_id, trace_id, version";
-  /** A job row and its {@code queued} event in one statement; nothing when the idempotency key was used before. */
-  private static final String INSERT = "WITH j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, "
-      + "memory_mb, pool_id, pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, "
-      + "sla_deadline, idempotency_key, submitted_at, trace_id) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, "
-      + "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING "
-      + "RETURNING id, tenant_id, submitted_at) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+  // The three writes of every job are multi-row statements (GroupCommit row statements): the group commit runs the
+  // rows of one layer as one execution over column arrays, whatever the number of jobs.
+
+  /** Job rows and their {@code queued} events; a row whose idempotency key its tenant used before is skipped. */
+  private static final String INSERT = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+      + "$4::int[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+      + "$12::text[], $13::int[], $14::int[], $15::int[], $16::timestamptz[], $17::text[], $18::timestamptz[], "
+      + "$19::text[]) AS d(id, tenant_id, name, priority, cpu_m, memory_mb, pool_id, pool_labels, command, env, "
+      + "payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, "
+      + "trace_id)), j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, "
+      + "pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, "
+      + "idempotency_key, submitted_at, trace_id) SELECT id, tenant_id, name, 'queued', priority, cpu_m, memory_mb, "
+      + "pool_id, pool_labels::jsonb, command::jsonb, env::jsonb, payload::jsonb, labels::jsonb, timeout_s, "
+      + "max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, trace_id FROM d "
+      + "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, tenant_id, submitted_at) "
+      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, 'queued', '{\"reason\":\"submitted\"}'::jsonb, submitted_at FROM j RETURNING job_id";
+  private static final Class<?>[] INSERT_COLUMNS = {String.class, String.class, String.class, Integer.class,
+      Long.class, Long.class, String.class, String.class, String.class, String.class, String.class, String.class,
+      Integer.class, Integer.class, Integer.class, OffsetDateTime.class, String.class, OffsetDateTime.class,
+      String.class};
   private static final String BY_IDEMPOTENCY = "SELECT " + COLUMNS + " FROM job WHERE tenant_id = $1 "
       + "AND idempotency_key = $2";
   private static final String GET = "SELECT " + COLUMNS + " FROM job WHERE id = $1";
@@ -43,17 +58,30 @@ final class JobStore {
       + "WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR job_id = $3) "
       + "ORDER BY id LIMIT $4";
   private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
-  /** Placement is one decision: the row, then its admitted and running events (in that sequence order). */
-  private static final String MARK_RUNNING = "WITH u AS (UPDATE job SET state = 'running', attempts = $2, "
-      + "admitted_at = $3, started_at = $4, placed_pool_id = $5, worker_id = $6, pid = $7, process_started_at = $8, "
-      + "burst_grant_id = $9, next_attempt_at = NULL, version = version + 1 WHERE id = $1 RETURNING id, tenant_id) "
-      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) SELECT u.id, u.tenant_id, e.state, e.detail, "
-      + "e.at FROM u CROSS JOIN (VALUES (1, 'admitted', $10::jsonb, $3::timestamptz), "
-      + "(2, 'running', $11::jsonb, $4::timestamptz)) AS e(n, state, detail, at) ORDER BY e.n";
-  private static final String MARK_FINISHED = "WITH u AS (UPDATE job SET state = $2, finished_at = $3, exit_code = $4, "
-      + "error_type = $5, run_ms = $6, version = version + 1 WHERE id = $1 RETURNING id, tenant_id) "
+  /** Placement is one decision: the rows, then their admitted and then their running events. */
+  private static final String MARK_RUNNING = "WITH d AS (SELECT * FROM unnest($1::text[], $2::int[], "
+      + "$3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], "
+      + "$10::text[], $11::text[]) AS d(id, attempts, admitted_at, started_at, pool_id, worker_id, pid, "
+      + "process_started_at, burst_grant_id, admitted_detail, running_detail)), u AS (UPDATE job SET state = "
+      + "'running', attempts = d.attempts, admitted_at = d.admitted_at, started_at = d.started_at, placed_pool_id = "
+      + "d.pool_id, worker_id = d.worker_id, pid = d.pid, process_started_at = d.process_started_at, burst_grant_id = "
+      + "d.burst_grant_id, next_attempt_at = NULL, version = job.version + 1 FROM d WHERE job.id = d.id "
+      + "RETURNING job.id, job.tenant_id, d.admitted_at, d.started_at, d.admitted_detail, d.running_detail) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
-      + "SELECT id, tenant_id, $2::text, $7::jsonb, $3::timestamptz FROM u";
+      + "SELECT id, tenant_id, 'admitted', admitted_detail::jsonb, admitted_at FROM u "
+      + "UNION ALL SELECT id, tenant_id, 'running', running_detail::jsonb, started_at FROM u";
+  private static final Class<?>[] RUNNING_COLUMNS = {String.class, Integer.class, OffsetDateTime.class,
+      OffsetDateTime.class, String.class, String.class, Long.class, OffsetDateTime.class, String.class, String.class,
+      String.class};
+  private static final String MARK_FINISHED = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], "
+      + "$3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[]) AS d(id, state, at, exit_code, "
+      + "error_type, run_ms, detail)), u AS (UPDATE job SET state = d.state, finished_at = d.at, exit_code = "
+      + "d.exit_code, error_type = d.error_type, run_ms = d.run_ms, version = job.version + 1 FROM d "
+      + "WHERE job.id = d.id RETURNING job.id, job.tenant_id, d.state, d.detail, d.at) "
+      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+      + "SELECT id, tenant_id, state, detail::jsonb, at FROM u";
+  private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
+      Integer.class, String.class, Long.class, String.class};
   private static final String MARK_REQUEUED = "WITH u AS (UPDATE job SET state = 'queued', next_attempt_at = $2, "
       + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1 "
       + "RETURNING id, tenant_id) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
@@ -92,10 +120,10 @@ final class JobStore {
     for (int i = 0; i < jobs.size(); i++) {
       Job j = jobs.get(i);
       int index = i;
-      rows.add(new GroupCommit.Statement(j.id, INSERT, Tuple.from(new Object[] {j.id, j.tenantId, j.name, j.priority,
-          j.cpuM, j.memoryMb, j.poolId, j.poolLabels, j.command, j.env, j.payload, j.labels, j.timeoutSeconds,
-          j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline), j.idempotencyKey, utc(j.submittedAt), j.traceId}),
-          result -> inserted[index] = result.size() == 1));
+      rows.add(GroupCommit.Statement.row(j.id, INSERT, INSERT_COLUMNS, new Object[] {j.id, j.tenantId, j.name,
+          j.priority, j.cpuM, j.memoryMb, j.poolId, json(j.poolLabels), json(j.command), json(j.env),
+          json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline),
+          j.idempotencyKey, utc(j.submittedAt), j.traceId}, result -> inserted[index] = returned(result, j.id)));
     }
     return writer.write(rows).compose(v -> {
       List<Tuple> replays = new ArrayList<>();
@@ -174,15 +202,16 @@ final class JobStore {
 
   /** admitted + running as one write (placement is one decision). */
   Future<Void> markRunning(Job j, JsonObject placement) {
-    return writer.write(GroupCommit.Statement.of(j.id, MARK_RUNNING, Tuple.from(new Object[] {j.id, j.attempts,
-        utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid, utc(j.processStartedAt),
-        j.burstGrantId, new JsonObject().put("attempt", j.attempts), placement})));
+    return writer.write(GroupCommit.Statement.row(j.id, MARK_RUNNING, RUNNING_COLUMNS, new Object[] {j.id,
+        j.attempts, utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid,
+        utc(j.processStartedAt), j.burstGrantId, new JsonObject().put("attempt", j.attempts).encode(),
+        json(placement)}, null));
   }
 
   Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
                             String log, JsonObject detail) {
-    GroupCommit.Statement row = GroupCommit.Statement.of(j.id, MARK_FINISHED, Tuple.from(new Object[] {j.id, state, utc(at),
-        exitCode, errorType, runMs, detail == null ? new JsonObject() : detail}));
+    GroupCommit.Statement row = GroupCommit.Statement.row(j.id, MARK_FINISHED, FINISHED_COLUMNS, new Object[] {j.id,
+        state, utc(at), exitCode, errorType, runMs, detail == null ? "{}" : detail.encode()}, null);
     return log == null ? writer.write(row) : writer.write(row, logRow(j, log));
   }
 
@@ -198,6 +227,19 @@ final class JobStore {
 
   /** Completes when every queued write has landed (shutdown). */
   Future<Void> drain() { return writer.drain(); }
+
+  private static String json(Object value) {
+    if (value == null) return null;
+    return value instanceof JsonObject o ? o.encode() : ((JsonArray) value).encode();
+  }
+
+  /** Whether a multi-row statement's RETURNING job_id holds this job. */
+  private static boolean returned(RowSet<Row> result, String jobId) {
+    for (Row r : result) {
+      if (jobId.equals(r.getString(0))) return true;
+    }
+    return false;
+  }
 
   private static GroupCommit.Statement logRow(Job j, String log) {
     return GroupCommit.Statement.of(j.id, INSERT_LOG, Tuple.of(j.id, Math.max(1, j.attempts), log));

@@ -163,6 +163,7 @@ final class WaitExplainer {
           for (String pool : scheduler.pools().accepting(job)) {
             JsonObject p = perPool.computeIfAbsent(pool, WaitExplainer::newPoolRow);
             p.put("queued", p.getInteger("queued") + 1);
+            if (wait > p.getLong("oldest_wait_seconds")) p.put("oldest_wait_seconds", wait);
           }
         }
         case JobStates.ADMITTED -> t.put("admitted", t.getInteger("admitted") + 1);
@@ -208,7 +209,7 @@ final class WaitExplainer {
   }
 
   private static JsonObject newPoolRow(String id) {
-    return new JsonObject().put("pool_id", id).put("queued", 0).put("running", 0);
+    return new JsonObject().put("pool_id", id).put("queued", 0).put("running", 0).put("oldest_wait_seconds", 0L);
   }
 
   private static JsonObject reason(String code, String text) {

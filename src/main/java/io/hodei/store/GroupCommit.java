@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.lang.reflect.Array;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,9 +45,29 @@ public final class GroupCommit {
 
   /**
    * One SQL statement about the entity {@code key}; {@code onResult} (may be null) sees its rows when it has run.
+   * A <em>row</em> statement ({@link #row}) is one row of a multi-row statement: the row statements of a layer with
+   * the same SQL run as one execution whose parameter {@code $n} is the array of every row's value n.
    */
-  public record Statement(String key, String sql, Tuple args, Consumer<RowSet<Row>> onResult) {
-    public static Statement of(String key, String sql, Tuple args) { return new Statement(key, sql, args, null); }
+  public record Statement(String key, String sql, Tuple args, Class<?>[] columns, Object[] row,
+                          Consumer<RowSet<Row>> onResult) {
+    public static Statement of(String key, String sql, Tuple args) {
+      return new Statement(key, sql, args, null, null, null);
+    }
+
+    public static Statement of(String key, String sql, Tuple args, Consumer<RowSet<Row>> onResult) {
+      return new Statement(key, sql, args, null, null, onResult);
+    }
+
+    /**
+     * One row of a multi-row statement whose parameters are arrays ({@code unnest($1::text[], ...)}):
+     * {@code columns[n]} is the element type of parameter n+1, {@code values[n]} this row's value.
+     * {@code onResult} (may be null) sees the rows of the whole combined execution.
+     */
+    public static Statement row(String key, String sql, Class<?>[] columns, Object[] values,
+                                Consumer<RowSet<Row>> onResult) {
+      if (columns.length != values.length) throw new IllegalArgumentException("one value per column");
+      return new Statement(key, sql, null, columns, values, onResult);
+    }
   }
 
   private record Write(List<Statement> statements, Promise<Void> done) {}
@@ -182,9 +203,26 @@ public final class GroupCommit {
     return layers;
   }
 
-  /** A run of the same statement: one pipelined {@code executeBatch}, results handed back in order. */
+  /**
+   * The statements of a layer with the same SQL: row statements as one execution over column arrays, others as one
+   * pipelined {@code executeBatch} with the results handed back in order.
+   */
   private static Future<Void> execute(SqlConnection conn, List<Statement> run) {
     Statement first = run.get(0);
+    if (first.row != null) {
+      Tuple arrays = Tuple.tuple();
+      for (int c = 0; c < first.columns.length; c++) {
+        Object column = Array.newInstance(first.columns[c], run.size());
+        for (int r = 0; r < run.size(); r++) Array.set(column, r, run.get(r).row[c]);
+        arrays.addValue(column);
+      }
+      return conn.preparedQuery(first.sql).execute(arrays).map(rows -> {
+        for (Statement s : run) {
+          if (s.onResult != null) s.onResult.accept(rows);
+        }
+        return null;
+      });
+    }
     if (run.size() == 1) {
       return conn.preparedQuery(first.sql).execute(first.args).map(rows -> {
         if (first.onResult != null) first.onResult.accept(rows);

@@ -211,6 +211,7 @@ public final class SchedulerBench {
     AtomicLong sampling = new AtomicLong(vertx.setPeriodic(250, t -> sample(samples)));
 
     DbWatch watch = new DbWatch();
+    Map<String, Long> cpuBefore = threadCpu();
     long start = System.nanoTime();
     drive(requests.size(), lanes, i -> {
       List<Work> req = requests.get(i);
@@ -234,6 +235,7 @@ public final class SchedulerBench {
     });
     double submitSeconds = seconds(start);
     log(name + ": " + ids.size() + " accepted in " + fmt(submitSeconds) + " s; waiting for completion");
+    log(name + ": JVM CPU ms by thread during the submissions: " + cpuSince(cpuBefore));
     waitUntil(() -> admin("/api/v1/queues/status").getJsonArray("tenants").isEmpty(), 600);
     double totalSeconds = seconds(start);
     vertx.cancelTimer(sampling.get());
@@ -514,6 +516,26 @@ public final class SchedulerBench {
         throw new IllegalStateException(e);
       }
     }
+  }
+
+  /** CPU time of every live thread, ms, by thread name. */
+  private static Map<String, Long> threadCpu() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Long> cpu = new HashMap<>();
+    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (t == null) continue;
+      long ns = mx.getThreadCpuTime(t.getThreadId());
+      if (ns > 0) cpu.merge(t.getThreadName(), ns / 1_000_000, Long::sum);
+    }
+    return cpu;
+  }
+
+  /** The threads that used the most CPU since {@code before} (the server's and this client's share one JVM). */
+  private static String cpuSince(Map<String, Long> before) {
+    Map<String, Long> now = threadCpu();
+    return now.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() > 50).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+        .map(e -> e.getKey() + "=" + e.getValue()).reduce((a, b) -> a + ", " + b).orElse("-");
   }
 
   private static long millis(String iso) { return iso == null ? 0 : Instant.parse(iso).toEpochMilli(); }

@@ -78,6 +78,35 @@ class GroupCommitTest {
   }
 
   @Test
+  void rowStatementsOfALayerRunAsOneExecutionAndEachSeesTheResult() {
+    Pool pool = db.pool();
+    String sql = "INSERT INTO gc_log (entity, value) SELECT * FROM unnest($1::text[], $2::int[]) RETURNING entity";
+    Class<?>[] columns = {String.class, Integer.class};
+    List<Future<Void>> done = new ArrayList<>();
+    List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    GroupCommit[] writer = new GroupCommit[1];
+    vertx.runOnContext(v -> {
+      writer[0] = new GroupCommit("rows", vertx, pool, 1000);
+      for (int i = 0; i < 40; i++) {
+        // two rows of the same entity: the second lands in the next layer, after the first
+        String key = "r" + (i % 20);
+        done.add(writer[0].write(GroupCommit.Statement.row(key, sql, columns, new Object[] {key, i},
+            rows -> seen.add(rows.size()))));
+      }
+    });
+    Poll.until(() -> done.size() == 40 && done.stream().allMatch(Future::isComplete), b -> b,
+        Duration.ofSeconds(30), "row writes done");
+    Future.all(done).await();
+    assertEquals(40, seen.size());
+    assertTrue(seen.stream().allMatch(n -> n == 20), "each row statement sees its layer's combined result: " + seen);
+    List<Integer> firstEntity = new ArrayList<>();
+    for (Row r : pool.query("SELECT value FROM gc_log WHERE entity = 'r0' ORDER BY id").execute().await()) {
+      firstEntity.add(r.getInteger(0));
+    }
+    assertEquals(List.of(0, 20), firstEntity);
+  }
+
+  @Test
   void aFailingWriteFailsAloneAndTheOthersCommit() {
     Pool pool = db.pool();
     AtomicInteger failed = new AtomicInteger();

@@ -9,6 +9,11 @@ import io.hodei.metrics.AlertsVerticle;
 import io.hodei.metrics.MetricsCollectorVerticle;
 import io.hodei.metrics.MetricsHistoryVerticle;
 import io.hodei.metrics.MetricsSettings;
+import io.hodei.metrics.RuntimeMetricsVerticle;
+import io.hodei.metrics.RuntimeSettings;
+import io.hodei.metrics.ServiceMeters;
+import io.hodei.metrics.TimingTracer;
+import io.vertx.core.tracing.TracingOptions;
 import io.hodei.http.bridge.BridgeSettings;
 import io.hodei.pool.PoolSettings;
 import io.hodei.scheduler.SchedulerSettings;
@@ -74,8 +79,10 @@ public final class HodeiServer {
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE, Label.EB_FAILURE));
     this.vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metricsOptions))
+        .with(new VertxOptions().setMetricsOptions(metricsOptions).setTracingOptions(new TracingOptions()))
         .withMetrics(new MicrometerMetricsFactory(registry))
+        // event-bus request and SQL statement timings (hodei_service_*, hodei_db_query_duration_seconds)
+        .withTracer(options -> new TimingTracer(new ServiceMeters(registry)))
         .build();
   }
 
@@ -121,6 +128,9 @@ public final class HodeiServer {
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
                   registry)))
+              .compose(v -> deploy(new RuntimeMetricsVerticle(pool, registry, new RuntimeSettings(
+                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
+                  config.getInt(ConfigSchema.DB_POOL_SIZE)))))
               .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
               .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)))
               .compose(v -> deploy(new MetricsHistoryVerticle(pool, registry, new HistorySettings(

@@ -76,10 +76,11 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     String method = path != null && path.length() > 1 && methods.contains(path.substring(1))
         ? path.substring(1) : GrpcMetrics.UNKNOWN_METHOD;
     HttpServerResponse response = request.response();
+    long start = System.nanoTime();
     ServerSpan span = tracing.startServer(method, request.getHeader(TraceContext.TRACEPARENT), TraceContext::newTraceId);
     response.endHandler(v -> {
       String status = status(response);
-      metrics.record(method, status);
+      metrics.record(method, status, System.nanoTime() - start);
       span.endGrpc(method, status);
     });
     DISPATCHING_TRACE_ID.set(span.traceId());

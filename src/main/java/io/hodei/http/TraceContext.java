@@ -35,8 +35,6 @@ public final class TraceContext {
   /** A new random span id (16 hex digits). */
   public static String newSpanId() { return randomHex(8); }
 
-  public static String traceparent(String traceId) { return "00-" + traceId + "-" + randomHex(8) + "-01"; }
-
   private static String randomHex(int bytes) {
     byte[] b = new byte[bytes];
     RANDOM.nextBytes(b);

@@ -5,6 +5,4 @@ package io.hodei.tracing;
  * when it is set; {@code samplePercent} is the share of new traces recorded (an incoming sampled flag wins);
  * {@code maxOpenJobs} bounds the job lifecycle spans kept open in memory.
  */
-public record TracingSettings(boolean enabled, String otlpEndpoint, int samplePercent, int maxOpenJobs) {
-  public static TracingSettings disabled() { return new TracingSettings(false, null, 0, 1); }
-}
+public record TracingSettings(boolean enabled, String otlpEndpoint, int samplePercent, int maxOpenJobs) {}

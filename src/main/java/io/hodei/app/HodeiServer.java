@@ -11,6 +11,11 @@ import io.hodei.metrics.AlertsVerticle;
 import io.hodei.metrics.MetricsCollectorVerticle;
 import io.hodei.metrics.MetricsHistoryVerticle;
 import io.hodei.metrics.MetricsSettings;
+import io.hodei.metrics.RuntimeMetricsVerticle;
+import io.hodei.metrics.RuntimeSettings;
+import io.hodei.metrics.ServiceMeters;
+import io.hodei.metrics.TimingTracer;
+import io.vertx.core.tracing.TracingOptions;
 import io.hodei.http.bridge.BridgeSettings;
 import io.hodei.pool.PoolSettings;
 import io.hodei.scaling.ScalingSettings;
@@ -26,6 +31,10 @@ import io.hodei.store.DatabaseConfig;
 import io.hodei.tenant.BurstPolicy;
 import io.hodei.tenant.QuotaDefaults;
 import io.hodei.tenant.TenantVerticle;
+import io.hodei.tracing.JobTraceVerticle;
+import io.hodei.tracing.Tracing;
+import io.hodei.tracing.TracingSettings;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -56,13 +65,16 @@ public final class HodeiServer {
   private final HodeiConfig config;
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
+  private final Tracing tracing;
   private final List<String> deployments = new ArrayList<>();
   private Database database;
   private HttpVerticle http;
   private Future<Void> stopped;
 
-  private HodeiServer(HodeiConfig config) {
+  private HodeiServer(HodeiConfig config, SpanExporter exporter) {
     this.config = config;
+    TracingSettings tracingSettings = tracingSettings(config, exporter != null);
+    this.tracing = exporter == null ? Tracing.create(tracingSettings) : Tracing.exportingTo(exporter, tracingSettings);
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
         .setEnabled(true)
@@ -71,14 +83,22 @@ public final class HodeiServer {
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE, Label.EB_FAILURE));
     this.vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metricsOptions))
+        .with(new VertxOptions().setMetricsOptions(metricsOptions).setTracingOptions(new TracingOptions()))
         .withMetrics(new MicrometerMetricsFactory(registry))
+        // event-bus request and SQL statement timings (hodei_service_*, hodei_db_query_duration_seconds)
+        .withTracer(options -> new TimingTracer(new ServiceMeters(registry)))
         .build();
   }
 
   /** Starts everything; on failure, stops what was started and fails with a one-line reason. */
-  public static Future<HodeiServer> start(HodeiConfig config) {
-    HodeiServer server = new HodeiServer(config);
+  public static Future<HodeiServer> start(HodeiConfig config) { return start(config, null); }
+
+  /**
+   * Starts with spans exported synchronously to {@code exporter} (tests pass the SDK's in-memory exporter; tracing
+   * is then on whatever {@code observability.tracing.enabled} says); null: as configured.
+   */
+  public static Future<HodeiServer> start(HodeiConfig config, SpanExporter exporter) {
+    HodeiServer server = new HodeiServer(config, exporter);
     // Not bound to a Vert.x context: after a failed start Vert.x is closed, and a context-bound future would
     // never deliver the failure.
     Promise<HodeiServer> result = Promise.promise();
@@ -104,13 +124,17 @@ public final class HodeiServer {
           QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
               config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
               config.getInt(ConfigSchema.QUOTA_QUEUED));
-          return deploy(new TenantVerticle(pool, quota, new BurstPolicy(
+          Future<Void> traces = tracing.enabled() ? deploy(new JobTraceVerticle(tracing)) : Future.succeededFuture();
+          return traces.compose(t -> deploy(new TenantVerticle(pool, quota, new BurstPolicy(
               config.getBool(ConfigSchema.BURST_ENABLED), config.getInt(ConfigSchema.BURST_MAX_OVERAGE),
-              config.getInt(ConfigSchema.BURST_DURATION)), config.getString(ConfigSchema.ADMIN_TOKEN), registry))
+              config.getInt(ConfigSchema.BURST_DURATION)), config.getString(ConfigSchema.ADMIN_TOKEN), registry)))
               .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)))
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
                   registry)))
+              .compose(v -> deploy(new RuntimeMetricsVerticle(pool, registry, new RuntimeSettings(
+                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
+                  config.getInt(ConfigSchema.DB_POOL_SIZE)))))
               .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
               .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)))
               .compose(v -> deploy(new MetricsHistoryVerticle(pool, registry, new HistorySettings(
@@ -125,7 +149,7 @@ public final class HodeiServer {
                   registry)));
         })
         .compose(v -> {
-          http = new HttpVerticle(httpSettings(), registry, this::databaseReady);
+          http = new HttpVerticle(httpSettings(), registry, this::databaseReady, tracing);
           return deploy(http);
         })
         .onSuccess(v -> LOG.info("Hodei Pools is serving",
@@ -140,6 +164,12 @@ public final class HodeiServer {
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("pool_health", "http://localhost:" + http.port() + "/health"),
             kv("database", database.describe())));
+  }
+
+  private static TracingSettings tracingSettings(HodeiConfig config, boolean forced) {
+    return new TracingSettings(forced || config.getBool(ConfigSchema.TRACING_ENABLED),
+        config.getString(ConfigSchema.TRACING_OTLP_ENDPOINT), config.getInt(ConfigSchema.TRACING_SAMPLE_PERCENT),
+        config.getInt(ConfigSchema.TRACING_MAX_OPEN_JOBS));
   }
 
   private SchedulerSettings schedulerSettings() {
@@ -231,6 +261,7 @@ public final class HodeiServer {
         .compose(v -> database == null ? Future.<Void>succeededFuture() : database.close(vertx))
         .eventually(() -> vertx.close())
         .onComplete(ar -> {
+          tracing.shutdown();
           registry.close();
           done.handle(ar);
         });

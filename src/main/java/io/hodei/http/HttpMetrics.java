@@ -1,6 +1,7 @@
 package io.hodei.http;
 
 import io.hodei.metrics.MetricCatalog;
+import io.hodei.metrics.ServiceMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -8,7 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** The HTTP request meters of the catalog. Labels are bounded: endpoint is a route template. */
+/** The HTTP request meters of the catalog (and the REST {@code hodei_service_*} meters). Labels are bounded: endpoint is a route template. */
 final class HttpMetrics {
   private static final Duration[] BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
       Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
@@ -18,9 +19,11 @@ final class HttpMetrics {
   private final MeterRegistry registry;
   private final Timer duration;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ServiceMeters service;
 
   HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.service = new ServiceMeters(registry);
     this.duration = Timer.builder(MetricCatalog.HTTP_DURATION.meterName())
         .description(MetricCatalog.HTTP_DURATION.help())
         .serviceLevelObjectives(BUCKETS)
@@ -29,6 +32,7 @@ final class HttpMetrics {
 
   void record(String method, String endpoint, int status, long nanos) {
     duration.record(nanos, TimeUnit.NANOSECONDS);
+    service.record(ServiceMeters.REST, method + ' ' + endpoint, ServiceMeters.httpOutcome(status), nanos);
     String key = method + ' ' + endpoint + ' ' + status;
     counters.computeIfAbsent(key, k -> Counter.builder(MetricCatalog.HTTP_REQUESTS.meterName())
         .description(MetricCatalog.HTTP_REQUESTS.help())

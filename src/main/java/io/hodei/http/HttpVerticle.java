@@ -3,6 +3,8 @@ package io.hodei.http;
 import io.hodei.common.DomainException;
 import io.hodei.http.bridge.EventBridges;
 import io.hodei.http.grpc.GrpcGateway;
+import io.hodei.tracing.ServerSpan;
+import io.hodei.tracing.Tracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -37,6 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private final HttpSettings settings;
   private final PrometheusMeterRegistry registry;
   private final Supplier<Future<Void>> readiness;
+  private final Tracing tracing;
   private final String openApi;
   private HttpServer server;
   private HttpServer metricsServer;
@@ -44,8 +47,10 @@ public final class HttpVerticle extends VerticleBase {
   private EventBridges bridges;
   private List<String> templates = List.of();
 
-  public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness) {
+  public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness,
+                      Tracing tracing) {
     this.settings = settings;
+    this.tracing = tracing;
     this.registry = registry;
     this.readiness = readiness;
     this.openApi = loadResource("/openapi.json");
@@ -108,7 +113,7 @@ public final class HttpVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
         .setMaxHeaderSize(16 * 1024).setCompressionSupported(true);
-    GrpcGateway grpc = new GrpcGateway(vertx, authenticator, registry, readiness);
+    GrpcGateway grpc = new GrpcGateway(vertx, authenticator, registry, readiness, tracing);
     server = vertx.createHttpServer(options)
         .requestHandler(req -> {
           if (GrpcGateway.isGrpc(req)) grpc.handle(req);
@@ -150,13 +155,18 @@ public final class HttpVerticle extends VerticleBase {
     return message.toLowerCase().contains("address already in use") ? "address already in use" : message;
   }
 
-  /** Trace id on every response, then one JSON log line and the HTTP meters when the response ends. */
+  /**
+   * A server span and its trace id on every response, then one JSON log line, the HTTP meters and the span's end
+   * when the response ends.
+   */
   private void observe(RoutingContext ctx, HttpMetrics metrics) {
     long start = System.nanoTime();
-    String traceId = TraceContext.traceId(ctx.request());
+    ServerSpan span = tracing.startServer(ctx.request().method().name(),
+        ctx.request().getHeader(TraceContext.TRACEPARENT), TraceContext::newTraceId);
+    String traceId = span.traceId();
     ctx.put(HttpKeys.TRACE_ID, traceId);
     ctx.response().putHeader(TraceContext.TRACE_ID_HEADER, traceId)
-        .putHeader(TraceContext.TRACEPARENT, TraceContext.traceparent(traceId));
+        .putHeader(TraceContext.TRACEPARENT, span.traceparent(TraceContext.newSpanId()));
     ctx.addEndHandler(done -> {
       long nanos = System.nanoTime() - start;
       String endpoint = ctx.get(HttpKeys.ENDPOINT, HttpKeys.UNMATCHED);
@@ -164,6 +174,7 @@ public final class HttpVerticle extends VerticleBase {
       String method = ctx.request().method().name();
       metrics.record(method, endpoint, status, nanos);
       io.hodei.common.Caller caller = ctx.get(HttpKeys.CALLER);
+      span.endHttp(method, endpoint, ctx.request().path(), status, caller == null ? null : caller.tenantId());
       LOG.info("{} {} {}", method, endpoint, status,
           kv("trace_id", traceId), kv("method", method), kv("endpoint", endpoint), kv("path", ctx.request().path()),
           kv("status", status), kv("duration_ms", nanos / 1_000_000.0),

@@ -4,7 +4,10 @@ import io.hodei.metrics.HealthStatus;
 import io.hodei.metrics.MetricsAddresses;
 import io.vertx.core.http.HttpMethod;
 
-/** REST surface of the metrics domain: pool health, one pool's metrics, the collector's own health, firing alerts. */
+/**
+ * REST surface of the metrics domain: pool health, one pool's metrics, the collector's own health, firing alerts,
+ * the server's performance and resources, catalog snapshots, tenant metrics and pushed worker samples.
+ */
 final class MetricsRoutes {
   private MetricsRoutes() {}
 
@@ -17,5 +20,10 @@ final class MetricsRoutes {
     rest.forward(HttpMethod.GET, "/api/v1/observability/collector", MetricsAddresses.COLLECTOR, 200);
     rest.forward(HttpMethod.GET, "/api/v1/metrics/historical", MetricsAddresses.HISTORICAL, 200);
     rest.forward(HttpMethod.GET, "/api/v1/observability/alerts", MetricsAddresses.ALERTS, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/metrics/performance/{service}", MetricsAddresses.PERFORMANCE, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/metrics/resources/{service}", MetricsAddresses.RESOURCES, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/metrics/application/{metric_type}", MetricsAddresses.APPLICATION, 200);
+    rest.forward(HttpMethod.GET, "/api/v1/tenants/{id}/metrics", MetricsAddresses.TENANT, 200);
+    rest.forward(HttpMethod.POST, "/api/v1/metrics", MetricsAddresses.PUSH, 202);
   }
 }

@@ -1,6 +1,5 @@
 package io.hodei.http;
 
-import io.vertx.core.http.HttpServerRequest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.regex.Matcher;
@@ -12,15 +11,13 @@ import java.util.regex.Pattern;
  */
 public final class TraceContext {
   public static final String TRACEPARENT = "traceparent";
-  static final String TRACE_ID_HEADER = "X-Trace-Id";
+  public static final String TRACE_ID_HEADER = "X-Trace-Id";
   private static final Pattern TRACEPARENT_FORMAT =
       Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
   private static final String INVALID_TRACE = "0".repeat(32);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private TraceContext() {}
-
-  static String traceId(HttpServerRequest request) { return traceId(request.getHeader(TRACEPARENT)); }
 
   /** The trace id of a {@code traceparent} value when it is valid, else a new random one. */
   public static String traceId(String traceparent) {
@@ -29,10 +26,14 @@ public final class TraceContext {
       Matcher m = TRACEPARENT_FORMAT.matcher(header.trim());
       if (m.matches() && !m.group(1).equals("ff") && !m.group(2).equals(INVALID_TRACE)) return m.group(2);
     }
-    return randomHex(16);
+    return newTraceId();
   }
 
-  public static String traceparent(String traceId) { return "00-" + traceId + "-" + randomHex(8) + "-01"; }
+  /** A new random trace id (32 hex digits). */
+  public static String newTraceId() { return randomHex(16); }
+
+  /** A new random span id (16 hex digits). */
+  public static String newSpanId() { return randomHex(8); }
 
   private static String randomHex(int bytes) {
     byte[] b = new byte[bytes];

@@ -149,7 +149,6 @@ public final class MetricCatalog {
       POOL_COST, POOL_IDLE_COST);
 
   // ---- Autoscaling (io.hodei.scaling, issue #8). reason is the winning policy type or trigger_<metric>: bounded.
-  public static final String DIRECTION = "direction";
   public static final Def SCALING_DECISIONS = new Def("hodei_scaling_decisions_total", Type.COUNTER,
       List.of(POOL, DIRECTION, REASON), "decisions",
       "Autoscaling decisions applied, by direction (scale_out, scale_in) and reason (policy type or trigger_<metric>)");
@@ -164,6 +163,78 @@ public final class MetricCatalog {
       SCALING_IDLE_WORKER_SECONDS);
   // ---- end of autoscaling
 
+  // ---- Server performance, runtime resources and pushed worker-pool metrics (io.hodei.metrics.RuntimeMetricsVerticle,
+  // ServiceMeters, TimingTracer, PushedMetrics). Bounds: service x endpoint is the set of route templates, gRPC
+  // methods and hodei.* event-bus request addresses (fixed at build time, ~150); kind, state, result and direction
+  // are fixed enums; pushed series are at most PushedMetrics.MAX_SERIES (pool, model) pairs.
+  public static final String SERVICE = "service";
+  public static final String OUTCOME = "outcome";
+  public static final String KIND = "kind";
+  public static final String DIRECTION = "direction";
+  public static final String MODEL = "model";
+
+  public static final Def SERVICE_REQUESTS = new Def("hodei_service_requests_total", Type.COUNTER,
+      List.of(SERVICE, ENDPOINT, OUTCOME), "requests", "Requests served by service (rest, grpc, eventbus) and endpoint "
+          + "(REST 'METHOD /template', gRPC full method, event-bus address); outcome ok, client_error or server_error");
+  public static final Def SERVICE_DURATION = new Def("hodei_service_request_duration_seconds", Type.HISTOGRAM,
+      List.of(SERVICE, ENDPOINT), "seconds", "Request latency by service and endpoint (buckets 1ms..10s); p50/p95/p99 "
+          + "in GET /api/v1/metrics/performance/{service}");
+  public static final Def DB_QUERY_DURATION = new Def("hodei_db_query_duration_seconds", Type.HISTOGRAM, List.of(KIND),
+      "seconds", "PostgreSQL statement time by kind (select, insert, update, delete, transaction, other)");
+  public static final Def DB_POOL_CONNECTIONS = new Def("hodei_db_pool_connections", Type.GAUGE, List.of(STATE),
+      "connections", "Database connection pool: state size (configured), in_use, waiting (requests queued for one)");
+  public static final Def DB_POOL_WAIT = new Def("hodei_db_pool_wait_seconds", Type.GAUGE, List.of(), "seconds",
+      "Mean time a request waited for a database connection, since start");
+  public static final Def DB_TRANSACTIONS = new Def("hodei_db_transactions_total", Type.COUNTER, List.of(RESULT),
+      "transactions", "Transactions of the server's database by result (commit, rollback), from pg_stat_database");
+  public static final Def EVENT_LOOP_DELAY = new Def("hodei_event_loop_delay_seconds", Type.GAUGE, List.of(),
+      "seconds", "How late the last event-loop probe timer fired (blocking or saturated event loops show here)");
+  public static final Def PROCESS_CPU = new Def("hodei_process_cpu_ratio", Type.GAUGE, List.of(), "ratio",
+      "CPU used by the server process, 0..1 of the whole host");
+  public static final Def HOST_DISK_IO = new Def("hodei_host_disk_io_bytes_total", Type.COUNTER, List.of(DIRECTION),
+      "bytes", "Host disk I/O from /proc/diskstats (whole disks), direction read or write; absent off Linux");
+  public static final Def HOST_NETWORK_IO = new Def("hodei_host_network_io_bytes_total", Type.COUNTER,
+      List.of(DIRECTION), "bytes",
+      "Host network I/O from /proc/net/dev (all interfaces but lo), direction receive or transmit; absent off Linux");
+
+  // Pushed by external workers with POST /api/v1/metrics (the POOL_OBSERVABILITY per-model worker-pool shape).
+  // Counters are the worker's cumulative totals (a lower value is taken as a restart of the worker).
+  public static final Def MODEL_REQUESTS = new Def("hodei_model_requests_total", Type.COUNTER, List.of(POOL, MODEL),
+      "requests", "Requests served per worker-pool model (pushed)");
+  public static final Def MODEL_REQUESTS_FAILED = new Def("hodei_model_requests_failed_total", Type.COUNTER,
+      List.of(POOL, MODEL), "requests", "Failed requests per worker-pool model (pushed)");
+  public static final Def MODEL_REQUESTS_TIMEOUT = new Def("hodei_model_requests_timeout_total", Type.COUNTER,
+      List.of(POOL, MODEL), "requests", "Timed-out requests per worker-pool model (pushed)");
+  public static final Def MODEL_LATENCY_SUM = new Def("hodei_model_latency_milliseconds_total", Type.COUNTER,
+      List.of(POOL, MODEL), "milliseconds", "Sum of request latencies per model (pushed; mean = sum / observations)");
+  public static final Def MODEL_LATENCY_COUNT = new Def("hodei_model_latency_observations_total", Type.COUNTER,
+      List.of(POOL, MODEL), "requests", "Requests whose latency is in the sum, per model (pushed)");
+  public static final Def MODEL_LATENCY_MAX = new Def("hodei_model_latency_max_milliseconds", Type.GAUGE,
+      List.of(POOL, MODEL), "milliseconds", "Highest request latency per model (pushed)");
+  public static final Def MODEL_WORKERS_SPAWNED = new Def("hodei_model_workers_spawned_total", Type.COUNTER,
+      List.of(POOL, MODEL), "workers", "Workers spawned per model (pushed)");
+  public static final Def MODEL_WORKERS_EVICTED = new Def("hodei_model_workers_evicted_total", Type.COUNTER,
+      List.of(POOL, MODEL), "workers", "Workers evicted per model (pushed)");
+  public static final Def MODEL_WORKERS_CRASHED = new Def("hodei_model_workers_crashed_total", Type.COUNTER,
+      List.of(POOL, MODEL), "workers", "Workers crashed per model (pushed)");
+  public static final Def MODEL_WORKERS = new Def("hodei_model_workers", Type.GAUGE, List.of(POOL, MODEL), "workers",
+      "Workers running per model (pushed)");
+  public static final Def MODEL_QUEUE_DEPTH_MAX = new Def("hodei_model_queue_depth_max", Type.GAUGE,
+      List.of(POOL, MODEL), "requests", "Highest queue depth per model (pushed)");
+  public static final Def MODEL_MEMORY_ALLOCATED = new Def("hodei_model_memory_allocated_mb", Type.GAUGE,
+      List.of(POOL, MODEL), "MB", "Memory allocated per model (pushed)");
+  public static final Def MODEL_MEMORY_PEAK = new Def("hodei_model_memory_peak_mb", Type.GAUGE, List.of(POOL, MODEL),
+      "MB", "Peak memory per model (pushed)");
+
+  /** The server's own performance and resources. */
+  public static final List<Def> RUNTIME = List.of(SERVICE_REQUESTS, SERVICE_DURATION, DB_QUERY_DURATION,
+      DB_POOL_CONNECTIONS, DB_POOL_WAIT, DB_TRANSACTIONS, EVENT_LOOP_DELAY, PROCESS_CPU, HOST_DISK_IO, HOST_NETWORK_IO);
+
+  /** What POST /api/v1/metrics accepts. */
+  public static final List<Def> PUSHABLE = List.of(MODEL_REQUESTS, MODEL_REQUESTS_FAILED, MODEL_REQUESTS_TIMEOUT,
+      MODEL_LATENCY_SUM, MODEL_LATENCY_COUNT, MODEL_LATENCY_MAX, MODEL_WORKERS_SPAWNED, MODEL_WORKERS_EVICTED,
+      MODEL_WORKERS_CRASHED, MODEL_WORKERS, MODEL_QUEUE_DEPTH_MAX, MODEL_MEMORY_ALLOCATED, MODEL_MEMORY_PEAK);
+
   /** The metrics the collector registers (a subset of {@link #ALL}). */
   public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
       POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
@@ -177,7 +248,8 @@ public final class MetricCatalog {
       EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED);
 
   /** Every metric of the catalog, in documentation order. */
-  public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST, SCALING)
+  public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST, SCALING, RUNTIME,
+      PUSHABLE)
       .flatMap(List::stream).toList();
 
   private MetricCatalog() {}

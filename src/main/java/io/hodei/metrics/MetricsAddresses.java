@@ -20,5 +20,17 @@ public final class MetricsAddresses {
   /** Historical range queries (REST envelope; query: metric, pool, tenant, from, to, step). */
   public static final String HISTORICAL = "hodei.metrics.historical";
 
+  // Runtime metrics (RuntimeMetricsVerticle); REST envelopes, viewer+ unless noted.
+  /** The server's request performance: params {@code service} (rest, grpc, eventbus, all). */
+  public static final String PERFORMANCE = "hodei.metrics.performance";
+  /** JVM, process, event-loop, host and database resources: params {@code service}. */
+  public static final String RESOURCES = "hodei.metrics.resources";
+  /** Catalog snapshots by group: params {@code metric_type}; tenant tokens see only their tenant's series. */
+  public static final String APPLICATION = "hodei.metrics.application";
+  /** One tenant's job and burst metrics: params {@code id}; tenant tokens only their own tenant. */
+  public static final String TENANT = "hodei.metrics.tenant";
+  /** Samples pushed by external workers (body {@code {samples: [...]}}); submitter+. */
+  public static final String PUSH = "hodei.metrics.push";
+
   private MetricsAddresses() {}
 }

@@ -48,6 +48,14 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(HodeiServer.start(config(overrides)).await());
   }
 
+  /** Throw-away database, tracing on, spans exported synchronously to {@code exporter}. */
+  public static TestServer startTraced(Map<String, Object> overrides,
+                                       io.opentelemetry.sdk.trace.export.SpanExporter exporter) {
+    Map<String, Object> all = new HashMap<>(Map.of(ConfigSchema.DB_EPHEMERAL, true));
+    all.putAll(overrides);
+    return new TestServer(HodeiServer.start(config(all), exporter).await());
+  }
+
   public static io.hodei.app.config.HodeiConfig config(Map<String, Object> overrides) {
     Map<String, Object> all = new HashMap<>();
     all.put(ConfigSchema.SERVER_PORT, 0);

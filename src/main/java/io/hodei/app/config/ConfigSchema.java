@@ -74,6 +74,11 @@ public final class ConfigSchema {
   public static final String ALERTING_ENABLED = "observability.alerting.enabled";
   public static final String ALERTS_DIR = "observability.alerting.prometheus_alerts_dir";
   public static final String ALERTMANAGER_URL = "observability.alerting.alertmanager_url";
+  // Tracing (io.hodei.tracing)
+  public static final String TRACING_ENABLED = "observability.tracing.enabled";
+  public static final String TRACING_OTLP_ENDPOINT = "observability.tracing.otlp_endpoint";
+  public static final String TRACING_SAMPLE_PERCENT = "observability.tracing.sample_percent";
+  public static final String TRACING_MAX_OPEN_JOBS = "observability.tracing.max_open_jobs";
   public static final String LOG_LEVEL = "logging.level";
   public static final String BRIDGE_TCP_PORT = "bridge.tcp_port";
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
@@ -190,6 +195,14 @@ public final class ConfigSchema {
     add(key(ALERTS_DIR, Type.STRING).def("/etc/hodei/alerts").usedBy(OPS).doc("where alert rules are installed"));
     add(key(ALERTMANAGER_URL, Type.STRING).def(null).env("HODEI_ALERTMANAGER_URL")
         .doc("Alertmanager base URL read by GET /api/v1/observability/alerts (unset = not configured)"));
+    add(key(TRACING_ENABLED, Type.BOOL).def(false).env("HODEI_TRACING_ENABLED")
+        .doc("OpenTelemetry server spans (REST, gRPC) and job lifecycle spans"));
+    add(key(TRACING_OTLP_ENDPOINT, Type.STRING).def(null).env("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .doc("OTLP/HTTP collector base URL, e.g. http://localhost:4318 (unset = spans are not exported)"));
+    add(key(TRACING_SAMPLE_PERCENT, Type.INT).def(100L).range(0, 100)
+        .doc("percent of new traces recorded; an incoming traceparent's sampled flag wins"));
+    add(key(TRACING_MAX_OPEN_JOBS, Type.INT).def(10_000L).range(1, 1_000_000)
+        .doc("job lifecycle spans kept open in memory; the oldest is ended beyond it"));
     add(key(LOG_LEVEL, Type.ENUM).def("INFO").allowed("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
         .env("HODEI_LOG_LEVEL").doc("root log level"));
     add(key(BRIDGE_TCP_PORT, Type.INT).def(7000L).range(-1, 65535)

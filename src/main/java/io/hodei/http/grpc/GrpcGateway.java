@@ -1,6 +1,9 @@
 package io.hodei.http.grpc;
 
 import io.hodei.http.TokenAuthenticator;
+import io.hodei.http.TraceContext;
+import io.hodei.tracing.ServerSpan;
+import io.hodei.tracing.Tracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -28,7 +31,14 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
   /** Names of the services that report their health (the empty name is the whole server). */
   static final String SERVER_HEALTH = "";
 
+  /**
+   * The trace id of the call being dispatched: set while {@link GrpcServer#handle} runs (it calls the service handler
+   * synchronously), so the handler reports the trace id of the call's server span.
+   */
+  static final ThreadLocal<String> DISPATCHING_TRACE_ID = new ThreadLocal<>();
+
   private final GrpcServer server;
+  private final Tracing tracing;
   private final GrpcMetrics metrics;
   private final Set<String> methods = new HashSet<>();
 
@@ -37,7 +47,8 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
    *                  only then
    */
   public GrpcGateway(Vertx vertx, TokenAuthenticator authenticator, MeterRegistry registry,
-                     Supplier<Future<Void>> readiness) {
+                     Supplier<Future<Void>> readiness, Tracing tracing) {
+    this.tracing = tracing;
     this.metrics = new GrpcMetrics(registry);
     GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
     List<Service> services = List.of(TenantGrpc.service(translator), PoolGrpc.pools(translator),
@@ -66,8 +77,19 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     String method = path != null && path.length() > 1 && methods.contains(path.substring(1))
         ? path.substring(1) : GrpcMetrics.UNKNOWN_METHOD;
     HttpServerResponse response = request.response();
-    response.endHandler(v -> metrics.record(method, status(response)));
-    server.handle(request);
+    long start = System.nanoTime();
+    ServerSpan span = tracing.startServer(method, request.getHeader(TraceContext.TRACEPARENT), TraceContext::newTraceId);
+    response.endHandler(v -> {
+      String status = status(response);
+      metrics.record(method, status, System.nanoTime() - start);
+      span.endGrpc(method, status);
+    });
+    DISPATCHING_TRACE_ID.set(span.traceId());
+    try {
+      server.handle(request);
+    } finally {
+      DISPATCHING_TRACE_ID.remove();
+    }
   }
 
   /** The grpc-status the call ended with: a trailer, or a header in a trailers-only response. */

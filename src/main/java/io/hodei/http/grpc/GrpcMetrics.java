@@ -1,22 +1,26 @@
 package io.hodei.http.grpc;
 
 import io.hodei.metrics.MetricCatalog;
+import io.hodei.metrics.ServiceMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** {@code hodei_grpc_requests_total}. Labels are bounded: method is one the server serves or 'unknown'. */
+/** {@code hodei_grpc_requests_total} and the gRPC {@code hodei_service_*} meters. Labels are bounded: method is one the server serves or 'unknown'. */
 final class GrpcMetrics {
   static final String UNKNOWN_METHOD = "unknown";
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final ServiceMeters service;
 
   GrpcMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.service = new ServiceMeters(registry);
   }
 
-  void record(String method, String status) {
+  void record(String method, String status, long nanos) {
+    service.record(ServiceMeters.GRPC, method, ServiceMeters.grpcOutcome(status), nanos);
     counters.computeIfAbsent(method + ' ' + status, k -> Counter.builder(MetricCatalog.GRPC_REQUESTS.meterName())
         .description(MetricCatalog.GRPC_REQUESTS.help())
         .tag(MetricCatalog.METHOD, method)

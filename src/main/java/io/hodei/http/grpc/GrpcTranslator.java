@@ -96,8 +96,13 @@ final class GrpcTranslator {
 
   Vertx vertx() { return vertx; }
 
-  /** The trace id of a call: continued from a valid {@code traceparent} metadata entry, else new. */
+  /**
+   * The trace id of a call: its server span's (see {@link GrpcGateway#DISPATCHING_TRACE_ID}), else continued from a
+   * valid {@code traceparent} metadata entry, else new.
+   */
   static String traceId(GrpcServerRequest<?, ?> call) {
+    String dispatching = GrpcGateway.DISPATCHING_TRACE_ID.get();
+    if (dispatching != null) return dispatching;
     return TraceContext.traceId(call.headers().get(TraceContext.TRACEPARENT));
   }
 

@@ -61,15 +61,18 @@ final class ObservabilityGrpc {
 
   private static MetricsSnapshot snapshot(List<JsonObject> pools) {
     MetricsSnapshot.Builder snapshot = MetricsSnapshot.newBuilder();
-    for (JsonObject m : pools) {
-      JsonObject health = m.getJsonObject("health", new JsonObject());
-      JsonObject flat = new JsonObject().put("pool", m.getString("pool")).put("state", m.getString("state"))
-          .put("kind", m.getString("kind")).put("provider", m.getString("provider"))
-          .put("health_status", health.getString("status")).put("health_reasons", health.getJsonArray("reasons"))
-          .put("collected_at", m.getString("collected_at")).put("metrics", m.encode());
-      snapshot.addPools(ProtoJson.<PoolMetrics>fromJson(flat, PoolMetrics.newBuilder()));
-    }
+    for (JsonObject m : pools) snapshot.addPools(poolMetrics(m));
     return snapshot.build();
+  }
+
+  /** A pool's metrics answer (REST /api/v1/pools/{id}/metrics) as the PoolMetrics message. */
+  static PoolMetrics poolMetrics(JsonObject m) {
+    JsonObject health = m.getJsonObject("health", new JsonObject());
+    JsonObject flat = new JsonObject().put("pool", m.getString("pool")).put("state", m.getString("state"))
+        .put("kind", m.getString("kind")).put("provider", m.getString("provider"))
+        .put("health_status", health.getString("status")).put("health_reasons", health.getJsonArray("reasons"))
+        .put("collected_at", m.getString("collected_at")).put("metrics", m.encode());
+    return ProtoJson.fromJson(flat, PoolMetrics.newBuilder());
   }
 
   private static JsonObject empty() {

@@ -9,6 +9,7 @@ import io.hodei.grpc.v1.ResourcePoolServiceGrpcService;
 import io.hodei.grpc.v1.ScalingPolicy;
 import io.hodei.grpc.v1.Worker;
 import io.hodei.grpc.v1.WorkerServiceGrpcService;
+import io.hodei.metrics.MetricsAddresses;
 import io.hodei.pool.PoolAddresses;
 import io.hodei.scaling.ScalingAddresses;
 import io.vertx.grpc.server.Service;
@@ -34,6 +35,8 @@ final class PoolGrpc {
             r -> Envelope.of(r).jsonObject("provider_config").build(), into(ResourcePool::newBuilder)))
         .bind(ResourcePoolServiceGrpcService.GetPool, grpc.unary(PoolAddresses.GET,
             r -> Envelope.of(r).param("id", ID).build(), into(ResourcePool::newBuilder)))
+        .bind(ResourcePoolServiceGrpcService.GetPoolMetrics, grpc.unary(MetricsAddresses.POOL,
+            r -> Envelope.of(r).param("id", ID).build(), ObservabilityGrpc::poolMetrics))
         .bind(ResourcePoolServiceGrpcService.ListPools, grpc.unary(PoolAddresses.LIST,
             r -> Envelope.of(r).query("state", "state").query("page_size", "limit").query("page_token", "cursor")
                 .build(), page(ListPoolsResponse::newBuilder)))

@@ -1,12 +1,15 @@
 package io.hodei.http.grpc;
 
+import io.hodei.grpc.v1.BurstSession;
 import io.hodei.grpc.v1.DeleteTenantResponse;
 import io.hodei.grpc.v1.IssuedToken;
 import io.hodei.grpc.v1.ListTenantsResponse;
 import io.hodei.grpc.v1.Quota;
 import io.hodei.grpc.v1.Tenant;
+import io.hodei.grpc.v1.TenantMetrics;
 import io.hodei.grpc.v1.TenantServiceGrpcService;
 import io.hodei.grpc.v1.UpdateTenantRequest;
+import io.hodei.metrics.MetricsAddresses;
 import io.hodei.tenant.TenantAddresses;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.server.Service;
@@ -38,6 +41,10 @@ final class TenantGrpc {
             r -> Envelope.of(r).param("tenant_id", ID).ifMatch("if_match_version").build(), into(Quota::newBuilder)))
         .bind(TenantServiceGrpcService.GetQuota, grpc.unary(TenantAddresses.QUOTA_GET,
             r -> Envelope.of(r).param("tenant_id", ID).build(), into(Quota::newBuilder)))
+        .bind(TenantServiceGrpcService.GetTenantMetrics, grpc.unary(MetricsAddresses.TENANT,
+            r -> Envelope.of(r).param("tenant_id", ID).build(), into(TenantMetrics::newBuilder)))
+        .bind(TenantServiceGrpcService.RequestBurstCapacity, grpc.unary(TenantAddresses.BURST_GRANT,
+            r -> Envelope.of(r).param("tenant_id", ID).build(), into(BurstSession::newBuilder)))
         .bind(TenantServiceGrpcService.IssueToken, grpc.unary(TenantAddresses.TOKEN_ISSUE,
             r -> Envelope.of(r).param("tenant_id", ID).build(), into(IssuedToken::newBuilder)))
         .build();

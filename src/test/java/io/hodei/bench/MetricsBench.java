@@ -1,0 +1,311 @@
+package io.hodei.bench;
+
+import io.hodei.app.config.ConfigSchema;
+import io.hodei.metrics.MetricCatalog;
+import io.hodei.support.Fixtures;
+import io.hodei.support.Poll;
+import io.hodei.support.Response;
+import io.hodei.support.TestServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The metrics benchmark (not a test: run it with {@code bench/metrics-bench.sh}). One run, one real server on an
+ * ephemeral embedded PostgreSQL:
+ * <ol>
+ *   <li>registry memory of the catalog at P pools x T tenants: a fresh Prometheus registry holding every pool and
+ *   tenant series of the catalog (bounded label values as the collector uses them), heap delta after GC;</li>
+ *   <li>collection time: P simulated pools and T tenants (one job each) on the server, the collector's own
+ *   {@code last_duration_ms} over the cycles;</li>
+ *   <li>history storage: samples and rollups written over the cycles, {@code pg_total_relation_size} per row,
+ *   extrapolated to a day at the default 10 s interval (raw rows kept 24 h; 1m/5m/1h rollups per day);</li>
+ *   <li>scrape time: pushed worker-pool series until {@code /metrics} has S series, then HTTP scrapes timed.</li>
+ * </ol>
+ */
+public final class MetricsBench {
+  private static final int DEFAULT_INTERVAL_SECONDS = 10;
+  private static final String COUNT_ROWS = "SELECT (SELECT count(*) FROM metric_sample) AS samples, "
+      + "(SELECT count(*) FROM metric_rollup) AS rollups, pg_total_relation_size('metric_sample') AS sample_bytes, "
+      + "pg_total_relation_size('metric_rollup') AS rollup_bytes, "
+      + "(SELECT count(DISTINCT ts) FROM metric_sample) AS cycles";
+
+  record Options(int pools, int tenants, int series, int scrapes, int cycles, String out) {
+    static Options parse(String[] args) {
+      Map<String, String> a = new HashMap<>(Map.of("pools", "100", "tenants", "100", "series", "10000",
+          "scrapes", "50", "cycles", "30", "out", "bench/results"));
+      for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+      Function<String, Integer> n = k -> Integer.parseInt(a.get(k));
+      return new Options(n.apply("pools"), n.apply("tenants"), n.apply("series"), n.apply("scrapes"),
+          n.apply("cycles"), a.get("out"));
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options opt = Options.parse(args);
+    JsonObject results = new JsonObject().put("at", java.time.Instant.now().toString())
+        .put("options", new JsonObject().put("pools", opt.pools()).put("tenants", opt.tenants())
+            .put("series", opt.series()).put("scrapes", opt.scrapes()).put("cycles", opt.cycles()));
+    results.put("registry_memory", registryMemory(opt.pools(), opt.tenants()));
+    try (TestServer server = TestServer.start(Map.of(ConfigSchema.METRICS_INTERVAL, 1,
+        ConfigSchema.METRICS_ROLLUP_INTERVAL, 5, ConfigSchema.POOLS_RECONCILE_INTERVAL, 1,
+        ConfigSchema.DB_POOL_SIZE, 8))) {
+      populate(server, opt);
+      results.put("collection", collection(server, opt.cycles()));
+      results.put("history", history(server));
+      results.put("scrape", scrape(server, opt.series(), opt.scrapes()));
+    }
+    print(results);
+    Path dir = Path.of(opt.out());
+    Files.createDirectories(dir);
+    Path file = dir.resolve("metrics-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+        + ".json");
+    Files.writeString(file, results.encodePrettily());
+    System.out.println("results written to " + file);
+    System.exit(0);
+  }
+
+  // ------------------------------------------------------------------ 1. registry memory
+
+  private static final Map<String, List<String>> LABEL_VALUES = Map.of(
+      MetricCatalog.BOUND, List.of("current", "min", "max", "target"),
+      MetricCatalog.STATE, List.of("provisioning", "idle", "busy", "terminating", "unhealthy"),
+      MetricCatalog.HEALTH, List.of("healthy", "unhealthy", "unknown"),
+      MetricCatalog.RESULT, List.of("success", "failure"),
+      MetricCatalog.ERROR_TYPE, List.of("exit_code", "timeout", "worker_lost"));
+
+  static JsonObject registryMemory(int pools, int tenants) {
+    long before = usedHeap();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<Object> holders = new ArrayList<>();
+    for (int p = 0; p < pools; p++) {
+      for (MetricCatalog.Def def : MetricCatalog.COLLECTED) {
+        if (def.labels().contains(MetricCatalog.POOL)) register(registry, def, MetricCatalog.POOL, "pool-" + p, holders);
+      }
+    }
+    for (int t = 0; t < tenants; t++) {
+      for (MetricCatalog.Def def : MetricCatalog.ALL) {
+        if (def.labels().contains(MetricCatalog.TENANT_ID)) {
+          register(registry, def, MetricCatalog.TENANT_ID, "tenant-" + t, holders);
+        }
+      }
+    }
+    long after = usedHeap();
+    int series = (int) registry.scrape().lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+    long bytes = Math.max(0, after - before);
+    JsonObject out = new JsonObject().put("meters", registry.getMeters().size()).put("series", series)
+        .put("bytes", bytes).put("mb", bytes / 1048576.0).put("bytes_per_series", series == 0 ? 0 : bytes / series);
+    registry.close();
+    holders.clear();
+    return out;
+  }
+
+  /** One meter per combination of the bounded label values of {@code def} (the key label fixed). */
+  private static void register(MeterRegistry registry, MetricCatalog.Def def, String key, String keyValue,
+                               List<Object> holders) {
+    List<Map<String, String>> combos = new ArrayList<>(List.of(Map.of(key, keyValue)));
+    for (String label : def.labels()) {
+      if (label.equals(key)) continue;
+      List<String> values = LABEL_VALUES.getOrDefault(label, List.of("x"));
+      List<Map<String, String>> next = new ArrayList<>();
+      for (Map<String, String> c : combos) {
+        for (String v : values) {
+          Map<String, String> m = new HashMap<>(c);
+          m.put(label, v);
+          next.add(m);
+        }
+      }
+      combos = next;
+    }
+    for (Map<String, String> tags : combos) {
+      List<io.micrometer.core.instrument.Tag> t = tags.entrySet().stream()
+          .map(e -> io.micrometer.core.instrument.Tag.of(e.getKey(), e.getValue())).toList();
+      switch (def.type()) {
+        case COUNTER -> Counter.builder(def.meterName()).tags(t).register(registry).increment();
+        case HISTOGRAM -> Timer.builder(def.meterName()).tags(t).serviceLevelObjectives(Arrays.stream(new long[] {
+                10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+                1_800_000, 3_600_000}).mapToObj(Duration::ofMillis).toArray(Duration[]::new))
+            .register(registry).record(Duration.ofMillis(5));
+        case GAUGE -> {
+          AtomicLong holder = new AtomicLong(1);
+          holders.add(holder);
+          Gauge.builder(def.meterName(), holder, AtomicLong::get).tags(t).register(registry);
+        }
+      }
+    }
+  }
+
+  private static long usedHeap() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  // ------------------------------------------------------------------ 2. the server's pools and tenants
+
+  private static void populate(TestServer server, Options opt) {
+    for (int p = 0; p < opt.pools(); p++) {
+      JsonObject pool = Fixtures.simulatedPool("bench-" + p, 1, 1);
+      Response r = server.admin(HttpMethod.POST, "/api/v1/pools", pool);
+      if (r.status() != 201) throw new IllegalStateException("pool: " + r);
+    }
+    Poll.until(() -> server.get("/api/v1/observability/collector", TestServer.ADMIN_TOKEN).json()
+        .getJsonObject("collector").getInteger("pools"), n -> n >= opt.pools(), Duration.ofMinutes(5), "pools sampled");
+    Fixtures fixtures = new Fixtures(server);
+    List<String[]> jobs = new ArrayList<>();
+    for (int t = 0; t < opt.tenants(); t++) {
+      String tenant = "bench-t" + t;
+      String token = fixtures.tenant(tenant, null, 1, "submitter");
+      jobs.add(new String[] {token, fixtures.submitted(token, Fixtures.spec("bench-" + (t % opt.pools()), "true"))});
+    }
+    for (String[] job : jobs) fixtures.awaitState(job[0], job[1], "succeeded");
+  }
+
+  private static JsonObject collection(TestServer server, int cycles) {
+    List<Long> durations = new ArrayList<>();
+    long lastRuns = -1;
+    while (durations.size() < cycles) {
+      JsonObject c = Poll.until(() -> server.get("/api/v1/observability/collector", TestServer.ADMIN_TOKEN).json()
+          .getJsonObject("collector"), x -> true, Duration.ofSeconds(5), "collector");
+      long runs = c.getLong("runs");
+      if (runs != lastRuns && c.getValue("last_duration_ms") != null) {
+        durations.add(((Number) c.getValue("last_duration_ms")).longValue());
+        lastRuns = runs;
+      }
+      pause(300);
+    }
+    long[] sorted = durations.stream().mapToLong(Long::longValue).sorted().toArray();
+    return new JsonObject().put("cycles", sorted.length).put("p50_ms", sorted[sorted.length / 2])
+        .put("max_ms", sorted[sorted.length - 1]).put("target_ms", 1000);
+  }
+
+  // ------------------------------------------------------------------ 3. history storage
+
+  private static JsonObject history(TestServer server) {
+    // compact first: a short run's tables are mostly dead tuples of the refined open buckets, which autovacuum
+    // reuses in a long-running server
+    server.server().database().pool().query("VACUUM FULL metric_sample, metric_rollup").execute().await();
+    Row row = server.server().database().pool().query(COUNT_ROWS).execute().await().iterator().next();
+    long samples = row.getLong("samples");
+    long rollups = row.getLong("rollups");
+    long cycles = Math.max(1, row.getLong("cycles"));
+    double sampleBytesPerRow = (double) row.getLong("sample_bytes") / Math.max(1, samples);
+    double rollupBytesPerRow = (double) row.getLong("rollup_bytes") / Math.max(1, rollups);
+    double seriesPerCycle = (double) samples / cycles;
+    double cyclesPerDay = 86400.0 / DEFAULT_INTERVAL_SECONDS;
+    double rawPerDay = seriesPerCycle * cyclesPerDay * sampleBytesPerRow;
+    double rollupRowsPerDay = seriesPerCycle * (1440 + 288 + 24);
+    double rollupPerDay = rollupRowsPerDay * rollupBytesPerRow;
+    return new JsonObject().put("series_per_cycle", Math.round(seriesPerCycle)).put("cycles_measured", cycles)
+        .put("sample_bytes_per_row", Math.round(sampleBytesPerRow))
+        .put("rollup_bytes_per_row", Math.round(rollupBytesPerRow))
+        .put("raw_bytes_per_day", Math.round(rawPerDay)).put("rollup_bytes_per_day", Math.round(rollupPerDay))
+        .put("total_mb_per_day", (rawPerDay + rollupPerDay) / 1048576.0).put("budget_mb_per_day", 1024);
+  }
+
+  // ------------------------------------------------------------------ 4. scrape time
+
+  private static JsonObject scrape(TestServer server, int target, int scrapes) {
+    int present = seriesOnMetrics(server);
+    int names = MetricCatalog.PUSHABLE.size();
+    int pairs = Math.max(0, (int) Math.ceil((target - present) / (double) names));
+    String token = new Fixtures(server).tenant("bench-pusher", null, 1, "submitter");
+    for (int from = 0; from < pairs; from += 500 / names) {
+      JsonArray samples = new JsonArray();
+      for (int i = from; i < Math.min(pairs, from + 500 / names); i++) {
+        for (MetricCatalog.Def def : MetricCatalog.PUSHABLE) {
+          samples.add(new JsonObject().put("name", def.name()).put("labels", new JsonObject()
+              .put("pool", "scrape-" + (i % 50)).put("model", "model-" + i)).put("value", i));
+        }
+      }
+      Response r = server.send(HttpMethod.POST, "/api/v1/metrics", token, new JsonObject().put("samples", samples));
+      if (r.status() != 202) throw new IllegalStateException("push: " + r);
+    }
+    int series = seriesOnMetrics(server);
+    long[] nanos = new long[scrapes];
+    long bytes = 0;
+    for (int i = 0; i < scrapes; i++) {
+      long start = System.nanoTime();
+      Response r = server.get("/metrics", null);
+      nanos[i] = System.nanoTime() - start;
+      bytes = r.body().length();
+    }
+    Arrays.sort(nanos);
+    // the registry's own formatting, in-process (no HTTP, no transfer), as the scrape handler runs it
+    long[] inProcess = new long[scrapes];
+    for (int i = 0; i < scrapes; i++) {
+      long start = System.nanoTime();
+      server.server().registry().scrape("text/plain; version=0.0.4; charset=utf-8");
+      inProcess[i] = System.nanoTime() - start;
+    }
+    Arrays.sort(inProcess);
+    return new JsonObject().put("series", series).put("bytes", bytes).put("scrapes", scrapes)
+        .put("registry_p50_ms", inProcess[scrapes / 2] / 1e6).put("registry_p95_ms", inProcess[(int) (scrapes * 0.95)] / 1e6)
+        .put("p50_ms", nanos[scrapes / 2] / 1e6).put("p95_ms", nanos[(int) (scrapes * 0.95)] / 1e6)
+        .put("max_ms", nanos[scrapes - 1] / 1e6).put("target_ms", 20);
+  }
+
+  private static int seriesOnMetrics(TestServer server) {
+    return (int) server.get("/metrics", null).body().lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void print(JsonObject r) {
+    JsonObject mem = r.getJsonObject("registry_memory");
+    JsonObject col = r.getJsonObject("collection");
+    JsonObject his = r.getJsonObject("history");
+    JsonObject scr = r.getJsonObject("scrape");
+    System.out.println();
+    System.out.println("| figure | measured | target |");
+    System.out.println("|---|---|---|");
+    System.out.printf("| /metrics scrape, %d series (%d KB), p50 / p95 / max | %.1f / %.1f / %.1f ms | < 20 ms |%n",
+        scr.getInteger("series"), scr.getLong("bytes") / 1024, scr.getDouble("p50_ms"), scr.getDouble("p95_ms"),
+        scr.getDouble("max_ms"));
+    System.out.printf("| registry.scrape() in-process, same %d series, p50 / p95 | %.1f / %.1f ms | |%n",
+        scr.getInteger("series"), scr.getDouble("registry_p50_ms"), scr.getDouble("registry_p95_ms"));
+    System.out.printf("| registry memory, catalog at %d pools x %d tenants (%d series) | %.1f MB (%d B/series) | reported |%n",
+        r.getJsonObject("options").getInteger("pools"), r.getJsonObject("options").getInteger("tenants"),
+        mem.getInteger("series"), mem.getDouble("mb"), mem.getLong("bytes_per_series"));
+    System.out.printf("| collection of %d simulated pools per cycle, p50 / max over %d cycles | %d / %d ms | < 1000 ms |%n",
+        r.getJsonObject("options").getInteger("pools"), col.getInteger("cycles"), col.getLong("p50_ms"),
+        col.getLong("max_ms"));
+    System.out.printf("| history storage at the default 10 s interval (%d series/cycle; raw %d B/row, rollup %d B/row) "
+            + "| %.0f MB/day (raw %.0f + rollups %.0f) | < 1024 MB/day |%n",
+        his.getLong("series_per_cycle"), his.getLong("sample_bytes_per_row"), his.getLong("rollup_bytes_per_row"),
+        his.getDouble("total_mb_per_day"), his.getLong("raw_bytes_per_day") / 1048576.0,
+        his.getLong("rollup_bytes_per_day") / 1048576.0);
+  }
+}

@@ -36,6 +36,7 @@ public final class MetricCatalog {
   public static final String RESULT = "result";
   public static final String REASON = "reason";
   public static final String SLA_STATUS = "status";
+  public static final String DIRECTION = "direction";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -170,7 +171,6 @@ public final class MetricCatalog {
   public static final String SERVICE = "service";
   public static final String OUTCOME = "outcome";
   public static final String KIND = "kind";
-  public static final String DIRECTION = "direction";
   public static final String MODEL = "model";
 
   public static final Def SERVICE_REQUESTS = new Def("hodei_service_requests_total", Type.COUNTER,

@@ -664,7 +664,7 @@ final class PoolManager {
     stopped = true;
     List<Future<Void>> writes = new ArrayList<>();
     pools.values().forEach(p -> p.workers.values().forEach(w -> writes.add(w.lastWrite)));
-    return Future.join(writes).mapEmpty();
+    return Future.join(writes).transform(x -> store.drain());
   }
 
   private void persistEvent(Worker w, String from, String reason, Long durationMs, Instant terminatedAt,

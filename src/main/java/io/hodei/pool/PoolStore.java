@@ -136,6 +136,9 @@ final class PoolStore {
         null));
   }
 
+  /** Completes when every queued worker write has landed, and releases the writer's connection (shutdown). */
+  Future<Void> drain() { return writer.drain(); }
+
   Future<Void> heartbeats(List<String> workerIds, Instant at) {
     if (workerIds.isEmpty()) return Future.succeededFuture();
     return writer.write(GroupCommit.Statement.of("heartbeats", HEARTBEATS, Tuple.of(workerIds.toArray(String[]::new), utc(at))));

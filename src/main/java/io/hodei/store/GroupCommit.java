@@ -78,6 +78,7 @@ public final class GroupCommit {
   private final int maxStatements;
   private final ArrayDeque<Write> queue = new ArrayDeque<>();
   private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+  private SqlConnection held;
   private boolean flushing;
   private boolean scheduled;
   private long groups;
@@ -115,12 +116,18 @@ public final class GroupCommit {
 
   public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
 
-  /** Completes when every write queued so far has committed or failed. */
+  /**
+   * Completes when every write queued so far has committed or failed, then gives the writer's connection back to the
+   * pool (a later write takes one again). For shutdown.
+   */
   public Future<Void> drain() {
-    if (!flushing && !scheduled && queue.isEmpty()) return Future.succeededFuture();
+    if (!flushing && !scheduled && queue.isEmpty()) {
+      release();
+      return Future.succeededFuture();
+    }
     Promise<Void> p = Promise.promise();
     drainWaiters.add(p);
-    return p.future();
+    return p.future().onComplete(x -> release());
   }
 
   /** Mean writes per transaction so far (for logs and benchmarks). */
@@ -175,7 +182,33 @@ public final class GroupCommit {
 
   private Future<Void> run(List<Write> group) {
     List<Map<String, List<Statement>>> layers = layers(group);
-    return pool.withTransaction(conn -> runLayers(conn, layers, 0));
+    return connection().compose(conn -> conn.begin().compose(tx -> runLayers(conn, layers, 0).transform(ar -> {
+      if (ar.succeeded()) return tx.commit();
+      return tx.rollback().transform(x -> Future.<Void>failedFuture(ar.cause()));
+    }))).onFailure(err -> {
+      // a broken connection is replaced on the next transaction
+      if (held != null && !(err instanceof io.vertx.pgclient.PgException)) release();
+    });
+  }
+
+  /**
+   * The writer's own connection, kept between transactions: a group never waits for the pool (where reads and other
+   * domains queue) and skips the acquire round trip.
+   */
+  private Future<SqlConnection> connection() {
+    if (held != null) return Future.succeededFuture(held);
+    return pool.getConnection().onSuccess(conn -> {
+      held = conn;
+      conn.closeHandler(v -> {
+        if (held == conn) held = null;
+      });
+    });
+  }
+
+  private void release() {
+    SqlConnection conn = held;
+    held = null;
+    if (conn != null) conn.close();
   }
 
   private static Future<Void> runLayers(SqlConnection conn, List<Map<String, List<Statement>>> layers, int index) {

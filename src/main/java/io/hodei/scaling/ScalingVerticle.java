@@ -249,7 +249,8 @@ public final class ScalingVerticle extends VerticleBase {
     Map<String, Long> queued = new HashMap<>();
     for (int i = 0; i < queueRows.size(); i++) {
       JsonObject row = queueRows.getJsonObject(i);
-      queued.put(row.getString("pool_id"), row.getLong("queued", 0L));
+      // jobs held back by their tenant's quota or a retry backoff are no demand for more workers
+      queued.put(row.getString("pool_id"), row.getLong("queued_for_capacity", row.getLong("queued", 0L)));
     }
     Set<String> dynamic = new HashSet<>();
     List<Future<Void>> changes = new ArrayList<>();

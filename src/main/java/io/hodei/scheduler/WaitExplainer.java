@@ -160,9 +160,14 @@ final class WaitExplainer {
           t.put("queued", t.getInteger("queued") + 1);
           long wait = Duration.between(job.submittedAt, now).getSeconds();
           if (wait > t.getLong("oldest_wait_seconds")) t.put("oldest_wait_seconds", wait);
+          TenantCache.Tenant owner = scheduler.tenants().get(job.tenantId);
+          // demand that more workers would serve: not held back by its tenant's quota or a retry backoff
+          boolean capacityBound = owner != null && owner.active() && job.nextAttemptAt == null
+              && scheduler.quotaBlocks(owner, job) == null;
           for (String pool : scheduler.pools().accepting(job)) {
             JsonObject p = perPool.computeIfAbsent(pool, WaitExplainer::newPoolRow);
             p.put("queued", p.getInteger("queued") + 1);
+            if (capacityBound) p.put("queued_for_capacity", p.getInteger("queued_for_capacity") + 1);
             if (wait > p.getLong("oldest_wait_seconds")) p.put("oldest_wait_seconds", wait);
           }
         }
@@ -209,7 +214,8 @@ final class WaitExplainer {
   }
 
   private static JsonObject newPoolRow(String id) {
-    return new JsonObject().put("pool_id", id).put("queued", 0).put("running", 0).put("oldest_wait_seconds", 0L);
+    return new JsonObject().put("pool_id", id).put("queued", 0).put("queued_for_capacity", 0).put("running", 0)
+        .put("oldest_wait_seconds", 0L);
   }
 
   private static JsonObject reason(String code, String text) {

@@ -92,9 +92,18 @@ class SchedulingPolicyTest {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 6; i++) ids.add(fx.submitted(token, simJob("wide", 400)));
     boolean explained = false;
+    boolean quotaHeldIsNoDemand = false;
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     List<JsonObject> jobs = List.of();
     while (System.nanoTime() < deadline) {
+      // the autoscaler's input: jobs held by their tenant's quota wait, but not for a worker
+      for (Object row : server.get("/api/v1/queues/status", TestServer.ADMIN_TOKEN).json().getJsonArray("pools")) {
+        JsonObject pool = (JsonObject) row;
+        if (pool.getString("pool_id").equals("wide") && pool.getInteger("queued") > 0
+            && pool.getInteger("queued_for_capacity") == 0) {
+          quotaHeldIsNoDemand = true;
+        }
+      }
       jobs = ids.stream().map(id -> fx.job(token, id)).toList();
       for (JsonObject j : jobs) {
         JsonObject waiting = j.getJsonObject("waiting");
@@ -120,6 +129,7 @@ class SchedulingPolicyTest {
     }
     assertThat(maxRunning).isBetween(1, 2);
     assertThat(explained).isTrue();
+    assertThat(quotaHeldIsNoDemand).isTrue();
     Response status = server.get("/api/v1/queues/status", token);
     assertThat(status.json().getJsonArray("tenants").stream().map(t -> ((JsonObject) t).getString("tenant_id")))
         .allMatch(id -> id.equals("capped"));

@@ -5,6 +5,8 @@
 --                  minute, value), appended by an upsert at every sample. The 1 m resolution is computed from these
 --                  rows at query time, so they are kept for the longer of the raw and the 1 m retention.
 --   metric_rollup: 5 m (step 300) and 1 h (step 3600) buckets keyed by series id.
+-- Each append leaves the previous version of its minute row dead; a low vacuum scale factor lets autovacuum make that
+-- space reusable often (closed minutes are never updated again, so vacuum skips their all-visible pages).
 -- BRIN indexes on the time columns serve the retention deletes at a few pages per table.
 
 DROP TABLE IF EXISTS metric_sample;
@@ -24,7 +26,7 @@ CREATE TABLE metric_raw (
   offsets   smallint[]       NOT NULL,
   vals      double precision[] NOT NULL,
   CONSTRAINT metric_raw_pkey PRIMARY KEY (series_id, minute)
-);
+) WITH (autovacuum_vacuum_scale_factor = 0.01);
 CREATE INDEX metric_raw_minute_brin ON metric_raw USING brin (minute);
 
 CREATE TABLE metric_rollup (

@@ -38,17 +38,45 @@ import java.util.function.Function;
  *   tenant series of the catalog (bounded label values as the collector uses them), heap delta after GC;</li>
  *   <li>collection time: P simulated pools and T tenants (one job each) on the server, the collector's own
  *   {@code last_duration_ms} over the cycles;</li>
- *   <li>history storage: samples and rollups written over the cycles, {@code pg_total_relation_size} per row,
- *   extrapolated to a day at the default 10 s interval (raw rows kept 24 h; 1m/5m/1h rollups per day);</li>
+ *   <li>history storage: the series the server stored over the cycles; a two-hour slice of them at the default 10 s
+ *   interval (minute rows of 6 samples, 5 m and 1 h rollups) written into copies of the real tables,
+ *   {@code pg_total_relation_size} (indexes included) per row, extrapolated to a day, plus the series table;</li>
  *   <li>scrape time: pushed worker-pool series until {@code /metrics} has S series, then HTTP scrapes timed.</li>
  * </ol>
  */
 public final class MetricsBench {
   private static final int DEFAULT_INTERVAL_SECONDS = 10;
-  private static final String COUNT_ROWS = "SELECT (SELECT count(*) FROM metric_sample) AS samples, "
-      + "(SELECT count(*) FROM metric_rollup) AS rollups, pg_total_relation_size('metric_sample') AS sample_bytes, "
-      + "pg_total_relation_size('metric_rollup') AS rollup_bytes, "
-      + "(SELECT count(DISTINCT ts) FROM metric_sample) AS cycles";
+  /** The history tables, sized together (every index included). */
+  private static final String HISTORY_TABLES = "'metric_series', 'metric_raw', 'metric_rollup'";
+  private static final String LIVE = "SELECT (SELECT count(*) FROM metric_series) AS series, "
+      + "(SELECT count(DISTINCT series_id) FROM metric_raw WHERE minute = (SELECT max(minute) FROM metric_raw)) "
+      + "AS series_per_cycle, (SELECT count(*) FROM metric_raw) AS raw_rows, "
+      + "(SELECT count(*) FROM metric_rollup) AS rollup_rows, pg_total_relation_size('metric_series') AS series_bytes, "
+      + "(SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(ARRAY[" + HISTORY_TABLES + "]) t)::bigint "
+      + "AS live_bytes";
+  /**
+   * A day's slice at the default interval in copies of the real tables (same columns, constraints, indexes): every
+   * live series with one minute row of 6 samples per minute for SIZING_MINUTES, and its 5 m and 1 h rollups for
+   * the same span, built from the values the server stored.
+   */
+  private static final int SIZING_MINUTES = 120;
+  private static final String[] SIZING = {
+      "DROP TABLE IF EXISTS bench_raw, bench_rollup",
+      "CREATE TABLE bench_raw (LIKE metric_raw INCLUDING ALL)",
+      "CREATE TABLE bench_rollup (LIKE metric_rollup INCLUDING ALL)",
+      "INSERT INTO bench_raw SELECT r.series_id, date_trunc('hour', now()) + m * interval '1 minute', "
+          + "'{0,10,20,30,40,50}'::smallint[], array_fill(r.vals[1], ARRAY[6]) FROM (SELECT DISTINCT ON (series_id) "
+          + "series_id, vals FROM metric_raw ORDER BY series_id, minute DESC) r, generate_series(0, "
+          + (SIZING_MINUTES - 1) + ") m ORDER BY m, r.series_id",
+      "INSERT INTO bench_rollup SELECT r.series_id, s.step, to_timestamp(floor(extract(epoch FROM r.minute) / s.step) "
+          + "* s.step), min(v), max(v), avg(v), sum(v), count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY v), "
+          + "percentile_cont(0.95) WITHIN GROUP (ORDER BY v), percentile_cont(0.99) WITHIN GROUP (ORDER BY v) "
+          + "FROM bench_raw r CROSS JOIN LATERAL unnest(r.vals) v, (VALUES (300), (3600)) s(step) "
+          + "GROUP BY 1, 2, 3 ORDER BY 3, 1",
+      "ANALYZE bench_raw, bench_rollup"};
+  private static final String SIZED = "SELECT (SELECT count(*) FROM bench_raw) AS raw_rows, "
+      + "(SELECT count(*) FROM bench_rollup) AS rollup_rows, pg_total_relation_size('bench_raw') AS raw_bytes, "
+      + "pg_total_relation_size('bench_rollup') AS rollup_bytes";
 
   record Options(int pools, int tenants, int series, int scrapes, int cycles, String out) {
     static Options parse(String[] args) {
@@ -208,25 +236,25 @@ public final class MetricsBench {
   // ------------------------------------------------------------------ 3. history storage
 
   private static JsonObject history(TestServer server) {
-    // compact first: a short run's tables are mostly dead tuples of the refined open buckets, which autovacuum
-    // reuses in a long-running server
-    server.server().database().pool().query("VACUUM FULL metric_sample, metric_rollup").execute().await();
-    Row row = server.server().database().pool().query(COUNT_ROWS).execute().await().iterator().next();
-    long samples = row.getLong("samples");
-    long rollups = row.getLong("rollups");
-    long cycles = Math.max(1, row.getLong("cycles"));
-    double sampleBytesPerRow = (double) row.getLong("sample_bytes") / Math.max(1, samples);
-    double rollupBytesPerRow = (double) row.getLong("rollup_bytes") / Math.max(1, rollups);
-    double seriesPerCycle = (double) samples / cycles;
-    double cyclesPerDay = 86400.0 / DEFAULT_INTERVAL_SECONDS;
-    double rawPerDay = seriesPerCycle * cyclesPerDay * sampleBytesPerRow;
-    double rollupRowsPerDay = seriesPerCycle * (1440 + 288 + 24);
-    double rollupPerDay = rollupRowsPerDay * rollupBytesPerRow;
-    return new JsonObject().put("series_per_cycle", Math.round(seriesPerCycle)).put("cycles_measured", cycles)
-        .put("sample_bytes_per_row", Math.round(sampleBytesPerRow))
-        .put("rollup_bytes_per_row", Math.round(rollupBytesPerRow))
+    io.vertx.sqlclient.Pool db = server.server().database().pool();
+    Row live = db.query(LIVE).execute().await().iterator().next();
+    for (String statement : SIZING) db.query(statement).execute().await();
+    Row sized = db.query(SIZED).execute().await().iterator().next();
+    db.query(SIZING[0]).execute().await();
+    long series = live.getLong("series_per_cycle");
+    double rawBytesPerRow = (double) sized.getLong("raw_bytes") / Math.max(1, sized.getLong("raw_rows"));
+    double rollupBytesPerRow = (double) sized.getLong("rollup_bytes") / Math.max(1, sized.getLong("rollup_rows"));
+    // per day: one minute row per series per minute (1440), 288 five-minute and 24 hourly rollups per series
+    double rawPerDay = series * 1440.0 * rawBytesPerRow;
+    double rollupPerDay = series * (288.0 + 24) * rollupBytesPerRow;
+    long seriesBytes = live.getLong("series_bytes");
+    return new JsonObject().put("series_per_cycle", series).put("series_rows", live.getLong("series"))
+        .put("samples_per_minute_row", 60 / DEFAULT_INTERVAL_SECONDS).put("sizing_minutes", SIZING_MINUTES)
+        .put("raw_bytes_per_row", Math.round(rawBytesPerRow)).put("rollup_bytes_per_row", Math.round(rollupBytesPerRow))
+        .put("series_table_bytes", seriesBytes).put("live_raw_rows", live.getLong("raw_rows"))
+        .put("live_rollup_rows", live.getLong("rollup_rows")).put("live_history_bytes", live.getLong("live_bytes"))
         .put("raw_bytes_per_day", Math.round(rawPerDay)).put("rollup_bytes_per_day", Math.round(rollupPerDay))
-        .put("total_mb_per_day", (rawPerDay + rollupPerDay) / 1048576.0).put("budget_mb_per_day", 1024);
+        .put("total_mb_per_day", (rawPerDay + rollupPerDay + seriesBytes) / 1048576.0).put("budget_mb_per_day", 1024);
   }
 
   // ------------------------------------------------------------------ 4. scrape time
@@ -302,10 +330,11 @@ public final class MetricsBench {
     System.out.printf("| collection of %d simulated pools per cycle, p50 / max over %d cycles | %d / %d ms | < 1000 ms |%n",
         r.getJsonObject("options").getInteger("pools"), col.getInteger("cycles"), col.getLong("p50_ms"),
         col.getLong("max_ms"));
-    System.out.printf("| history storage at the default 10 s interval (%d series/cycle; raw %d B/row, rollup %d B/row) "
-            + "| %.0f MB/day (raw %.0f + rollups %.0f) | < 1024 MB/day |%n",
-        his.getLong("series_per_cycle"), his.getLong("sample_bytes_per_row"), his.getLong("rollup_bytes_per_row"),
+    System.out.printf("| history storage at the default 10 s interval (%d series/cycle; minute row of 6 samples %d B, "
+            + "rollup %d B, incl. indexes) | %.0f MB/day (raw minute rows %.0f + 5m/1h rollups %.0f + series %.2f) "
+            + "| < 1024 MB/day |%n",
+        his.getLong("series_per_cycle"), his.getLong("raw_bytes_per_row"), his.getLong("rollup_bytes_per_row"),
         his.getDouble("total_mb_per_day"), his.getLong("raw_bytes_per_day") / 1048576.0,
-        his.getLong("rollup_bytes_per_day") / 1048576.0);
+        his.getLong("rollup_bytes_per_day") / 1048576.0, his.getLong("series_table_bytes") / 1048576.0);
   }
 }

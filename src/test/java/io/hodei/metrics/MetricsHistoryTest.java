@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,6 +66,42 @@ class MetricsHistoryTest {
     assertThat(point.getDouble("min")).isLessThanOrEqualTo(point.getDouble("avg"));
     assertThat(point.getDouble("avg")).isLessThanOrEqualTo(point.getDouble("max"));
     assertThat(point.getDouble("p95")).isNotNull();
+  }
+
+  @Test
+  void storedFiveMinuteRollupsAndRawPointsAgreeWithTheMinuteAggregates() {
+    String from = "&from=" + Instant.now().minus(Duration.ofMinutes(30));
+    // the rollup timer (every 2 s here) stores the open 5 m bucket from the packed minute rows
+    JsonObject five = Poll.until(() -> historical("metric=hodei_pool_workers&pool=history&step=5m" + from,
+            TestServer.ADMIN_TOKEN).json(), r -> r.getJsonArray("series").stream()
+            .anyMatch(s -> ((JsonObject) s).getString("metric").equals("hodei_pool_workers{state=idle}")),
+        Duration.ofSeconds(30), "a 5m rollup");
+    assertThat(five.getString("resolution")).isEqualTo("5m");
+    JsonObject idle = series(five, "hodei_pool_workers{state=idle}").getJsonArray("points").getJsonObject(0);
+    assertThat(idle.getLong("count")).isPositive();
+    assertThat(idle.getDouble("max")).isEqualTo(3.0);
+    assertThat(idle.getDouble("p50")).isBetween(idle.getDouble("min"), idle.getDouble("max"));
+    assertThat(Instant.parse(idle.getString("t")).getEpochSecond() % 300).isZero();
+    // raw points carry their own second; the 1 m aggregate of a minute counts exactly its raw points
+    JsonObject raw = historical("metric=hodei_pool_workers&pool=history&step=raw" + from, TestServer.ADMIN_TOKEN).json();
+    JsonObject minute = historical("metric=hodei_pool_workers&pool=history&step=1m" + from, TestServer.ADMIN_TOKEN)
+        .json();
+    JsonArray rawPoints = series(raw, "hodei_pool_workers{state=idle}").getJsonArray("points");
+    JsonObject firstMinute = series(minute, "hodei_pool_workers{state=idle}").getJsonArray("points").getJsonObject(0);
+    Instant bucket = Instant.parse(firstMinute.getString("t"));
+    List<Double> inBucket = rawPoints.stream().map(p -> (JsonObject) p).filter(p -> {
+      Instant t = Instant.parse(p.getString("t"));
+      return !t.isBefore(bucket) && t.isBefore(bucket.plusSeconds(60));
+    }).map(p -> p.getDouble("value")).toList();
+    assertThat(firstMinute.getLong("count")).isEqualTo(inBucket.size());
+    assertThat(firstMinute.getDouble("sum")).isEqualTo(inBucket.stream().mapToDouble(Double::doubleValue).sum());
+    assertThat(firstMinute.getDouble("max")).isEqualTo(inBucket.stream().mapToDouble(Double::doubleValue).max()
+        .orElseThrow());
+  }
+
+  private static JsonObject series(JsonObject answer, String metric) {
+    return answer.getJsonArray("series").stream().map(s -> (JsonObject) s)
+        .filter(s -> s.getString("metric").equals(metric)).findFirst().orElseThrow();
   }
 
   @Test

@@ -27,10 +27,10 @@ final class MetricsEndpoint implements Handler<RoutingContext> {
   static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-  private final Vertx vertx;
   private static final List<MetricCatalog.Def> RESERVED_SUFFIX_GAUGES = MetricCatalog.ALL.stream()
       .filter(def -> def.type() == MetricCatalog.Type.GAUGE && def.name().endsWith("_total")).toList();
 
+  private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private volatile int lastSize = 64 * 1024;
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The metrics accuracy and overhead benchmark, figures side by side in one run: rounds alternate a fresh server with
+# metrics.enabled=false and =true on the same simulated workload (jobs in batches through REST, every 10th failing);
+# process CPU seconds per 1,000 jobs and throughput on vs off, and every job/worker/queue series of /metrics against
+# the job and worker tables after each metrics-on round.
+#   bash bench/metrics-accuracy-bench.sh [--jobs 10000] [--tenants 10] [--pools 4] [--workers 10] [--fail-every 10]
+#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 2] [--warmup 2]
+# Prints the results table and writes bench/results/metrics-accuracy-<date>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CP_FILE=target/bench-classpath.txt
+mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
+CP=$(cat "$CP_FILE")
+exec java -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
+  -cp "target/test-classes:target/classes:$CP" io.hodei.bench.MetricsAccuracyBench "$@"

@@ -13,7 +13,11 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static io.hodei.store.Timestamps.utc;
 import static io.hodei.store.Timestamps.iso;
@@ -116,6 +120,8 @@ final class JobStore {
   Future<List<JsonObject>> insert(List<Job> jobs) {
     if (jobs.isEmpty()) return Future.succeededFuture(new ArrayList<>());
     boolean[] inserted = new boolean[jobs.size()];
+    // every row of one combined execution sees the same result: read its job ids once, not once per row
+    Map<RowSet<Row>, Set<String>> returned = new IdentityHashMap<>();
     List<GroupCommit.Statement> rows = new ArrayList<>(jobs.size());
     for (int i = 0; i < jobs.size(); i++) {
       Job j = jobs.get(i);
@@ -123,7 +129,8 @@ final class JobStore {
       rows.add(GroupCommit.Statement.row(j.id, INSERT, INSERT_COLUMNS, new Object[] {j.id, j.tenantId, j.name,
           j.priority, j.cpuM, j.memoryMb, j.poolId, json(j.poolLabels), json(j.command), json(j.env),
           json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline),
-          j.idempotencyKey, utc(j.submittedAt), j.traceId}, result -> inserted[index] = returned(result, j.id)));
+          j.idempotencyKey, utc(j.submittedAt), j.traceId},
+          result -> inserted[index] = returned.computeIfAbsent(result, JobStore::jobIds).contains(j.id)));
     }
     return writer.write(rows).compose(v -> {
       List<Tuple> replays = new ArrayList<>();
@@ -233,12 +240,11 @@ final class JobStore {
     return value instanceof JsonObject o ? o.encode() : ((JsonArray) value).encode();
   }
 
-  /** Whether a multi-row statement's RETURNING job_id holds this job. */
-  private static boolean returned(RowSet<Row> result, String jobId) {
-    for (Row r : result) {
-      if (jobId.equals(r.getString(0))) return true;
-    }
-    return false;
+  /** The job ids a multi-row statement's RETURNING job_id holds. */
+  private static Set<String> jobIds(RowSet<Row> result) {
+    Set<String> ids = new HashSet<>();
+    for (Row r : result) ids.add(r.getString(0));
+    return ids;
   }
 
   private static GroupCommit.Statement logRow(Job j, String log) {

@@ -54,10 +54,6 @@ public final class GroupCommit {
       return new Statement(key, sql, args, null, null, null);
     }
 
-    public static Statement of(String key, String sql, Tuple args, Consumer<RowSet<Row>> onResult) {
-      return new Statement(key, sql, args, null, null, onResult);
-    }
-
     /**
      * One row of a multi-row statement whose parameters are arrays ({@code unnest($1::text[], ...)}):
      * {@code columns[n]} is the element type of parameter n+1, {@code values[n]} this row's value.

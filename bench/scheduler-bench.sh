@@ -2,7 +2,7 @@
 # The scheduler benchmark: Hodei through REST (single and batch submits) against a plain
 # FOR UPDATE SKIP LOCKED claim loop on the same PostgreSQL, in one run.
 #   bash bench/scheduler-bench.sh [--jobs 10000] [--tenants 20] [--pools 4] [--workers 25] [--concurrency 64]
-#                                 [--batch 100] [--batch-concurrency 8] [--min-ms 50] [--max-ms 200] [--inflight 256] [--db-pool 16]
+#                                 [--runs single,batch,baseline] [--warmup-jobs 3000] [--batch 100] [--batch-concurrency 8] [--min-ms 50] [--max-ms 200] [--inflight 256] [--db-pool 16]
 # Prints the results table and writes bench/results/scheduler-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +10,5 @@ CP_FILE=target/bench-classpath.txt
 mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
 CP=$(cat "$CP_FILE")
 # Server logs at WARN: one INFO line per job state change would put console I/O into the figures.
-exec java -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
-  -cp "target/test-classes:target/classes:$CP" io.hodei.bench.SchedulerBench "$@"
+exec java ${BENCH_JAVA_OPTS:-} -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
+  -cp "target/test-classes:target/classes:$CP${BENCH_CP:+:$BENCH_CP}" io.hodei.bench.SchedulerBench "$@"

@@ -32,15 +32,14 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 final class CostLedger {
   private static final Logger LOG = LoggerFactory.getLogger(CostLedger.class);
   static final int BATCH = 500;
-  /** Finish times are taken before the job row commits: look back this far behind the last sweep. */
-  private static final Duration JOB_LOOKBACK = Duration.ofMinutes(10);
   private static final String SYSTEM = "system";
 
   private final Vertx vertx;
   private final CostStore store;
   private final PriceBook prices;
   private final CostSettings settings;
-  private Instant jobsSince;
+  /** The last terminal job event costed (job_event ids become visible in id order); 0 before the first. */
+  private long jobCursor;
   private Future<Void> current;
   private Promise<Void> queued;
   private boolean queuedFull;
@@ -52,9 +51,12 @@ final class CostLedger {
     this.settings = settings;
   }
 
-  /** Loads the price history into memory. */
+  /** Loads the job event cursor and the price history into memory. */
   Future<Void> load() {
-    return store.prices().map(rows -> {
+    return store.jobCursor().compose(cursor -> {
+      jobCursor = cursor;
+      return store.prices();
+    }).map(rows -> {
       for (Row r : rows) {
         String poolId = r.getString("pool_id");
         prices.put(poolId, CostStore.instant(r, "effective_from"), r.getBigDecimal("price_per_worker_hour"));
@@ -68,8 +70,8 @@ final class CostLedger {
 
   /**
    * Runs one sweep now, or once more right after the one running (calls made meanwhile share that next sweep). A
-   * {@code full} sweep looks for unattributed jobs over the whole retention window (as the first sweep after start
-   * does); others look back {@link #JOB_LOOKBACK} behind the previous sweep. Completes when the sweep is done.
+   * sweep costs the jobs that ended since the stored cursor in the job event log; a {@code full} sweep re-reads the
+   * whole log within the retention window (rows are idempotent). Completes when the sweep is done.
    */
   Future<Void> sweep(boolean full) {
     if (current == null) {
@@ -82,7 +84,7 @@ final class CostLedger {
   }
 
   private Future<Void> run(boolean full) {
-    if (full) jobsSince = null;
+    if (full) jobCursor = 0;
     Future<Void> sweep = syncPrices().compose(v -> workers()).compose(v -> jobs())
         .compose(v -> store.applyRetention(retentionCutoff()))
         .onFailure(err -> LOG.warn("cost sweep failed; the next one retries", err));
@@ -163,24 +165,34 @@ final class CostLedger {
     }).compose(count -> count >= BATCH ? workers() : Future.succeededFuture());
   }
 
-  /** Costs finished job attempts that have no ledger row yet, and meters burst attempts' cross-tenant impact. */
+  /**
+   * Costs the job attempts whose end was logged after the cursor, and meters burst attempts' cross-tenant impact; the
+   * cursor moves in the same transaction as the rows it accounts for, so a restart neither skips nor repeats work.
+   */
   private Future<Void> jobs() {
-    Instant sweepStart = Instant.now();
     Instant cutoff = retentionCutoff();
-    Instant since = jobsSince == null || jobsSince.isBefore(cutoff) ? cutoff : jobsSince;
-    return store.unattributedJobs(since, BATCH).compose(rows -> {
+    return store.jobsEndedAfter(jobCursor, BATCH).compose(rows -> {
       List<CostRecord.Usage> attempts = new ArrayList<>();
-      for (Row r : rows) attempts.add(attempt(r));
+      long last = jobCursor;
+      for (Row r : rows) {
+        last = Math.max(last, r.getLong("event_id"));
+        // ended before running (cancelled or abandoned in the queue): nothing ran, nothing to cost
+        if (r.getValue("started_at") == null || r.getString("placed_pool_id") == null
+            || r.getValue("finished_at") == null || CostStore.instant(r, "finished_at").isBefore(cutoff)) {
+          continue;
+        }
+        attempts.add(attempt(r));
+      }
+      long cursor = last;
       return impacts(attempts).compose(impacts -> {
         List<CostRecord> records = new ArrayList<>();
         attempts.forEach(a -> records.addAll(CostRecord.split(a, a.start(), prices)));
-        return store.writeJobs(records, impacts);
-      }).map(v -> rows.size());
-    }).compose(count -> {
-      if (count >= BATCH) return jobs();
-      jobsSince = sweepStart.minus(JOB_LOOKBACK);
-      return Future.succeededFuture();
-    });
+        return store.writeJobs(records, impacts, cursor);
+      }).map(v -> {
+        jobCursor = cursor;
+        return rows.size();
+      });
+    }).compose(count -> count >= BATCH ? jobs() : Future.succeededFuture());
   }
 
   private static CostRecord.Usage attempt(Row r) {

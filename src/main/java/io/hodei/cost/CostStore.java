@@ -39,13 +39,18 @@ final class CostStore {
       + "AND (w.terminated_at IS NULL OR w.terminated_at > $1) ORDER BY w.id LIMIT $2";
   private static final String UPSERT_CURSOR = "INSERT INTO cost_worker_cursor (worker_id, accounted_until) "
       + "VALUES ($1, $2) ON CONFLICT (worker_id) DO UPDATE SET accounted_until = EXCLUDED.accounted_until";
-  /** Finished job attempts with no ledger row yet. */
-  private static final String UNATTRIBUTED_JOBS = "SELECT j.id, j.tenant_id, j.placed_pool_id, j.worker_id, j.cpu_m, "
-      + "j.memory_mb, j.started_at, j.finished_at, j.burst_grant_id, w.cpu_m AS worker_cpu_m, "
-      + "w.memory_mb AS worker_memory_mb FROM job j LEFT JOIN worker w ON w.id = j.worker_id "
-      + "WHERE j.finished_at > $1 AND j.state IN " + TERMINAL + " AND j.started_at IS NOT NULL "
-      + "AND j.placed_pool_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cost_record c WHERE c.kind = 'job' "
-      + "AND c.job_id = j.id AND c.attempt_started_at = j.started_at) ORDER BY j.finished_at LIMIT $2";
+  /**
+   * Terminal job events after the cursor ({@code $1}, exclusive), in log order, with the job attempt they end. The
+   * walk is along job_event's primary key, so its cost follows the events since the last sweep, not the table.
+   */
+  private static final String JOBS_ENDED_AFTER = "SELECT e.id AS event_id, j.id, j.tenant_id, j.placed_pool_id, "
+      + "j.worker_id, j.cpu_m, j.memory_mb, j.started_at, j.finished_at, j.burst_grant_id, w.cpu_m AS worker_cpu_m, "
+      + "w.memory_mb AS worker_memory_mb FROM job_event e JOIN job j ON j.id = e.job_id "
+      + "LEFT JOIN worker w ON w.id = j.worker_id WHERE e.id > $1 AND e.state IN " + TERMINAL
+      + " ORDER BY e.id LIMIT $2";
+  private static final String JOB_CURSOR = "SELECT last_event_id FROM cost_job_cursor WHERE id = 1";
+  private static final String SET_JOB_CURSOR = "INSERT INTO cost_job_cursor (id, last_event_id) VALUES (1, $1) "
+      + "ON CONFLICT (id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, updated_at = now()";
   /**
    * Cross-tenant impact of a burst attempt on {@code [$3, $4)}: other tenants' jobs on the same pool whose queue
    * wait {@code [submitted_at, started_at or still waiting)} overlaps it, and the overlapping seconds.
@@ -148,8 +153,13 @@ final class CostStore {
 
   static Tuple cursor(String workerId, Instant accountedUntil) { return Tuple.of(workerId, utc(accountedUntil)); }
 
-  Future<RowSet<Row>> unattributedJobs(Instant since, int limit) {
-    return pool.preparedQuery(UNATTRIBUTED_JOBS).execute(Tuple.of(utc(since), limit));
+  Future<RowSet<Row>> jobsEndedAfter(long eventId, int limit) {
+    return pool.preparedQuery(JOBS_ENDED_AFTER).execute(Tuple.of(eventId, limit));
+  }
+
+  /** The job event log cursor (0 when the ledger has never read the log). */
+  Future<Long> jobCursor() {
+    return pool.query(JOB_CURSOR).execute().map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong(0));
   }
 
   Future<Row> burstImpact(String tenantId, String poolId, Instant start, Instant end) {
@@ -157,11 +167,12 @@ final class CostStore {
         .map(rows -> rows.iterator().next());
   }
 
-  /** Writes a batch of job rows and the burst attempts' impact rows, atomically. */
-  Future<Void> writeJobs(List<CostRecord> records, List<Tuple> impacts) {
+  /** Writes a batch of job rows and the burst attempts' impact rows, and moves the event cursor, atomically. */
+  Future<Void> writeJobs(List<CostRecord> records, List<Tuple> impacts, long cursor) {
     return pool.withTransaction(conn -> upsert(conn, records)
         .compose(v -> impacts.isEmpty() ? Future.succeededFuture()
-            : conn.preparedQuery(INSERT_IMPACT).executeBatch(impacts).mapEmpty()));
+            : conn.preparedQuery(INSERT_IMPACT).executeBatch(impacts).mapEmpty())
+        .compose(v -> conn.preparedQuery(SET_JOB_CURSOR).execute(Tuple.of(cursor)).mapEmpty()));
   }
 
   static Tuple impact(CostRecord.Usage attempt, BigDecimal seconds, long jobs) {

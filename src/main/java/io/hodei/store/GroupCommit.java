@@ -176,15 +176,39 @@ public final class GroupCommit {
     });
   }
 
+  /**
+   * One transaction, sent as one pipeline: BEGIN, every layer, COMMIT go out without waiting for each other's answers
+   * (the connection runs them in order), so a group costs one round trip however many layers it has. When a statement
+   * fails, PostgreSQL refuses the rest and turns the COMMIT into a rollback: the group fails whole.
+   */
   private Future<Void> run(List<Write> group) {
     List<Map<String, List<Statement>>> layers = layers(group);
-    return connection().compose(conn -> conn.begin().compose(tx -> runLayers(conn, layers, 0).transform(ar -> {
-      if (ar.succeeded()) return tx.commit();
-      return tx.rollback().transform(x -> Future.<Void>failedFuture(ar.cause()));
-    }))).onFailure(err -> {
+    return connection().compose(conn -> {
+      List<Future<?>> pipeline = new ArrayList<>();
+      pipeline.add(conn.query("BEGIN").execute());
+      for (Map<String, List<Statement>> layer : layers) {
+        layer.values().forEach(same -> pipeline.add(execute(conn, same)));
+      }
+      Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
+      pipeline.add(commit);
+      // join, not all: the next transaction starts only when this pipeline has fully answered
+      return Future.join(pipeline).transform(ar -> {
+        if (ar.succeeded()) return Future.<Void>succeededFuture();
+        if (commit.failed()) release(); // the transaction's end is unknown: never reuse that connection
+        return Future.<Void>failedFuture(firstCause(pipeline, ar.cause()));
+      });
+    }).onFailure(err -> {
       // a broken connection is replaced on the next transaction
       if (held != null && !(err instanceof io.vertx.pgclient.PgException)) release();
     });
+  }
+
+  /** The first statement error in pipeline order (later ones only say the transaction was already aborted). */
+  private static Throwable firstCause(List<Future<?>> pipeline, Throwable fallback) {
+    for (Future<?> f : pipeline) {
+      if (f.failed()) return f.cause();
+    }
+    return fallback;
   }
 
   /**
@@ -205,16 +229,6 @@ public final class GroupCommit {
     SqlConnection conn = held;
     held = null;
     if (conn != null) conn.close();
-  }
-
-  private static Future<Void> runLayers(SqlConnection conn, List<Map<String, List<Statement>>> layers, int index) {
-    if (index >= layers.size()) return Future.succeededFuture();
-    List<Future<?>> pending = new ArrayList<>();
-    layers.get(index).values().forEach(same -> pending.add(execute(conn, same)));
-    if (index + 1 >= layers.size()) return Future.all(pending).mapEmpty();
-    // the next layer is pipelined right behind this one: the connection runs commands in order
-    Future<Void> rest = runLayers(conn, layers, index + 1);
-    return Future.all(pending).compose(v -> rest);
   }
 
   /** Statements by layer (one past the same key's previous statement), then by SQL in first-seen order. */

@@ -66,21 +66,21 @@ public final class SchedulerBench {
   // ------------------------------------------------------------------ options
 
   record Options(int jobs, int tenants, int pools, int workers, int concurrency, int batch, int batchConcurrency,
-                 int minMs, int maxMs, int inflight, int dbPool, String out) {
+                 int minMs, int maxMs, int inflight, int dbPool, int warmupJobs, String out, String runs) {
     static Options parse(String[] args) {
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
       Function<String, Integer> n = k -> Integer.parseInt(a.getOrDefault(k, defaults().get(k)));
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("concurrency"), n.apply("batch"), n.apply("batch-concurrency"), n.apply("min-ms"), n.apply("max-ms"), n.apply("inflight"),
-          n.apply("db-pool"), a.getOrDefault("out", "bench/results"));
+          n.apply("db-pool"), n.apply("warmup-jobs"), a.getOrDefault("out", "bench/results"), a.getOrDefault("runs", "single,batch,baseline"));
     }
 
     static Map<String, String> defaults() {
       return Map.ofEntries(Map.entry("jobs", "10000"), Map.entry("tenants", "20"), Map.entry("pools", "4"),
           Map.entry("workers", "25"), Map.entry("concurrency", "64"), Map.entry("batch", "100"),
           Map.entry("batch-concurrency", "8"), Map.entry("min-ms", "50"), Map.entry("max-ms", "200"),
-          Map.entry("inflight", "256"), Map.entry("db-pool", "16"));
+          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "3000"));
     }
 
     JsonObject json() {
@@ -88,7 +88,7 @@ public final class SchedulerBench {
           .put("workers_per_pool", workers).put("http_concurrency", concurrency).put("batch_size", batch)
           .put("batch_http_concurrency", batchConcurrency)
           .put("job_duration_ms", minMs + ".." + maxMs).put("scheduler_max_inflight_placements", inflight)
-          .put("db_pool_size", dbPool).put("tick_interval_ms", "default (500)").put("token_cache_seconds", "default (5)")
+          .put("db_pool_size", dbPool).put("warmup_jobs_discarded", warmupJobs).put("tick_interval_ms", "default (500)").put("token_cache_seconds", "default (5)")
           .put("health_and_reconcile_intervals", "defaults");
     }
   }
@@ -117,6 +117,25 @@ public final class SchedulerBench {
     for (int p = 0; p < opt.pools; p++) fx.pool(Fixtures.simulatedPool("bench-p" + p, opt.workers, 100), opt.workers);
     List<Work> work = workload();
 
+    if (opt.warmupJobs > 0) {
+      // a server runs warm: JIT compilation of the whole request path otherwise lands in the first measured run
+      // (the baseline's few statements warm up within its own run). Same shape of workload, figures discarded.
+      List<Work> warm = work.subList(0, Math.min(opt.warmupJobs, work.size()));
+      hodei("warmup_single", warm, false);
+      hodei("warmup_batch", warm, true);
+      baseline("warmup_baseline", warm, server.server().database().pool(), 1);
+    }
+    if (!opt.runs.equals("single,batch,baseline")) {
+      // a partial run (for profiling one phase): its figures only, no ratios and no results file
+      List<String> selected = List.of(opt.runs.split(","));
+      if (selected.contains("single")) System.out.println(hodei("hodei_single", work, false).encodePrettily());
+      if (selected.contains("batch")) System.out.println(hodei("hodei_batch", work, true).encodePrettily());
+      if (selected.contains("baseline")) {
+        System.out.println(baseline("baseline_single_insert", work, server.server().database().pool(), 1)
+            .encodePrettily());
+      }
+      return;
+    }
     JsonObject single = hodei("hodei_single", work, false);
     JsonObject batch = hodei("hodei_batch", work, true);
     Pool db = server.server().database().pool();
@@ -212,6 +231,8 @@ public final class SchedulerBench {
 
     DbWatch watch = new DbWatch();
     Map<String, Long> cpuBefore = threadCpu();
+    double[] procBefore = processCpu();
+    profiler(name, "start");
     long start = System.nanoTime();
     drive(requests.size(), lanes, i -> {
       List<Work> req = requests.get(i);
@@ -236,6 +257,9 @@ public final class SchedulerBench {
     double submitSeconds = seconds(start);
     log(name + ": " + ids.size() + " accepted in " + fmt(submitSeconds) + " s; waiting for completion");
     log(name + ": JVM CPU ms by thread during the submissions: " + cpuSince(cpuBefore));
+    profiler(name, "stop");
+    double[] procAfter = processCpu();
+    log(name + String.format(": CPU during the submissions: JVM %.1f s, PostgreSQL %.1f s, wall %.1f s", procAfter[0] - procBefore[0], procAfter[1] - procBefore[1], submitSeconds));
     waitUntil(() -> admin("/api/v1/queues/status").getJsonArray("tenants").isEmpty(), 600);
     double totalSeconds = seconds(start);
     vertx.cancelTimer(sampling.get());
@@ -516,6 +540,47 @@ public final class SchedulerBench {
         throw new IllegalStateException(e);
       }
     }
+  }
+
+  /**
+   * Profiles one phase when {@code -Dbench.profile=<dir>} is set and async-profiler's Java API is on the class path
+   * (for looking into a figure; not part of a normal run): CPU samples of the submissions, collapsed stacks by thread.
+   */
+  private static void profiler(String phase, String action) {
+    String dir = System.getProperty("bench.profile");
+    if (dir == null || phase.startsWith("warmup")) return;
+    try {
+      Class<?> c = Class.forName("one.profiler.AsyncProfiler");
+      Object p = c.getMethod("getInstance", String.class).invoke(null, System.getProperty("bench.profile.lib"));
+      String cmd = action.equals("start") ? "start,event=itimer,interval=1ms,threads"
+          : "stop,collapsed,threads,file=" + dir + "/" + phase + ".collapsed";
+      c.getMethod("execute", String.class).invoke(p, cmd);
+    } catch (ReflectiveOperationException e) {
+      log("profiler not available: " + e);
+    }
+  }
+
+  /** CPU seconds used so far by this JVM (server and client) and by every PostgreSQL process, from /proc. */
+  private static double[] processCpu() {
+    double jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    double pg = 0;
+    long ticks = 100; // USER_HZ on Linux
+    java.io.File[] procs = new java.io.File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
+    if (procs != null) {
+      for (java.io.File proc : procs) {
+        try {
+          String stat = Files.readString(proc.toPath().resolve("stat"));
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (!comm.startsWith("postgres")) continue;
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          pg += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) ticks;
+        } catch (Exception e) {
+          // the process ended meanwhile
+        }
+      }
+    }
+    return new double[] {jvm, pg};
   }
 
   /** CPU time of every live thread, ms, by thread name. */

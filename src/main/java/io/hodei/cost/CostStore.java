@@ -11,7 +11,9 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static io.hodei.store.Timestamps.utc;
 
@@ -27,9 +29,15 @@ final class CostStore {
       + "source, created_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool_id, effective_from) DO UPDATE SET "
       + "price_per_worker_hour = EXCLUDED.price_per_worker_hour, source = EXCLUDED.source, "
       + "created_by = EXCLUDED.created_by, created_at = now()";
-  private static final String UPSERT_RECORD = "INSERT INTO cost_record (kind, source_id, bucket_start, pool_id, "
+  /** Ledger rows as one multi-row statement over column arrays (amounts as text: exact decimals). */
+  private static final String UPSERT_RECORDS = "INSERT INTO cost_record (kind, source_id, bucket_start, pool_id, "
       + "worker_id, job_id, attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, "
-      + "memory_mb, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+      + "memory_mb, amount) SELECT kind, source_id, bucket_start, pool_id, worker_id, job_id, attempt_started_at, "
+      + "tenant_id, burst_grant_id, segment_start, segment_end, share::numeric, cpu_m, memory_mb, amount::numeric "
+      + "FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], "
+      + "$7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], "
+      + "$13::bigint[], $14::bigint[], $15::text[]) AS d(kind, source_id, bucket_start, pool_id, worker_id, job_id, "
+      + "attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, memory_mb, amount) "
       + "ON CONFLICT (kind, source_id, bucket_start) DO UPDATE SET segment_start = EXCLUDED.segment_start, "
       + "segment_end = EXCLUDED.segment_end, share = EXCLUDED.share, amount = EXCLUDED.amount, updated_at = now()";
   /** Workers whose lifetime is not fully in the ledger yet (open, or terminated after their cursor). */
@@ -180,15 +188,42 @@ final class CostStore {
         attempt.burstGrantId(), seconds, jobs);
   }
 
+  /**
+   * Upserts ledger rows in one statement. A statement may not upsert the same row twice, so a batch holding one key
+   * twice keeps the last (rows are recomputed from their sources: the last is the current one).
+   */
   private static Future<Void> upsert(SqlConnection conn, List<CostRecord> records) {
     if (records.isEmpty()) return Future.succeededFuture();
-    List<Tuple> rows = new ArrayList<>(records.size());
-    for (CostRecord r : records) {
-      rows.add(Tuple.from(new Object[] {r.kind(), r.sourceId(), utc(r.bucketStart()), r.poolId(), r.workerId(),
-          r.jobId(), utc(r.attemptStartedAt()), r.tenantId(), r.burstGrantId(), utc(r.segmentStart()),
-          utc(r.segmentEnd()), r.share(), r.cpuM(), r.memoryMb(), r.amount()}));
+    Map<String, CostRecord> byKey = new LinkedHashMap<>();
+    for (CostRecord r : records) byKey.put(r.kind() + '\u0000' + r.sourceId() + '\u0000' + r.bucketStart(), r);
+    List<CostRecord> rows = new ArrayList<>(byKey.values());
+    int n = rows.size();
+    String[] kind = new String[n], source = new String[n], pool = new String[n], worker = new String[n],
+        job = new String[n], tenant = new String[n], grant = new String[n], share = new String[n],
+        amount = new String[n];
+    OffsetDateTime[] bucket = new OffsetDateTime[n], attempt = new OffsetDateTime[n], from = new OffsetDateTime[n],
+        to = new OffsetDateTime[n];
+    Long[] cpu = new Long[n], memory = new Long[n];
+    for (int i = 0; i < n; i++) {
+      CostRecord r = rows.get(i);
+      kind[i] = r.kind();
+      source[i] = r.sourceId();
+      bucket[i] = utc(r.bucketStart());
+      pool[i] = r.poolId();
+      worker[i] = r.workerId();
+      job[i] = r.jobId();
+      attempt[i] = utc(r.attemptStartedAt());
+      tenant[i] = r.tenantId();
+      grant[i] = r.burstGrantId();
+      from[i] = utc(r.segmentStart());
+      to[i] = utc(r.segmentEnd());
+      share[i] = r.share().toPlainString();
+      cpu[i] = r.cpuM();
+      memory[i] = r.memoryMb();
+      amount[i] = r.amount().toPlainString();
     }
-    return conn.preparedQuery(UPSERT_RECORD).executeBatch(rows).mapEmpty();
+    return conn.preparedQuery(UPSERT_RECORDS).execute(Tuple.from(new Object[] {kind, source, bucket, pool, worker,
+        job, attempt, tenant, grant, from, to, share, cpu, memory, amount})).mapEmpty();
   }
 
   /** The rows of a pool whose segment ends after {@code since} (the ones a price version from then on changes). */

@@ -377,7 +377,7 @@ final class PoolManager {
       return Future.failedFuture(new DomainException(409, "Conflict", "the worker could not take the job",
           new JsonObject().put("reason", "no_capacity")));
     }
-    persist(w, from, "job " + jobId);
+    persistAssignment(w, from, "job " + jobId);
     w.execution = execution;
     execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
     return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
@@ -422,7 +422,7 @@ final class PoolManager {
         terminate(p, w, "drained");
       } else {
         w.state = WorkerStates.IDLE;
-        persist(w, WorkerStates.BUSY, "job " + jobId + " " + result.outcome().name().toLowerCase());
+        persistAssignment(w, WorkerStates.BUSY, "job " + jobId + " " + result.outcome().name().toLowerCase());
       }
     }
     reconcile(p);
@@ -657,6 +657,13 @@ final class PoolManager {
 
   private void persist(Worker w, String from, String reason) {
     persistEvent(w, from, reason, null, null, null, null);
+  }
+
+  /** A worker took or gave back a job: its row is written and the event published, no worker_event row. */
+  private void persistAssignment(Worker w, String from, String reason) {
+    if (stopped) return;
+    w.lastWrite = store.updateWorkerAssignment(snapshot(w), from, reason).recover(err -> logWriteFailure(w, err));
+    publishWorker(w, from, reason, null);
   }
 
   /** Stops reconciling and waits for the writes already queued. */

@@ -54,6 +54,13 @@ final class PoolStore {
       + "RETURNING worker.id, worker.pool_id, d.from_state, d.state, d.health, d.reason, d.duration_ms) "
       + "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, health, reason, duration_ms) "
       + "SELECT id, pool_id, from_state, state, health, reason, duration_ms FROM w";
+  /**
+   * A worker taking or giving back a job: the row only. The job event log already records which worker ran which
+   * job (running and end events carry worker_id), so these transitions, two per job, add no worker_event rows.
+   */
+  private static final String UPDATE_WORKER_ROW = UPDATE_WORKER.substring(0, UPDATE_WORKER.indexOf(", w AS ("))
+      + " " + UPDATE_WORKER.substring(UPDATE_WORKER.indexOf(", w AS (") + ", w AS (".length(),
+          UPDATE_WORKER.indexOf(" RETURNING"));
   private static final Class<?>[] UPDATE_WORKER_COLUMNS = {String.class, String.class, String.class, Boolean.class,
       String.class, OffsetDateTime.class, OffsetDateTime.class, Long.class, OffsetDateTime.class,
       OffsetDateTime.class, Long.class, String.class, String.class, String.class, Long.class};
@@ -130,7 +137,17 @@ final class PoolStore {
   /** Persists the worker's current row and one event for the transition from {@code fromState}. */
   Future<Void> updateWorker(Worker w, String fromState, String reason, Long durationMs, Instant terminatedAt,
                             Long terminatedInMs, String failureReason) {
-    return writer.write(GroupCommit.Statement.row(w.id, UPDATE_WORKER, UPDATE_WORKER_COLUMNS, new Object[] {w.id,
+    return updateWorker(UPDATE_WORKER, w, fromState, reason, durationMs, terminatedAt, terminatedInMs, failureReason);
+  }
+
+  /** The worker's row after it took or gave back a job (no worker_event row: see {@link #UPDATE_WORKER_ROW}). */
+  Future<Void> updateWorkerAssignment(Worker w, String fromState, String reason) {
+    return updateWorker(UPDATE_WORKER_ROW, w, fromState, reason, null, null, null, null);
+  }
+
+  private Future<Void> updateWorker(String sql, Worker w, String fromState, String reason, Long durationMs,
+                                    Instant terminatedAt, Long terminatedInMs, String failureReason) {
+    return writer.write(GroupCommit.Statement.row(w.id, sql, UPDATE_WORKER_COLUMNS, new Object[] {w.id,
         w.state, w.health, w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt), w.provisionedInMs,
         utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason, fromState, reason, durationMs},
         null));

@@ -64,6 +64,9 @@ final class Scheduler {
   final RunTimes runTimes = new RunTimes();
   /** Finish messages that overtook their placement reply (a job that fails at once); applied after the start. */
   private final Map<String, JsonObject> earlyFinishes = new HashMap<>();
+  /** Finest step of the usage memory's integration (it decays over minutes). */
+  private static final long FAIR_SHARE_STEP_NANOS = 5_000_000;
+  private long lastFairShareAdvance = System.nanoTime() - FAIR_SHARE_STEP_NANOS;
   private int inflight;
   private long sequence;
   private boolean dispatching;
@@ -237,9 +240,13 @@ final class Scheduler {
   }
 
   private void advanceFairShare() {
+    // dispatch runs on every submit, start and end: the usage memory (half-life of minutes) needs no finer steps
+    long now = System.nanoTime();
+    if (now - lastFairShareAdvance < FAIR_SHARE_STEP_NANOS) return;
+    lastFairShareAdvance = now;
     Map<String, Double> shares = new HashMap<>();
     usage.keySet().forEach(t -> shares.put(t, share(t)));
-    fairShare.advance(shares, System.nanoTime());
+    fairShare.advance(shares, now);
   }
 
   private void place(Job job) {

@@ -68,6 +68,15 @@ public final class GroupCommit {
 
   private record Write(List<Statement> statements, Promise<Void> done) {}
 
+  /**
+   * Every statement of a writer is driven by entity keys (multi-row statements join their {@code unnest} rows to
+   * primary keys). PostgreSQL's custom plans, made when it sees the arrays, turn into hash joins over a whole table
+   * once the arrays are long and the table statistics lag behind its growth; the generic plan (index lookups per
+   * row) is the right one at every size, so the writer's connection always uses it.
+   */
+  private static final String GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan";
+  private static final String DEFAULT_PLANS = "RESET plan_cache_mode";
+
   private final String name;
   private final Pool pool;
   private final Context context;
@@ -217,18 +226,19 @@ public final class GroupCommit {
    */
   private Future<SqlConnection> connection() {
     if (held != null) return Future.succeededFuture(held);
-    return pool.getConnection().onSuccess(conn -> {
-      held = conn;
-      conn.closeHandler(v -> {
-        if (held == conn) held = null;
-      });
-    });
+    return pool.getConnection().compose(conn -> conn.query(GENERIC_PLANS).execute().map(conn)
+        .onFailure(err -> conn.close())).onSuccess(conn -> {
+          held = conn;
+          conn.closeHandler(v -> {
+            if (held == conn) held = null;
+          });
+        });
   }
 
   private void release() {
     SqlConnection conn = held;
     held = null;
-    if (conn != null) conn.close();
+    if (conn != null) conn.query(DEFAULT_PLANS).execute().onComplete(ar -> conn.close());
   }
 
   /** Statements by layer (one past the same key's previous statement), then by SQL in first-seen order. */

@@ -80,7 +80,7 @@ public final class SchedulerBench {
       return Map.ofEntries(Map.entry("jobs", "10000"), Map.entry("tenants", "20"), Map.entry("pools", "4"),
           Map.entry("workers", "25"), Map.entry("concurrency", "64"), Map.entry("batch", "100"),
           Map.entry("batch-concurrency", "8"), Map.entry("min-ms", "50"), Map.entry("max-ms", "200"),
-          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "3000"));
+          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "10000"));
     }
 
     JsonObject json() {
@@ -120,7 +120,8 @@ public final class SchedulerBench {
     if (opt.warmupJobs > 0) {
       // a server runs warm: JIT compilation of the whole request path otherwise lands in the first measured run
       // (the baseline's few statements warm up within its own run). Same shape of workload, figures discarded.
-      List<Work> warm = work.subList(0, Math.min(opt.warmupJobs, work.size()));
+      List<Work> warm = new ArrayList<>();
+      for (int i = 0; i < opt.warmupJobs; i++) warm.add(work.get(i % work.size()));
       hodei("warmup_single", warm, false);
       hodei("warmup_batch", warm, true);
       baseline("warmup_baseline", warm, server.server().database().pool(), 1);
@@ -232,6 +233,7 @@ public final class SchedulerBench {
     DbWatch watch = new DbWatch();
     Map<String, Long> cpuBefore = threadCpu();
     double[] procBefore = processCpu();
+    Map<Long, Double> pgBefore = postgresCpu();
     profiler(name, "start");
     long start = System.nanoTime();
     drive(requests.size(), lanes, i -> {
@@ -259,7 +261,9 @@ public final class SchedulerBench {
     log(name + ": JVM CPU ms by thread during the submissions: " + cpuSince(cpuBefore));
     profiler(name, "stop");
     double[] procAfter = processCpu();
-    log(name + String.format(": CPU during the submissions: JVM %.1f s, PostgreSQL %.1f s, wall %.1f s", procAfter[0] - procBefore[0], procAfter[1] - procBefore[1], submitSeconds));
+    log(name + String.format(": CPU during the submissions: JVM %.1f s, PostgreSQL %.1f s, wall %.1f s",
+        procAfter[0] - procBefore[0], procAfter[1] - procBefore[1], submitSeconds));
+    log(name + ": PostgreSQL CPU by process: " + postgresCpuSince(pgBefore));
     waitUntil(() -> admin("/api/v1/queues/status").getJsonArray("tenants").isEmpty(), 600);
     double totalSeconds = seconds(start);
     vertx.cancelTimer(sampling.get());
@@ -480,7 +484,7 @@ public final class SchedulerBench {
     private final Pool db = server.server().database().pool();
     private final Map<String, Integer> waits = new java.util.concurrent.ConcurrentHashMap<>();
     private final long commitsBefore = commits();
-    private final long timer = vertx.setPeriodic(200, t -> db.query("SELECT CASE WHEN state = 'active' THEN "
+    private final long timer = vertx.setPeriodic(1000, t -> db.query("SELECT CASE WHEN state = 'active' THEN "
         + "coalesce(wait_event_type || ':' || wait_event, 'cpu') ELSE state END w, count(*) n FROM pg_stat_activity "
         + "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1").execute().onSuccess(rows -> rows.forEach(r ->
             waits.merge(r.getString("w"), r.getLong("n").intValue(), Integer::sum))));
@@ -564,23 +568,39 @@ public final class SchedulerBench {
   private static double[] processCpu() {
     double jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
         .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
-    double pg = 0;
-    long ticks = 100; // USER_HZ on Linux
+    return new double[] {jvm, postgresCpu().values().stream().mapToDouble(Double::doubleValue).sum()};
+  }
+
+  /** CPU seconds of each PostgreSQL process by pid (utime + stime from /proc/pid/stat). */
+  private static Map<Long, Double> postgresCpu() {
+    Map<Long, Double> cpu = new HashMap<>();
     java.io.File[] procs = new java.io.File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
-    if (procs != null) {
-      for (java.io.File proc : procs) {
-        try {
-          String stat = Files.readString(proc.toPath().resolve("stat"));
-          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          if (!comm.startsWith("postgres")) continue;
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          pg += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) ticks;
-        } catch (Exception e) {
-          // the process ended meanwhile
-        }
+    if (procs == null) return cpu;
+    for (java.io.File proc : procs) {
+      try {
+        String stat = Files.readString(proc.toPath().resolve("stat"));
+        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (!comm.startsWith("postgres")) continue;
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        cpu.put(Long.parseLong(proc.getName()), (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0);
+      } catch (Exception e) {
+        // the process ended meanwhile
       }
     }
-    return new double[] {jvm, pg};
+    return cpu;
+  }
+
+  /** The PostgreSQL processes that used the most CPU since {@code before}, with what each is (its last query). */
+  private String postgresCpuSince(Map<Long, Double> before) {
+    Map<Long, Double> now = postgresCpu();
+    Map<Long, String> what = new HashMap<>();
+    server.server().database().pool().query("SELECT pid, backend_type, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) q "
+        + "FROM pg_stat_activity").execute().await().forEach(r -> what.put(r.getLong(0).longValue(),
+            r.getString(1) + (r.getString(2) == null || r.getString(2).isEmpty() ? "" : " [" + r.getString(2) + "]")));
+    return now.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+        .filter(e -> e.getValue() >= 0.2).sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(6)
+        .map(e -> String.format("%.1f s %s", e.getValue(), what.getOrDefault(e.getKey(), "pid " + e.getKey())))
+        .reduce((a, b) -> a + "; " + b).orElse("-");
   }
 
   /** CPU time of every live thread, ms, by thread name. */
@@ -659,7 +679,7 @@ public final class SchedulerBench {
       out.append('\n');
     }
     for (Object r : runs) {
-      out.append(String.format("PostgreSQL active backends (200 ms samples), %s: %s%n",
+      out.append(String.format("PostgreSQL active backends (1 s samples), %s: %s%n",
           shortName(((JsonObject) r).getString("name")), ((JsonObject) r).getString("db_active_backend_samples")));
     }
     JsonObject ratios = result.getJsonObject("ratios");

@@ -115,7 +115,8 @@ public final class HodeiServer {
   private Future<Void> startAll() {
     DatabaseConfig db = new DatabaseConfig(config.getString(ConfigSchema.DB_URL),
         Path.of(config.getString(ConfigSchema.DB_DATA_DIR)), config.getBool(ConfigSchema.DB_EPHEMERAL),
-        config.getInt(ConfigSchema.DB_POOL_SIZE), config.getInt(ConfigSchema.DB_EMBEDDED_PORT));
+        config.getInt(ConfigSchema.DB_POOL_SIZE), config.getInt(ConfigSchema.DB_EMBEDDED_PORT),
+        config.getBool(ConfigSchema.DB_EMBEDDED_DURABLE));
     return Database.start(vertx, db)
         .recover(err -> Future.failedFuture(new IllegalStateException("database: " + firstLine(err))))
         .compose(started -> {

@@ -70,7 +70,11 @@ public final class Database {
             .setCleanDataDirectory(config.ephemeral())
             .setRegisterShutdownHook(false)
             .setPGStartupWait(Duration.ofSeconds(60))
-            .setServerConfig("max_connections", "100");
+            .setServerConfig("max_connections", "100")
+            // the library's defaults are fsync=off and synchronous_commit=off: fast, but an acknowledged job could
+            // be lost (or the cluster damaged) by a crash of the machine
+            .setServerConfig("fsync", config.embeddedDurable() ? "on" : "off")
+            .setServerConfig("synchronous_commit", config.embeddedDurable() ? "on" : "off");
         if (config.embeddedPort() > 0) builder.setPort(config.embeddedPort());
         embedded = builder.start();
         options = new PgConnectOptions().setHost("localhost").setPort(embedded.getPort())

@@ -88,7 +88,8 @@ public final class SchedulerBench {
           .put("workers_per_pool", workers).put("http_concurrency", concurrency).put("batch_size", batch)
           .put("batch_http_concurrency", batchConcurrency)
           .put("job_duration_ms", minMs + ".." + maxMs).put("scheduler_max_inflight_placements", inflight)
-          .put("db_pool_size", dbPool).put("warmup_jobs_discarded", warmupJobs).put("tick_interval_ms", "default (500)").put("token_cache_seconds", "default (5)")
+          .put("db_pool_size", dbPool).put("warmup_jobs_discarded", warmupJobs)
+          .put("postgresql", "embedded, fsync=on, synchronous_commit=on").put("tick_interval_ms", "default (500)").put("token_cache_seconds", "default (5)")
           .put("health_and_reconcile_intervals", "defaults");
     }
   }
@@ -103,6 +104,8 @@ public final class SchedulerBench {
     server = TestServer.start(Map.of(ConfigSchema.DB_POOL_SIZE, opt.dbPool, ConfigSchema.SCHED_INFLIGHT, opt.inflight,
         ConfigSchema.QUOTA_CPU, 10_000_000, ConfigSchema.QUOTA_MEMORY, 100_000_000,
         ConfigSchema.QUOTA_CONCURRENT, 1_000_000, ConfigSchema.QUOTA_QUEUED, 10_000_000,
+        // "durable" means it: every commit (Hodei's and the baseline's) is flushed to disk before it is acknowledged
+        ConfigSchema.DB_EMBEDDED_DURABLE, true,
         // TestServer turns the token cache off for tests; the benchmark runs with the server default
         ConfigSchema.TOKEN_CACHE_SECONDS, 5));
     http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.port())
@@ -148,7 +151,12 @@ public final class SchedulerBench {
         .put("batch_vs_baseline", ratio(batch, baseSingle))
         .put("batch_vs_baseline_multi_row", ratio(batch, baseMulti))
         .put("placements_single_vs_baseline", ratio(single, baseSingle, "placements_per_s"))
-        .put("placements_batch_vs_baseline", ratio(batch, baseSingle, "placements_per_s"));
+        .put("placements_batch_vs_baseline", ratio(batch, baseSingle, "placements_per_s"))
+        // the other reading of "the baseline loop's throughput": jobs through its claim/complete loop per second
+        .put("single_vs_baseline_loop", Math.round(single.getDouble("accepted_per_s")
+            / baseSingle.getDouble("completions_per_s") * 100) / 100.0)
+        .put("batch_vs_baseline_loop", Math.round(batch.getDouble("accepted_per_s")
+            / baseSingle.getDouble("completions_per_s") * 100) / 100.0);
     JsonObject targets = new JsonObject()
         .put("durable_single_ge_0.8x", ratios.getDouble("single_vs_baseline") >= 0.8)
         .put("durable_batch_ge_3x", ratios.getDouble("batch_vs_baseline") >= 3.0)
@@ -298,7 +306,9 @@ public final class SchedulerBench {
         .put("api_requests", api.length).put("api_p50_ms", (double) pct(api, 50))
         .put("api_p95_ms", (double) pct(api, 95)).put("api_p99_ms", (double) pct(api, 99))
         .put("fair_share_samples", (int) fair[2]).put("fair_share_error_mean", fair[0])
-        .put("fair_share_error_max", fair[1]).mergeIn(dbFigures);
+        .put("fair_share_error_max", fair[1])
+        .put("submit_cpu_jvm_s", procAfter[0] - procBefore[0]).put("submit_cpu_postgresql_s", procAfter[1] - procBefore[1])
+        .mergeIn(dbFigures);
   }
 
   private JsonObject spec(Work w) {
@@ -405,6 +415,7 @@ public final class SchedulerBench {
     Promise<Void> allDone = Promise.promise();
     int loops = opt.pools * opt.workers;
     DbWatch watch = new DbWatch();
+    double[] procBefore = processCpu();
     long start = System.nanoTime();
     for (int w = 0; w < loops; w++) claimLoop(db, work.size(), done, firstClaim, lastClaim, allDone);
     drive(inserts.size(), opt.concurrency, i -> {
@@ -416,6 +427,7 @@ public final class SchedulerBench {
       });
     });
     double insertSeconds = seconds(start);
+    double[] procAfter = processCpu();
     allDone.future().await();
     double totalSeconds = seconds(start);
     JsonObject dbFigures = watch.finish(work.size());
@@ -433,7 +445,9 @@ public final class SchedulerBench {
         .put("sched_p50_ms", Math.round(p.getDouble("p50"))).put("sched_p95_ms", Math.round(p.getDouble("p95")))
         .put("sched_p99_ms", Math.round(p.getDouble("p99")))
         .put("api_requests", api.length).put("api_p50_ms", (double) pct(api, 50))
-        .put("api_p95_ms", (double) pct(api, 95)).put("api_p99_ms", (double) pct(api, 99)).mergeIn(dbFigures);
+        .put("api_p95_ms", (double) pct(api, 95)).put("api_p99_ms", (double) pct(api, 99))
+        .put("submit_cpu_jvm_s", procAfter[0] - procBefore[0]).put("submit_cpu_postgresql_s", procAfter[1] - procBefore[1])
+        .mergeIn(dbFigures);
   }
 
   private Future<Void> insertRows(Pool db, List<Work> rows) {
@@ -664,7 +678,9 @@ public final class SchedulerBench {
         {"fair-share error mean (steady state)", "fair_share_error_mean"},
         {"fair-share error max", "fair_share_error_max"},
         {"fair-share samples at steady state", "fair_share_samples"},
-        {"PostgreSQL commits per job", "db_commits_per_job"}};
+        {"PostgreSQL commits per job", "db_commits_per_job"},
+        {"CPU s during submissions: this JVM", "submit_cpu_jvm_s"},
+        {"CPU s during submissions: PostgreSQL", "submit_cpu_postgresql_s"}};
     StringBuilder out = new StringBuilder("\n");
     out.append(String.format("%-40s", "metric"));
     for (Object r : runs) out.append(String.format("%16s", shortName(((JsonObject) r).getString("name"))));
@@ -700,6 +716,10 @@ public final class SchedulerBench {
         fmt(batch.getDouble("api_p95_ms"))));
     out.append(String.format("%-58s %10s%n", "batch / baseline multi-row insert (info)",
         ratios.getDouble("batch_vs_baseline_multi_row") + "x"));
+    out.append(String.format("%-58s %10s%n", "accepted/s single / baseline loop completions/s (info)",
+        ratios.getDouble("single_vs_baseline_loop") + "x"));
+    out.append(String.format("%-58s %10s%n", "accepted/s batch / baseline loop completions/s (info)",
+        ratios.getDouble("batch_vs_baseline_loop") + "x"));
     out.append(String.format("%-58s %10s%n", "placements/s single / baseline claims/s (info)",
         ratios.getDouble("placements_single_vs_baseline") + "x"));
     out.append(String.format("%-58s %10s%n", "placements/s batch / baseline claims/s (info)",

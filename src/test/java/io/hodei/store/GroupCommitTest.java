@@ -29,7 +29,7 @@ class GroupCommitTest {
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
-    db = Database.start(vertx, new DatabaseConfig(null, null, true, 4, 0)).await();
+    db = Database.start(vertx, new DatabaseConfig(null, null, true, 4, 0, true)).await();
     db.pool().query("CREATE TABLE gc_log (id bigserial PRIMARY KEY, entity text NOT NULL, value int NOT NULL "
         + "CHECK (value >= 0))").execute().await();
   }
@@ -38,6 +38,14 @@ class GroupCommitTest {
   static void stop() {
     db.close(vertx).await();
     vertx.close().await();
+  }
+
+  @Test
+  void aDurableEmbeddedDatabaseFlushesEveryCommit() {
+    // the embedded server's library defaults are fsync=off and synchronous_commit=off
+    for (String setting : List.of("fsync", "synchronous_commit")) {
+      assertEquals("on", db.pool().query("SHOW " + setting).execute().await().iterator().next().getString(0), setting);
+    }
   }
 
   @Test

@@ -65,6 +65,8 @@ public final class TestServer implements AutoCloseable {
     all.put(ConfigSchema.BRIDGE_TCP_PORT, -1);
     all.put(ConfigSchema.TOKEN_CACHE_SECONDS, 0);
     all.put(ConfigSchema.DB_POOL_SIZE, 4);
+    // tests need no crash safety from their throw-away databases (a clean stop still flushes everything)
+    all.put(ConfigSchema.DB_EMBEDDED_DURABLE, false);
     all.putAll(overrides);
     return ConfigLoader.load(null, Map.of("HODEI_ADMIN_TOKEN", ADMIN_TOKEN), all);
   }

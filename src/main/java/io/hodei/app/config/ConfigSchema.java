@@ -23,6 +23,7 @@ public final class ConfigSchema {
   public static final String DB_EPHEMERAL = "database.ephemeral";
   public static final String DB_POOL_SIZE = "database.pool_size";
   public static final String DB_EMBEDDED_PORT = "database.embedded_port";
+  public static final String DB_EMBEDDED_DURABLE = "database.embedded_durable";
   public static final String ADMIN_TOKEN = "security.admin_token";
   public static final String METRICS_REQUIRE_TOKEN = "security.metrics_require_token";
   public static final String TOKEN_CACHE_SECONDS = "security.token_cache_seconds";
@@ -110,6 +111,9 @@ public final class ConfigSchema {
         .doc("embedded PostgreSQL in a throw-away directory"));
     add(key(DB_POOL_SIZE, Type.INT).def(16L).range(1, 200).env("HODEI_PG_POOL_SIZE").doc("database connections"));
     add(key(DB_EMBEDDED_PORT, Type.INT).def(0L).range(0, 65535).doc("embedded PostgreSQL port (0 = any free port)"));
+    add(key(DB_EMBEDDED_DURABLE, Type.BOOL).def(true).env("HODEI_PG_EMBEDDED_DURABLE")
+        .doc("embedded PostgreSQL flushes each commit to disk before it is acknowledged (fsync, synchronous_commit); "
+            + "false trades crash safety for speed (tests)"));
     add(key(ADMIN_TOKEN, Type.STRING).def(null).env("HODEI_ADMIN_TOKEN").envOnly()
         .doc("bootstrap admin bearer token (env only, at least 16 characters); unset = generated and printed once"));
     add(key(METRICS_REQUIRE_TOKEN, Type.BOOL).def(false).doc("require a viewer token to scrape metrics"));

@@ -24,12 +24,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +76,7 @@ public final class PrometheusText {
   private final List<GaugeAlias> aliases;
   private volatile Layout layout = Layout.NONE;
   private volatile int lastSize = 64 * 1024;
+  private final java.util.concurrent.atomic.AtomicLong layouts = new java.util.concurrent.atomic.AtomicLong();
 
   public PrometheusText(PrometheusMeterRegistry registry, List<GaugeAlias> aliases) {
     this.registry = registry;
@@ -103,6 +106,9 @@ public final class PrometheusText {
     out.write(sink.bytes, 0, sink.size);
   }
 
+  /** How many times the prefixes were rendered (the first scrape and every scrape after the meters changed). */
+  public long layouts() { return layouts.get(); }
+
   /** Whether the last layout fell back to the registry's scrape (tests and the benchmark report it). */
   public boolean fallsBack() { return layout.fallbackReason != null; }
 
@@ -110,7 +116,8 @@ public final class PrometheusText {
     List<Meter> meters = registry.getMeters();
     Layout current = layout;
     if (!current.isFor(meters)) {
-      current = Layout.of(meters, registry.config().namingConvention(), aliases);
+      current = Layout.of(meters, registry.config().namingConvention(), aliases, current);
+      layouts.incrementAndGet();
       if (current.fallbackReason != null && !current.fallbackReason.equals(layout.fallbackReason)) {
         LOG.warn("metrics scrape: using the Prometheus client's writer: {}", current.fallbackReason);
       }
@@ -130,23 +137,26 @@ public final class PrometheusText {
 
   // ------------------------------------------------------------------ layout: what to write, prefixes rendered
 
-  /** The families of one meter list, sorted by name, each series' prefixes rendered. Immutable once built. */
+  /**
+   * The families of one meter list, sorted by name, and each meter's rendered parts (kept by meter instance, so that
+   * a rebuild after the meters changed renders only the new meters and regroups the rest). Immutable once built.
+   */
   private static final class Layout {
-    static final Layout NONE = new Layout(new Meter[0], List.of(), List.of(), null, 0);
+    static final Layout NONE = new Layout(new Meter[0], new IdentityHashMap<>(), List.of(), List.of(), null);
 
     final Meter[] meters;
+    final IdentityHashMap<Meter, MeterParts> parts;
     final List<Family> families;
     final List<Family> aliasFamilies;
     final String fallbackReason;
-    final int distributions;
 
-    Layout(Meter[] meters, List<Family> families, List<Family> aliasFamilies, String fallbackReason,
-           int distributions) {
+    Layout(Meter[] meters, IdentityHashMap<Meter, MeterParts> parts, List<Family> families,
+           List<Family> aliasFamilies, String fallbackReason) {
       this.meters = meters;
+      this.parts = parts;
       this.families = families;
       this.aliasFamilies = aliasFamilies;
       this.fallbackReason = fallbackReason;
-      this.distributions = distributions;
     }
 
     /** Same meters (same instances) as when it was built: a meter's id, so its prefixes, never change. */
@@ -159,125 +169,141 @@ public final class PrometheusText {
     }
 
     void write(Sink sink) {
-      Scrape scrape = new Scrape(distributions);
+      Scrape scrape = new Scrape();
       for (Family family : families) family.write(sink, scrape);
       writeAliases(sink);
     }
 
     void writeAliases(Sink sink) {
-      Scrape scrape = new Scrape(0);
+      Scrape scrape = new Scrape();
       for (Family family : aliasFamilies) family.write(sink, scrape);
     }
 
-    static Layout of(List<Meter> meterList, NamingConvention convention, List<GaugeAlias> aliases) {
+    static Layout of(List<Meter> meterList, NamingConvention convention, List<GaugeAlias> aliases, Layout previous) {
       Meter[] meters = meterList.toArray(new Meter[0]);
+      IdentityHashMap<Meter, MeterParts> parts = new IdentityHashMap<>(meters.length * 2);
       // the registry's collectors: one per convention name, the first meter fixing type and label names
-      Map<String, List<Meter>> collectors = new LinkedHashMap<>();
+      Map<String, List<MeterParts>> collectors = new LinkedHashMap<>();
       for (Meter meter : meters) {
-        collectors.computeIfAbsent(meter.getId().getConventionName(convention), k -> new ArrayList<>()).add(meter);
+        MeterParts p = previous.parts.get(meter);
+        if (p == null) p = MeterParts.of(meter, convention);
+        parts.put(meter, p);
+        collectors.computeIfAbsent(p.collector(), k -> new ArrayList<>()).add(p);
       }
       Map<String, Family> families = new TreeMap<>();
       String fallback = null;
-      int[] distributions = {0};
-      for (Map.Entry<String, List<Meter>> collector : collectors.entrySet()) {
-        String name = collector.getKey();
-        List<Meter> members = collector.getValue();
-        Meter.Type type = members.get(0).getId().getType();
-        List<String> keys = labelKeys(members.get(0), convention);
+      for (List<MeterParts> members : collectors.values()) {
+        MeterParts first = members.get(0);
         Map<String, Family> own = new HashMap<>();
-        for (Meter meter : members) {
-          if (meter.getId().getType() != type || !labelKeys(meter, convention).equals(keys)) {
-            fallback = "meters named " + name + " differ in type or label names";
+        for (MeterParts p : members) {
+          if (p.type() != first.type() || !p.labelKeys().equals(first.labelKeys())) {
+            fallback = "meters named " + first.collector() + " differ in type or label names";
           }
-          add(meter, name, convention, own, distributions);
+          for (Part part : p.parts()) {
+            own.computeIfAbsent(part.family(), n -> new Family(n, part.kind(), part.help())).series.add(part.series());
+          }
         }
         for (Family family : own.values()) {
           if (families.putIfAbsent(family.name, family) != null) fallback = "two metric families named " + family.name;
         }
       }
-      List<Family> aliasFamilies = new ArrayList<>();
-      for (GaugeAlias alias : aliases) {
-        Family family = null;
-        for (Meter meter : meters) {
-          if (meter instanceof Gauge gauge && meter.getId().getName().equals(alias.meterName())) {
-            if (family == null) family = new Family(alias.name(), Kind.GAUGE, alias.help());
-            family.series.add(new Value(prefix(alias.name(), "", labels(meter, convention, null)),
-                gauge::value));
-          }
-        }
-        if (family != null) aliasFamilies.add(family);
-      }
-      return new Layout(meters, List.copyOf(families.values()), aliasFamilies, fallback, distributions[0]);
+      return new Layout(meters, parts, List.copyOf(families.values()), aliasFamilies(meters, parts, aliases),
+          fallback);
     }
 
-    /** What the registry's collector child for {@code meter} contributes, family by family. */
-    private static void add(Meter meter, String name, NamingConvention convention, Map<String, Family> families,
-                            int[] distributions) {
-      String help = meter.getId().getDescription();
-      byte[] labels = labels(meter, convention, null);
+    private static List<Family> aliasFamilies(Meter[] meters, IdentityHashMap<Meter, MeterParts> parts,
+                                              List<GaugeAlias> aliases) {
+      if (aliases.isEmpty()) return List.of();
+      Map<String, GaugeAlias> byMeterName = new HashMap<>();
+      for (GaugeAlias alias : aliases) byMeterName.put(alias.meterName(), alias);
+      Map<String, Family> families = new LinkedHashMap<>();
+      for (GaugeAlias alias : aliases) families.put(alias.meterName(), new Family(alias.name(), Kind.GAUGE, alias.help()));
+      for (Meter meter : meters) {
+        GaugeAlias alias = byMeterName.get(meter.getId().getName());
+        if (alias != null && meter instanceof Gauge gauge) {
+          families.get(alias.meterName()).series.add(new Value(prefix(alias.name(), "", parts.get(meter).labels()),
+              gauge::value));
+        }
+      }
+      return families.values().stream().filter(f -> !f.series.isEmpty()).toList();
+    }
+  }
+
+  /** One family a meter contributes to, with the meter's series in it. */
+  private record Part(String family, Kind kind, String help, Series series) {}
+
+  /**
+   * A meter as the registry's collector child for it: the collector (convention name), its type and label names
+   * (which must agree within a collector), its label block and what it writes into which family.
+   */
+  private record MeterParts(String collector, Meter.Type type, List<String> labelKeys, byte[] labels,
+                            List<Part> parts) {
+    static MeterParts of(Meter meter, NamingConvention convention) {
+      Meter.Id id = meter.getId();
+      String name = id.getConventionName(convention);
+      List<Tag> tags = id.getConventionTags(convention);
+      byte[] labels = labels(tags, null);
+      List<Part> parts = new ArrayList<>(2);
+      String help = id.getDescription();
       if (meter instanceof Counter counter) {
-        family(families, name, Kind.COUNTER, help).series.add(new Value(prefix(name, "_total", labels), counter::count));
+        parts.add(new Part(name, Kind.COUNTER, help, new Value(prefix(name, "_total", labels), counter::count)));
       } else if (meter instanceof FunctionCounter counter) {
-        family(families, name, Kind.COUNTER, help).series.add(new Value(prefix(name, "_total", labels), counter::count));
+        parts.add(new Part(name, Kind.COUNTER, help, new Value(prefix(name, "_total", labels), counter::count)));
       } else if (meter instanceof Gauge gauge) {
-        if (meter.getId().getName().endsWith(".info")) {
-          family(families, name, Kind.INFO, help).series.add(new Info(prefix(name, "_info", labels)));
+        if (id.getName().endsWith(".info")) {
+          parts.add(new Part(name, Kind.INFO, help, new Info(prefix(name, "_info", labels))));
         } else {
-          family(families, name, Kind.GAUGE, help).series.add(new Value(prefix(name, "", labels), gauge::value));
+          parts.add(new Part(name, Kind.GAUGE, help, new Value(prefix(name, "", labels), gauge::value)));
         }
       } else if (meter instanceof Timer timer) {
-        distribution(families, name, help, labels, new Distribution(distributions[0]++, timer::takeSnapshot, true,
-            false));
+        distribution(parts, name, help, labels, new Distribution(timer::takeSnapshot, true, false));
       } else if (meter instanceof LongTaskTimer timer) {
-        distribution(families, name, help, labels, new Distribution(distributions[0]++, timer::takeSnapshot, true,
-            true));
+        distribution(parts, name, help, labels, new Distribution(timer::takeSnapshot, true, true));
       } else if (meter instanceof DistributionSummary summary) {
-        distribution(families, name, help, labels, new Distribution(distributions[0]++, summary::takeSnapshot, false,
-            false));
+        distribution(parts, name, help, labels, new Distribution(summary::takeSnapshot, false, false));
       } else if (meter instanceof FunctionTimer timer) {
-        family(families, name, Kind.SUMMARY, help).series.add(new FunctionSummary(timer, name, labels));
+        parts.add(new Part(name, Kind.SUMMARY, help, new FunctionSummary(timer, name, labels)));
       } else {
-        custom(meter, name, convention, families, help);
+        custom(meter, name, tags, parts, help);
       }
+      return new MeterParts(name, id.getType(), tags.stream().map(Tag::getKey).toList(), labels, List.copyOf(parts));
     }
 
-    private static void distribution(Map<String, Family> families, String name, String help, byte[] labels,
-                                     Distribution d) {
-      // histogram when the meter publishes buckets, else a summary: decided by its configuration, as on the first
-      // scrape (the bucket list of a meter never changes)
+    private static void distribution(List<Part> parts, String name, String help, byte[] labels, Distribution d) {
+      // histogram when the meter publishes buckets, else a summary: decided by its configuration (a meter's bucket
+      // list never changes), so by its first snapshot
       HistogramSnapshot first = d.snapshot.get();
       if (first.histogramCounts().length > 0) {
-        Family histogram = family(families, name, d.gaugeHistogram ? Kind.GAUGE_HISTOGRAM : Kind.HISTOGRAM, help);
-        histogram.series.add(new HistogramSeries(d, name, labels, first.histogramCounts()));
+        parts.add(new Part(name, d.gaugeHistogram ? Kind.GAUGE_HISTOGRAM : Kind.HISTOGRAM, help,
+            new HistogramSeries(d, name, labels, first.histogramCounts())));
       } else {
-        family(families, name, Kind.SUMMARY, help).series.add(new SummarySeries(d, name, labels));
+        parts.add(new Part(name, Kind.SUMMARY, help, new SummarySeries(d, name, labels)));
       }
-      family(families, name + "_max", Kind.GAUGE, help).series.add(new MaxSeries(d, prefix(name, "_max", labels)));
+      parts.add(new Part(name + "_max", Kind.GAUGE, help, new MaxSeries(d, prefix(name, "_max", labels))));
     }
 
     /** A meter of no standard kind: one family per statistic, the statistic as a label (newMeter in the registry). */
-    private static void custom(Meter meter, String name, NamingConvention convention, Map<String, Family> families,
-                               String help) {
+    private static void custom(Meter meter, String name, List<Tag> tags, List<Part> parts, String help) {
       int index = 0;
       for (Measurement measurement : meter.measure()) {
         Statistic statistic = measurement.getStatistic();
-        byte[] labels = labels(meter, convention, statistic.toString());
+        byte[] labels = labels(tags, statistic.toString());
         final int at = index++;
         Value.Source value = () -> measurementValue(meter, at, statistic);
-        switch (statistic) {
-          case TOTAL, TOTAL_TIME -> family(families, name + "_sum", Kind.COUNTER, help).series
-              .add(new Value(prefix(name + "_sum", "_total", labels), value));
-          case COUNT -> family(families, name, Kind.COUNTER, help).series
-              .add(new Value(prefix(name, "_total", labels), value));
-          case MAX -> family(families, name + "_max", Kind.GAUGE, help).series
-              .add(new Value(prefix(name + "_max", "", labels), value));
-          case VALUE, UNKNOWN -> family(families, name + "_value", Kind.GAUGE, help).series
-              .add(new Value(prefix(name + "_value", "", labels), value));
-          case ACTIVE_TASKS -> family(families, name + "_active_count", Kind.GAUGE, help).series
-              .add(new Value(prefix(name + "_active_count", "", labels), value));
-          case DURATION -> family(families, name + "_duration_sum", Kind.GAUGE, help).series
-              .add(new Value(prefix(name + "_duration_sum", "", labels), value));
-        }
+        String family = name + switch (statistic) {
+          case TOTAL, TOTAL_TIME -> "_sum";
+          case COUNT -> "";
+          case MAX -> "_max";
+          case VALUE, UNKNOWN -> "_value";
+          case ACTIVE_TASKS -> "_active_count";
+          case DURATION -> "_duration_sum";
+        };
+        boolean counter = switch (statistic) {
+          case TOTAL, TOTAL_TIME, COUNT -> true;
+          default -> false;
+        };
+        parts.add(new Part(family, counter ? Kind.COUNTER : Kind.GAUGE, help,
+            new Value(prefix(family, counter ? "_total" : "", labels), value)));
       }
     }
 
@@ -289,22 +315,14 @@ public final class PrometheusText {
       return m.getStatistic() == statistic ? m.getValue() : Double.NaN;
     }
 
-    private static Family family(Map<String, Family> families, String name, Kind kind, String help) {
-      return families.computeIfAbsent(name, n -> new Family(n, kind, help));
-    }
-
-    private static List<String> labelKeys(Meter meter, NamingConvention convention) {
-      return meter.getId().getConventionTags(convention).stream().map(Tag::getKey).toList();
-    }
-
     /**
      * {@code {k="v",...} } without the closing brace (an {@code le} or {@code quantile} label may follow), sorted by
      * name as {@code Labels.of} sorts them; an empty array for no labels. {@code statistic}: the extra label of a
      * custom meter, or null.
      */
-    private static byte[] labels(Meter meter, NamingConvention convention, String statistic) {
+    private static byte[] labels(List<Tag> tags, String statistic) {
       List<String[]> pairs = new ArrayList<>();
-      for (Tag tag : meter.getId().getConventionTags(convention)) pairs.add(new String[] {tag.getKey(), tag.getValue()});
+      for (Tag tag : tags) pairs.add(new String[] {tag.getKey(), tag.getValue()});
       if (statistic != null) pairs.add(new String[] {"statistic", statistic});
       if (pairs.isEmpty()) return new byte[0];
       pairs.sort(Comparator.comparing(p -> p[0]));
@@ -366,9 +384,7 @@ public final class PrometheusText {
 
   /** Per-scrape state: a distribution meter's snapshot, taken once for its histogram/summary and its max. */
   private static final class Scrape {
-    final HistogramSnapshot[] snapshots;
-
-    Scrape(int distributions) { snapshots = new HistogramSnapshot[distributions]; }
+    final IdentityHashMap<Distribution, HistogramSnapshot> snapshots = new IdentityHashMap<>();
   }
 
   private static final class Family {
@@ -437,16 +453,18 @@ public final class PrometheusText {
   }
 
   /** A timer, long task timer or distribution summary: its snapshot, in seconds for the timers. */
-  private record Distribution(int slot, java.util.function.Supplier<HistogramSnapshot> snapshot, boolean time,
-                              boolean gaugeHistogram) {
-    HistogramSnapshot of(Scrape scrape) {
-      HistogramSnapshot s = scrape.snapshots[slot];
-      if (s == null) {
-        s = snapshot.get();
-        scrape.snapshots[slot] = s;
-      }
-      return s;
+  private static final class Distribution {
+    final Supplier<HistogramSnapshot> snapshot;
+    final boolean time;
+    final boolean gaugeHistogram;
+
+    Distribution(Supplier<HistogramSnapshot> snapshot, boolean time, boolean gaugeHistogram) {
+      this.snapshot = snapshot;
+      this.time = time;
+      this.gaugeHistogram = gaugeHistogram;
     }
+
+    HistogramSnapshot of(Scrape scrape) { return scrape.snapshots.computeIfAbsent(this, d -> snapshot.get()); }
 
     double total(HistogramSnapshot s) { return time ? s.total(BASE_TIME_UNIT) : s.total(); }
 
@@ -530,7 +548,7 @@ public final class PrometheusText {
         sink.writeLong(cumulative);
         sink.newline();
       }
-      if (!d.gaugeHistogram()) {
+      if (!d.gaugeHistogram) {
         sink.write(count);
         sink.writeLong(s.count());
         sink.newline();

@@ -436,9 +436,7 @@ public final class PrometheusText {
 
     @Override
     public void write(Sink sink, Scrape scrape) {
-      sink.write(prefix);
-      sink.writeDouble(source.get());
-      sink.newline();
+      sink.doubleLine(prefix, source.get());
     }
   }
 
@@ -478,9 +476,7 @@ public final class PrometheusText {
   private record MaxSeries(Distribution d, byte[] prefix) implements Series {
     @Override
     public void write(Sink sink, Scrape scrape) {
-      sink.write(prefix);
-      sink.writeDouble(d.max(d.of(scrape)));
-      sink.newline();
+      sink.doubleLine(prefix, d.max(d.of(scrape)));
     }
   }
 
@@ -549,25 +545,17 @@ public final class PrometheusText {
         sink.newline();
       }
       if (!d.gaugeHistogram) {
-        sink.write(count);
-        sink.writeLong(s.count());
-        sink.newline();
-        sink.write(sum);
-        sink.writeDouble(d.total(s));
-        sink.newline();
+        sink.longLine(count, s.count());
+        sink.doubleLine(sum, d.total(s));
       }
     }
 
     void writeGaugeCount(Sink sink, Scrape scrape) {
-      sink.write(gaugeCount);
-      sink.writeLong(d.of(scrape).count());
-      sink.newline();
+      sink.longLine(gaugeCount, d.of(scrape).count());
     }
 
     void writeGaugeSum(Sink sink, Scrape scrape) {
-      sink.write(gaugeSum);
-      sink.writeDouble(d.total(d.of(scrape)));
-      sink.newline();
+      sink.doubleLine(gaugeSum, d.total(d.of(scrape)));
     }
   }
 
@@ -601,12 +589,8 @@ public final class PrometheusText {
         sink.writeDouble(d.value(v));
         sink.newline();
       }
-      sink.write(count);
-      sink.writeLong(s.count());
-      sink.newline();
-      sink.write(sum);
-      sink.writeDouble(d.total(s));
-      sink.newline();
+      sink.longLine(count, s.count());
+      sink.doubleLine(sum, d.total(s));
     }
   }
 
@@ -624,12 +608,8 @@ public final class PrometheusText {
 
     @Override
     public void write(Sink sink, Scrape scrape) {
-      sink.write(count);
-      sink.writeLong((long) timer.count());
-      sink.newline();
-      sink.write(sum);
-      sink.writeDouble(timer.totalTime(BASE_TIME_UNIT));
-      sink.newline();
+      sink.longLine(count, (long) timer.count());
+      sink.doubleLine(sum, timer.totalTime(BASE_TIME_UNIT));
     }
   }
 
@@ -677,6 +657,20 @@ public final class PrometheusText {
     }
 
     void newline() { write('\n'); }
+
+    /** {@code prefix value\n} for a whole number. */
+    void longLine(byte[] prefix, long value) {
+      write(prefix);
+      writeLong(value);
+      newline();
+    }
+
+    /** {@code prefix value\n}. */
+    void doubleLine(byte[] prefix, double value) {
+      write(prefix);
+      writeDouble(value);
+      newline();
+    }
 
     void writeLong(long v) {
       if (v == Long.MIN_VALUE) {

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +59,9 @@ import org.slf4j.LoggerFactory;
  * different types or label names, which the registry refuses to register, or two families of one name), this
  * falls back to the registry's own scrape so that the content never differs.
  *
+ * <p>It assumes the registry's defaults that the server uses ({@code PrometheusConfig.DEFAULT}: descriptions as HELP;
+ * the client's exporter properties unset: no {@code _created} series, and text 0.0.4 has no exemplars).
+ *
  * <p>Thread-safe: scrapes may run concurrently; a stale prefix cache is replaced, never mutated.
  */
 public final class PrometheusText {
@@ -76,7 +80,7 @@ public final class PrometheusText {
   private final List<GaugeAlias> aliases;
   private volatile Layout layout = Layout.NONE;
   private volatile int lastSize = 64 * 1024;
-  private final java.util.concurrent.atomic.AtomicLong layouts = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong layouts = new AtomicLong();
 
   public PrometheusText(PrometheusMeterRegistry registry, List<GaugeAlias> aliases) {
     this.registry = registry;
@@ -96,14 +100,6 @@ public final class PrometheusText {
     write(sink);
     lastSize = sink.size;
     return Buffer.buffer(sink.size).appendBytes(sink.bytes, 0, sink.size);
-  }
-
-  /** One scrape into {@code out}. */
-  public void write(OutputStream out) throws IOException {
-    Sink sink = new Sink(lastSize + lastSize / 8);
-    write(sink);
-    lastSize = sink.size;
-    out.write(sink.bytes, 0, sink.size);
   }
 
   /** How many times the prefixes were rendered (the first scrape and every scrape after the meters changed). */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The metrics accuracy and overhead benchmark, figures side by side in one run: rounds alternate a fresh server with
-# metrics.enabled=false and =true on the same simulated workload (jobs in batches through REST, every 10th failing);
-# process CPU seconds per 1,000 jobs and throughput on vs off, and every job/worker/queue series of /metrics against
-# the job and worker tables after each metrics-on round.
+# The metrics accuracy and overhead benchmark, figures side by side in one run: pairs of rounds run a fresh server
+# with metrics.enabled=false and =true back to back (order alternating) on the same simulated workload (jobs in
+# batches through REST, every 10th failing); CPU seconds per 1,000 jobs from /proc (this JVM + the server's embedded
+# PostgreSQL processes) and throughput, per side (median, range) and as paired costs with a 95% confidence interval;
+# and every job/worker/queue series of /metrics against the job and worker tables after each metrics-on round.
 #   bash bench/metrics-accuracy-bench.sh [--jobs 10000] [--tenants 10] [--pools 4] [--workers 10] [--fail-every 10]
-#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 2] [--warmup 2]
+#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 6] [--warmup 3]
 # Prints the results table and writes bench/results/metrics-accuracy-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,10 +1,8 @@
 package io.hodei.http;
 
-import io.hodei.metrics.MetricCatalog;
-import io.micrometer.core.instrument.Gauge;
+import io.hodei.metrics.PrometheusText;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Measurement;
-import io.micrometer.core.instrument.Tag;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -14,29 +12,24 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Serves the registry: Prometheus text by default, OpenMetrics when {@code Accept} asks for it, a JSON snapshot for
  * {@code Accept: application/json}. Scraping is CPU work, so it runs off the event loop.
  */
 final class MetricsEndpoint implements Handler<RoutingContext> {
-  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  static final String PROMETHEUS_TEXT = PrometheusText.CONTENT_TYPE;
   static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-  private static final List<MetricCatalog.Def> RESERVED_SUFFIX_GAUGES = MetricCatalog.ALL.stream()
-      .filter(def -> def.type() == MetricCatalog.Type.GAUGE && def.name().endsWith("_total")).toList();
 
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
-  private volatile int lastSize = 64 * 1024;
+  private final PrometheusText text;
+  private volatile int lastOpenMetricsSize = 64 * 1024;
 
   MetricsEndpoint(Vertx vertx, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
     this.registry = registry;
+    this.text = PrometheusText.forCatalog(registry);
   }
 
   @Override
@@ -53,54 +46,21 @@ final class MetricsEndpoint implements Handler<RoutingContext> {
   }
 
   /**
-   * Renders straight into the response buffer: no intermediate String of the whole exposition and no second UTF-8
-   * encoding of it (10,000 series are about 700 KB). The buffer starts at the last scrape's size.
+   * Text: our own writer ({@link PrometheusText}: the registry's exposition, each series' name and labels rendered
+   * once, not on every scrape), the seed-named {@code *_total} gauges included. OpenMetrics: the registry's writer,
+   * into the response buffer, sized from the last scrape.
    */
   private Buffer render(String format) throws IOException {
-    if (format.equals("json")) return snapshot().toBuffer();
-    BufferOutput out = new BufferOutput(lastSize);
-    if (format.equals("openmetrics")) {
-      registry.scrape(out, OPENMETRICS);
-    } else {
-      registry.scrape(out, PROMETHEUS_TEXT);
-      reservedSuffixGauges(out);
-    }
-    lastSize = out.buffer.length();
-    return out.buffer;
-  }
-
-  /**
-   * The seed names some gauges {@code *_total} (hodei_workers_total). The Prometheus client reserves that suffix
-   * for counters and exports such a gauge without it, so the text format also gets the gauge under its contract
-   * name (legal in text 0.0.4; OpenMetrics forbids it, so there only the suffix-less name exists). One pass over the
-   * registry's meters for all of them (a {@code registry.find} per name would walk every meter once per name).
-   */
-  private void reservedSuffixGauges(BufferOutput out) {
-    Map<String, List<Gauge>> byName = new HashMap<>();
-    for (MetricCatalog.Def def : RESERVED_SUFFIX_GAUGES) byName.put(def.meterName(), new ArrayList<>());
-    for (Meter meter : registry.getMeters()) {
-      if (!(meter instanceof Gauge gauge)) continue;
-      List<Gauge> list = byName.get(meter.getId().getName());
-      if (list != null) list.add(gauge);
-    }
-    StringBuilder text = new StringBuilder();
-    for (MetricCatalog.Def def : RESERVED_SUFFIX_GAUGES) {
-      List<Gauge> gauges = byName.get(def.meterName());
-      if (gauges.isEmpty()) continue;
-      text.append("# HELP ").append(def.name()).append(' ').append(def.help()).append('\n');
-      text.append("# TYPE ").append(def.name()).append(" gauge\n");
-      for (Gauge gauge : gauges) {
-        text.append(def.name());
-        List<Tag> tags = gauge.getId().getTags();
-        for (int i = 0; i < tags.size(); i++) {
-          text.append(i == 0 ? "{" : ",").append(tags.get(i).getKey()).append("=\"")
-              .append(tags.get(i).getValue().replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
-        }
-        if (!tags.isEmpty()) text.append('}');
-        text.append(' ').append(gauge.value()).append('\n');
+    return switch (format) {
+      case "json" -> snapshot().toBuffer();
+      case "openmetrics" -> {
+        BufferOutput out = new BufferOutput(lastOpenMetricsSize);
+        registry.scrape(out, OPENMETRICS);
+        lastOpenMetricsSize = out.buffer.length();
+        yield out.buffer;
       }
-    }
-    out.buffer.appendString(text.toString());
+      default -> text.render();
+    };
   }
 
   /** An OutputStream over a Vert.x Buffer (the response body). */

@@ -29,13 +29,15 @@ import java.util.function.Function;
 
 /**
  * The metrics accuracy and overhead benchmark (not a test: run it with {@code bench/metrics-accuracy-bench.sh}).
- * After discarded warm-up rounds, rounds alternate (in turn first) a fresh server with {@code metrics.enabled=false} and one with {@code true}, each driving the same
- * workload on simulated pools (T tenants, P pools of W workers, N jobs submitted in batches through REST, every
- * F-th job forced to fail through its payload):
+ * After discarded warm-up rounds, pairs of rounds run a fresh server with {@code metrics.enabled=false} and one with
+ * {@code true} back to back (which goes first alternates), each driving the same workload on simulated pools (T
+ * tenants, P pools of W workers, N jobs submitted in batches through REST, every F-th job forced to fail through its
+ * payload):
  * <ul>
- *   <li>overhead: this process's CPU seconds (server, its Vert.x threads and the bench client; embedded PostgreSQL
- *   is another process and is not counted) per 1,000 jobs and throughput (jobs / (first submit .. last job ended)),
- *   metrics on vs off, as ratios;</li>
+ *   <li>overhead: CPU seconds from the OS per 1,000 jobs, this JVM (server, its Vert.x threads and the bench client)
+ *   plus the server's embedded PostgreSQL processes, and throughput (jobs / (first submit .. last job ended)); per
+ *   side the median and range over the rounds, and the paired cost of each on/off pair with its 95% confidence
+ *   interval (see {@link #overhead});</li>
  *   <li>accuracy (every metrics-on round): after the run, every job/worker/queue counter and gauge of
  *   {@code /metrics} against ground truth from the {@code job} and {@code worker} tables; agreement = series equal
  *   to the database's count / series compared.</li>
@@ -55,7 +57,7 @@ public final class MetricsAccuracyBench {
                  int rounds, int warmup, String out) {
     static Options parse(String[] args) {
       String[] defaults = {"jobs", "10000", "tenants", "10", "pools", "4", "workers", "10", "fail-every", "10",
-          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "2", "warmup", "2", "out", "bench/results"};
+          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "out", "bench/results"};
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < defaults.length; i += 2) a.put(defaults[i], defaults[i + 1]);
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
@@ -101,8 +103,6 @@ public final class MetricsAccuracyBench {
       runs.add(round(r % 2 == 1, r));
       runs.add(round(r % 2 == 0, r));
     }
-    JsonObject off = mean(runs, false);
-    JsonObject on = mean(runs, true);
     JsonObject accuracy = new JsonObject();
     int compared = 0;
     int agreed = 0;
@@ -116,9 +116,7 @@ public final class MetricsAccuracyBench {
     }
     accuracy.put("compared", compared).put("agreed", agreed)
         .put("agreement_pct", compared == 0 ? 0 : 100.0 * agreed / compared).put("mismatches", mismatches);
-    JsonObject overhead = new JsonObject().put("off", off).put("on", on)
-        .put("cpu_cost_pct", 100.0 * (on.getDouble("cpu_s_per_1000_jobs") / off.getDouble("cpu_s_per_1000_jobs") - 1))
-        .put("throughput_cost_pct", 100.0 * (1 - on.getDouble("jobs_per_s") / off.getDouble("jobs_per_s")));
+    JsonObject overhead = overhead(runs);
     return new JsonObject().put("at", java.time.Instant.now().toString()).put("options", opt.json())
         .put("machine", new JsonObject().put("cores", Runtime.getRuntime().availableProcessors())
             .put("load_average", os.getSystemLoadAverage()))
@@ -139,16 +137,24 @@ public final class MetricsAccuracyBench {
       for (int p = 0; p < opt.pools(); p++) fx.pool(Fixtures.simulatedPool("acc-p" + p, opt.workers(), 100), opt.workers());
       WebClient http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
           .setDefaultPort(server.port()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(opt.lanes()));
-      long cpu0 = os.getProcessCpuTime();
+      ProcCpu.Postgres pg = ProcCpu.postgres(server.server().database().pool());
+      double jvm0 = ProcCpu.self();
+      double pg0 = pg.seconds();
       long t0 = System.nanoTime();
       int accepted = submit(http, tokens);
       waitUntilDrained(server);
       double seconds = (System.nanoTime() - t0) / 1e9;
-      double cpuSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
+      double jvmSeconds = ProcCpu.self() - jvm0;
+      double pgSeconds = pg.seconds() - pg0;
       http.close();
       JsonObject out = new JsonObject().put("round", round).put("metrics_enabled", metrics).put("accepted", accepted)
-          .put("seconds", seconds).put("jobs_per_s", accepted / seconds).put("cpu_s", cpuSeconds)
-          .put("cpu_s_per_1000_jobs", cpuSeconds * 1000 / accepted);
+          .put("seconds", seconds).put("jobs_per_s", accepted / seconds)
+          .put("jvm_cpu_s", jvmSeconds).put("pg_cpu_s", pgSeconds).put("pg_processes", pg.processes())
+          .put("postmaster_pid", pg.postmaster()).put("cpu_s", jvmSeconds + pgSeconds)
+          .put("jvm_cpu_s_per_1000_jobs", jvmSeconds * 1000 / accepted)
+          .put("pg_cpu_s_per_1000_jobs", pgSeconds * 1000 / accepted)
+          .put("cpu_s_per_1000_jobs", (jvmSeconds + pgSeconds) * 1000 / accepted)
+          .put("load_average_after", os.getSystemLoadAverage());
       log(out.encode());
       if (metrics) out.put("accuracy", accuracy(server));
       return out;
@@ -270,41 +276,109 @@ public final class MetricsAccuracyBench {
 
   // ------------------------------------------------------------------ output
 
-  private static JsonObject mean(JsonArray runs, boolean metrics) {
-    double jobs = 0;
-    double seconds = 0;
-    double cpu = 0;
+  /** The figures compared on vs off: CPU (JVM + PostgreSQL, and each alone) per 1,000 jobs, and throughput. */
+  private static final List<String> FIGURES = List.of("cpu_s_per_1000_jobs", "jvm_cpu_s_per_1000_jobs",
+      "pg_cpu_s_per_1000_jobs", "jobs_per_s");
+
+  /**
+   * Per side: median, min and max of each figure over the rounds. Paired: each round's metrics-on run against the
+   * metrics-off run next to it (the two ran back to back, in alternating order, so that slow drift and the machine's
+   * load hit both alike), as a cost in % (CPU: on/off - 1; throughput: 1 - on/off); their median, mean, standard
+   * deviation and a 95% confidence interval of the mean (Student's t). The interval's width is the noise floor of the
+   * run: a cost inside it cannot be told from zero.
+   */
+  static JsonObject overhead(JsonArray runs) {
+    Map<Integer, JsonObject[]> pairs = new TreeMap<>();
     for (Object o : runs) {
       JsonObject r = (JsonObject) o;
-      if (r.getBoolean("metrics_enabled") != metrics) continue;
-      jobs += r.getInteger("accepted");
-      seconds += r.getDouble("seconds");
-      cpu += r.getDouble("cpu_s");
+      pairs.computeIfAbsent(r.getInteger("round"), k -> new JsonObject[2])[r.getBoolean("metrics_enabled") ? 1 : 0] = r;
     }
-    return new JsonObject().put("jobs", (long) jobs).put("jobs_per_s", jobs / seconds)
-        .put("cpu_s_per_1000_jobs", cpu * 1000 / jobs);
+    JsonObject sides = new JsonObject();
+    JsonObject paired = new JsonObject();
+    for (String figure : FIGURES) {
+      List<Double> off = new ArrayList<>();
+      List<Double> on = new ArrayList<>();
+      List<Double> cost = new ArrayList<>();
+      for (JsonObject[] pair : pairs.values()) {
+        if (pair[0] == null || pair[1] == null) continue;
+        double a = pair[0].getDouble(figure);
+        double b = pair[1].getDouble(figure);
+        off.add(a);
+        on.add(b);
+        cost.add(figure.equals("jobs_per_s") ? 100.0 * (1 - b / a) : 100.0 * (b / a - 1));
+      }
+      sides.put(figure, new JsonObject().put("off", spread(off)).put("on", spread(on)));
+      paired.put(figure, spread(cost).put("values_pct", new JsonArray(new ArrayList<>(cost))));
+    }
+    return new JsonObject().put("pairs", pairs.size()).put("sides", sides).put("paired_cost_pct", paired)
+        .put("targets_pct", new JsonObject().put("cpu_s_per_1000_jobs", 1.0).put("jobs_per_s", 3.0));
+  }
+
+  /** median, min, max, mean, standard deviation and the 95% confidence interval of the mean. */
+  static JsonObject spread(List<Double> values) {
+    if (values.isEmpty()) return new JsonObject().put("n", 0);
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = v.length;
+    double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double mean = java.util.Arrays.stream(v).average().orElse(0);
+    double var = 0;
+    for (double x : v) var += (x - mean) * (x - mean);
+    double sd = n > 1 ? Math.sqrt(var / (n - 1)) : 0;
+    double half = n > 1 ? t95(n - 1) * sd / Math.sqrt(n) : Double.NaN;
+    return new JsonObject().put("n", n).put("median", median).put("min", v[0]).put("max", v[n - 1])
+        .put("mean", mean).put("sd", sd).put("ci95_low", mean - half).put("ci95_high", mean + half);
+  }
+
+  /** Two-sided 95% quantile of Student's t. */
+  private static double t95(int df) {
+    double[] t = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179};
+    return df <= t.length ? t[df - 1] : 1.96 + 2.4 / df;
+  }
+
+  /** Met when the whole interval is below the target, missed when it is above it, else not resolved. */
+  static String verdict(JsonObject cost, double target) {
+    double low = cost.getDouble("ci95_low");
+    double high = cost.getDouble("ci95_high");
+    if (Double.isNaN(low)) return "not resolved (one pair)";
+    if (high < target) return "met";
+    if (low > target) return "missed";
+    return String.format("not resolved (95%% CI %+.1f..%+.1f%% spans the %.0f%% target)", low, high, target);
   }
 
   private static void print(JsonObject r) {
     JsonObject acc = r.getJsonObject("accuracy");
     JsonObject ov = r.getJsonObject("overhead");
-    JsonObject off = ov.getJsonObject("off");
-    JsonObject on = ov.getJsonObject("on");
+    JsonObject sides = ov.getJsonObject("sides");
+    JsonObject paired = ov.getJsonObject("paired_cost_pct");
     System.out.println();
-    System.out.println("| figure | metrics off | metrics on | cost | target |");
-    System.out.println("|---|---:|---:|---:|---|");
-    System.out.printf("| process CPU s per 1,000 jobs | %.2f | %.2f | %+.1f%% | < 1%% |%n",
-        off.getDouble("cpu_s_per_1000_jobs"), on.getDouble("cpu_s_per_1000_jobs"), ov.getDouble("cpu_cost_pct"));
-    System.out.printf("| throughput, jobs/s (submit to last end) | %.0f | %.0f | %+.1f%% | < 3%% |%n",
-        off.getDouble("jobs_per_s"), on.getDouble("jobs_per_s"), ov.getDouble("throughput_cost_pct"));
+    System.out.printf("%d pairs of rounds (metrics off / on back to back, order alternating)%n", ov.getInteger("pairs"));
+    System.out.println("| figure | off: median (min..max) | on: median (min..max) | paired cost: median; mean +- 95% CI "
+        + "(min..max) | target | result |");
+    System.out.println("|---|---:|---:|---:|---:|---|");
+    for (String figure : FIGURES) {
+      JsonObject off = sides.getJsonObject(figure).getJsonObject("off");
+      JsonObject on = sides.getJsonObject(figure).getJsonObject("on");
+      JsonObject cost = paired.getJsonObject(figure);
+      String format = figure.equals("jobs_per_s") ? "%.0f (%.0f..%.0f)" : "%.3f (%.3f..%.3f)";
+      Double target = ov.getJsonObject("targets_pct").getDouble(figure);
+      System.out.printf("| %s | %s | %s | %+.1f%%; %+.1f%% +- %.1f (%+.1f..%+.1f) | %s | %s |%n", figure,
+          String.format(format, off.getDouble("median"), off.getDouble("min"), off.getDouble("max")),
+          String.format(format, on.getDouble("median"), on.getDouble("min"), on.getDouble("max")),
+          cost.getDouble("median"), cost.getDouble("mean"), (cost.getDouble("ci95_high") - cost.getDouble("ci95_low")) / 2,
+          cost.getDouble("min"), cost.getDouble("max"), target == null ? "" : "< " + target.intValue() + "%",
+          target == null ? "" : verdict(cost, target));
+    }
     System.out.printf("| accuracy: /metrics series equal to the database | | %d / %d (%.2f%%) | | > 99.9%% |%n",
         acc.getInteger("agreed"), acc.getInteger("compared"), acc.getDouble("agreement_pct"));
     System.out.println("per round:");
     for (Object o : r.getJsonArray("runs")) {
       JsonObject run = (JsonObject) o;
-      System.out.printf("  round %d metrics %-5s %5d jobs %6.1f s %6.0f jobs/s %6.2f CPU s/1000 jobs%n",
+      System.out.printf("  round %d metrics %-5s %5d jobs %6.1f s %6.0f jobs/s  CPU s/1000 jobs: %.3f (JVM %.3f + "
+              + "PostgreSQL %.3f, %d processes)  load %.1f%n",
           run.getInteger("round"), run.getBoolean("metrics_enabled"), run.getInteger("accepted"),
-          run.getDouble("seconds"), run.getDouble("jobs_per_s"), run.getDouble("cpu_s_per_1000_jobs"));
+          run.getDouble("seconds"), run.getDouble("jobs_per_s"), run.getDouble("cpu_s_per_1000_jobs"),
+          run.getDouble("jvm_cpu_s_per_1000_jobs"), run.getDouble("pg_cpu_s_per_1000_jobs"),
+          run.getInteger("pg_processes"), run.getDouble("load_average_after"));
     }
     for (Object m : acc.getJsonArray("mismatches")) System.out.println("  mismatch " + m);
   }
@@ -316,6 +390,97 @@ public final class MetricsAccuracyBench {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * CPU seconds from the OS ({@code /proc/<pid>/stat}: utime + stime, in clock ticks): this JVM (server and bench
+   * client), and the embedded PostgreSQL of the server under test, found from a backend's parent (the postmaster)
+   * and taken as the postmaster, its live children named postgres* and the children it has already reaped
+   * (cutime + cstime), so that a backend that exits inside the window still counts. Other engineers' PostgreSQL
+   * processes on the machine are not counted.
+   */
+  static final class ProcCpu {
+    private static final double TICKS = ticksPerSecond();
+
+    /** One server's PostgreSQL processes. */
+    record Postgres(int postmaster) {
+      double seconds() {
+        if (postmaster <= 0) return 0;
+        long[] pm = stat(postmaster);
+        if (pm == null) return 0;
+        long ticks = pm[0] + pm[1];
+        for (int child : children()) {
+          long[] c = stat(child);
+          if (c != null) ticks += c[0];
+        }
+        return ticks / TICKS;
+      }
+
+      int processes() { return postmaster <= 0 ? 0 : 1 + children().size(); }
+
+      private List<Integer> children() {
+        List<Integer> out = new ArrayList<>();
+        java.io.File[] dirs = new java.io.File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
+        if (dirs == null) return out;
+        for (java.io.File dir : dirs) {
+          int pid = Integer.parseInt(dir.getName());
+          String[] f = fields(pid);
+          if (f != null && Integer.parseInt(f[1]) == postmaster && comm(pid).startsWith("postgres")) out.add(pid);
+        }
+        return out;
+      }
+    }
+
+    /** This JVM's CPU seconds (all its threads). */
+    static double self() {
+      long[] s = stat((int) ProcessHandle.current().pid());
+      return s == null ? 0 : s[0] / TICKS;
+    }
+
+    /** The postmaster of the database behind {@code pool}: the parent of the backend that answers it. */
+    static Postgres postgres(io.vertx.sqlclient.Pool pool) {
+      int backend = pool.query("SELECT pg_backend_pid() AS pid").execute().await().iterator().next().getInteger("pid");
+      String[] f = fields(backend);
+      if (f == null) return new Postgres(-1);
+      int parent = Integer.parseInt(f[1]);
+      return new Postgres(comm(parent).startsWith("postgres") ? parent : -1);
+    }
+
+    /** {own utime + stime, reaped children's cutime + cstime} in ticks, or null when the process is gone. */
+    private static long[] stat(int pid) {
+      String[] f = fields(pid);
+      if (f == null) return null;
+      return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12]), Long.parseLong(f[13]) + Long.parseLong(f[14])};
+    }
+
+    /** The fields of /proc/pid/stat after the command name: [0] state, [1] ppid, ... [11] utime, [12] stime. */
+    private static String[] fields(int pid) {
+      try {
+        String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+        return stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+      } catch (java.io.IOException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    private static String comm(int pid) {
+      try {
+        return Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).trim();
+      } catch (java.io.IOException e) {
+        return "";
+      }
+    }
+
+    private static double ticksPerSecond() {
+      try {
+        Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        p.waitFor();
+        return Double.parseDouble(out);
+      } catch (Exception e) {
+        return 100;
+      }
     }
   }
 }

@@ -6,8 +6,12 @@ import io.hodei.support.Response;
 import io.hodei.support.TestServer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -110,6 +114,40 @@ class HttpFoundationTest {
           .allSatisfy(s -> assertThat(s.labels().get("endpoint")).doesNotContain("does-not-exist"));
       assertThat(samples).anySatisfy(s -> assertThat(s.name()).startsWith("jvm_memory"));
     }
+  }
+
+  @Test
+  void textScrapeHasTheRegistrysSeriesAndTheSeedNamedGauges() {
+    server.get("/api/v1/tenants", TestServer.ADMIN_TOKEN);
+    var registry = server.server().registry();
+    Set<String> before = series(registry.scrape());
+    Response r = server.get("/metrics", null);
+    Set<String> after = series(registry.scrape());
+    Set<String> served = series(r.body());
+    // series can only appear in between (this very scrape is counted), and the only extra ones are the seed-named
+    // *_total gauges, the registry's own gauge of the same name without the suffix
+    assertThat(served).containsAll(before);
+    Set<String> extra = new HashSet<>(served);
+    extra.removeAll(after);
+    assertThat(extra).isNotEmpty().allSatisfy(s -> {
+      String name = s.substring(0, s.indexOf('{'));
+      assertThat(name).endsWith("_total");
+      assertThat(before).anyMatch(b -> b.startsWith(name.substring(0, name.length() - "_total".length()) + "{"));
+    });
+    assertThat(comments(r.body())).containsAll(comments(registry.scrape()));
+    io.hodei.metrics.PrometheusText text = io.hodei.metrics.PrometheusText.forCatalog(registry);
+    text.render();
+    assertThat(text.fallsBack()).as("the server's meters are written by our writer, not the client's").isFalse();
+  }
+
+  private static Set<String> series(String text) {
+    Set<String> out = new HashSet<>();
+    for (Prometheus.Sample s : Prometheus.parse(text)) out.add(s.name() + new TreeMap<>(s.labels()));
+    return out;
+  }
+
+  private static Set<String> comments(String text) {
+    return text.lines().filter(l -> l.startsWith("#")).collect(Collectors.toSet());
   }
 
   @Test

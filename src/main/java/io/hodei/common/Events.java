@@ -41,13 +41,18 @@ public final class Events {
   public Events(Vertx vertx, MeterRegistry registry) {
     this.vertx = vertx;
     this.registry = registry;
+    EventCodec.register(vertx);
   }
 
   public static String address(String type) { return PREFIX + type; }
 
+  /**
+   * Publishes the event; from then on it belongs to its consumers, who share it ({@link EventCodec}): the caller
+   * must not change it (or anything it holds) afterwards.
+   */
   public void publish(String type, JsonObject event) {
     event.put("type", type).put("at", Instant.now().toString());
-    vertx.eventBus().publish(address(type), event);
+    vertx.eventBus().publish(address(type), event, EventCodec.DELIVERY);
     counters.computeIfAbsent(type, t -> Counter.builder(MetricCatalog.EVENTS_PUBLISHED.meterName())
         .description(MetricCatalog.EVENTS_PUBLISHED.help())
         .tag(MetricCatalog.EVENT_TYPE, t)

@@ -60,7 +60,7 @@ final class ScalingLedger {
       events.publish(Events.POOL_SCALED, new JsonObject().put("pool_id", poolId).put("event_id", String.valueOf(id))
           .put("direction", d.direction()).put("size_before", d.before()).put("size_after", d.after())
           .put("source", d.source()).put("source_id", d.sourceId()).put("reason_code", d.reasonCode())
-          .put("reason", d.reason()).put("inputs", d.inputs().toJson()).put("cooldown", d.cooldown()));
+          .put("reason", d.reason()).put("inputs", d.inputs().toJson()).put("cooldown", d.cooldown().copy()));
       LOG.info("pool scaled", kv("pool", poolId), kv("direction", d.direction()), kv("size_before", d.before()),
           kv("size_after", d.after()), kv("reason", d.reason()));
     });

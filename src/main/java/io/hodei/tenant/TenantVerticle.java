@@ -64,7 +64,8 @@ public final class TenantVerticle extends VerticleBase {
   /** Tells other domains (the scheduler caches weights and quotas) that a tenant changed or is gone. */
   private void changed(JsonObject tenant, String tenantId, boolean deleted) {
     JsonObject event = new JsonObject().put("tenant_id", tenantId).put("deleted", deleted);
-    if (tenant != null) event.put("tenant", tenant);
+    // the event is shared by its consumers once published; the caller goes on to answer with the tenant
+    if (tenant != null) event.put("tenant", tenant.copy());
     events.publish(io.hodei.common.Events.TENANT_CHANGED, event);
   }
 

@@ -120,7 +120,8 @@ class HttpFoundationTest {
   void textScrapeHasTheRegistrysSeriesAndTheSeedNamedGauges() {
     server.get("/api/v1/tenants", TestServer.ADMIN_TOKEN);
     var registry = server.server().registry();
-    Set<String> before = series(registry.scrape());
+    String beforeText = registry.scrape();
+    Set<String> before = series(beforeText);
     Response r = server.get("/metrics", null);
     Set<String> after = series(registry.scrape());
     Set<String> served = series(r.body());
@@ -134,7 +135,8 @@ class HttpFoundationTest {
       assertThat(name).endsWith("_total");
       assertThat(before).anyMatch(b -> b.startsWith(name.substring(0, name.length() - "_total".length()) + "{"));
     });
-    assertThat(comments(r.body())).containsAll(comments(registry.scrape()));
+    // against the scrape taken before: meters appear at any time (the JVM's GC pause timer at its first GC)
+    assertThat(comments(r.body())).containsAll(comments(beforeText));
     io.hodei.metrics.PrometheusText text = io.hodei.metrics.PrometheusText.forCatalog(registry);
     text.render();
     assertThat(text.fallsBack()).as("the server's meters are written by our writer, not the client's").isFalse();

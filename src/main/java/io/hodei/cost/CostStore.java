@@ -1,5 +1,6 @@
 package io.hodei.cost;
 
+import io.hodei.store.ColumnArrays;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -40,6 +41,9 @@ final class CostStore {
       + "attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, memory_mb, amount) "
       + "ON CONFLICT (kind, source_id, bucket_start) DO UPDATE SET segment_start = EXCLUDED.segment_start, "
       + "segment_end = EXCLUDED.segment_end, share = EXCLUDED.share, amount = EXCLUDED.amount, updated_at = now()";
+  private static final Class<?>[] RECORD_COLUMNS = {String.class, String.class, OffsetDateTime.class, String.class,
+      String.class, String.class, OffsetDateTime.class, String.class, String.class, OffsetDateTime.class,
+      OffsetDateTime.class, String.class, Long.class, Long.class, String.class};
   /** Workers whose lifetime is not fully in the ledger yet (open, or terminated after their cursor). */
   private static final String UNACCOUNTED_WORKERS = "SELECT w.id, w.pool_id, w.cpu_m, w.memory_mb, w.created_at, "
       + "w.terminated_at, c.accounted_until FROM worker w LEFT JOIN cost_worker_cursor c ON c.worker_id = w.id "
@@ -196,34 +200,13 @@ final class CostStore {
     if (records.isEmpty()) return Future.succeededFuture();
     Map<String, CostRecord> byKey = new LinkedHashMap<>();
     for (CostRecord r : records) byKey.put(r.kind() + '\u0000' + r.sourceId() + '\u0000' + r.bucketStart(), r);
-    List<CostRecord> rows = new ArrayList<>(byKey.values());
-    int n = rows.size();
-    String[] kind = new String[n], source = new String[n], pool = new String[n], worker = new String[n],
-        job = new String[n], tenant = new String[n], grant = new String[n], share = new String[n],
-        amount = new String[n];
-    OffsetDateTime[] bucket = new OffsetDateTime[n], attempt = new OffsetDateTime[n], from = new OffsetDateTime[n],
-        to = new OffsetDateTime[n];
-    Long[] cpu = new Long[n], memory = new Long[n];
-    for (int i = 0; i < n; i++) {
-      CostRecord r = rows.get(i);
-      kind[i] = r.kind();
-      source[i] = r.sourceId();
-      bucket[i] = utc(r.bucketStart());
-      pool[i] = r.poolId();
-      worker[i] = r.workerId();
-      job[i] = r.jobId();
-      attempt[i] = utc(r.attemptStartedAt());
-      tenant[i] = r.tenantId();
-      grant[i] = r.burstGrantId();
-      from[i] = utc(r.segmentStart());
-      to[i] = utc(r.segmentEnd());
-      share[i] = r.share().toPlainString();
-      cpu[i] = r.cpuM();
-      memory[i] = r.memoryMb();
-      amount[i] = r.amount().toPlainString();
+    List<Object[]> rows = new ArrayList<>(byKey.size());
+    for (CostRecord r : byKey.values()) {
+      rows.add(new Object[] {r.kind(), r.sourceId(), utc(r.bucketStart()), r.poolId(), r.workerId(), r.jobId(),
+          utc(r.attemptStartedAt()), r.tenantId(), r.burstGrantId(), utc(r.segmentStart()), utc(r.segmentEnd()),
+          r.share().toPlainString(), r.cpuM(), r.memoryMb(), r.amount().toPlainString()});
     }
-    return conn.preparedQuery(UPSERT_RECORDS).execute(Tuple.from(new Object[] {kind, source, bucket, pool, worker,
-        job, attempt, tenant, grant, from, to, share, cpu, memory, amount})).mapEmpty();
+    return conn.preparedQuery(UPSERT_RECORDS).execute(ColumnArrays.of(RECORD_COLUMNS, rows)).mapEmpty();
   }
 
   /** The rows of a pool whose segment ends after {@code since} (the ones a price version from then on changes). */

@@ -42,25 +42,26 @@ final class PoolStore {
    * Workers' current rows and one event each for the transition: a multi-row statement (the group commit runs the
    * transitions of one layer as one execution over column arrays).
    */
-  private static final String UPDATE_WORKER = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
+  /** The workers' new rows as column arrays, and the update of their rows from them. */
+  private static final String WORKER_ROWS = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
       + "$4::boolean[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::timestamptz[], "
       + "$10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::bigint[]) AS d(id, state, "
       + "health, draining, current_job_id, started_at, last_heartbeat_at, provisioned_in_ms, unhealthy_since, "
-      + "terminated_at, terminated_in_ms, failure_reason, from_state, reason, duration_ms)), w AS (UPDATE worker SET "
+      + "terminated_at, terminated_in_ms, failure_reason, from_state, reason, duration_ms))";
+  private static final String SET_WORKER_ROWS = "UPDATE worker SET "
       + "state = d.state, health = d.health, draining = d.draining, current_job_id = d.current_job_id, started_at = "
       + "d.started_at, last_heartbeat_at = d.last_heartbeat_at, provisioned_in_ms = d.provisioned_in_ms, "
       + "unhealthy_since = d.unhealthy_since, terminated_at = d.terminated_at, terminated_in_ms = d.terminated_in_ms, "
-      + "failure_reason = COALESCE(d.failure_reason, worker.failure_reason) FROM d WHERE worker.id = d.id "
-      + "RETURNING worker.id, worker.pool_id, d.from_state, d.state, d.health, d.reason, d.duration_ms) "
+      + "failure_reason = COALESCE(d.failure_reason, worker.failure_reason) FROM d WHERE worker.id = d.id";
+  private static final String UPDATE_WORKER = WORKER_ROWS + ", w AS (" + SET_WORKER_ROWS
+      + " RETURNING worker.id, worker.pool_id, d.from_state, d.state, d.health, d.reason, d.duration_ms) "
       + "INSERT INTO worker_event (worker_id, pool_id, from_state, to_state, health, reason, duration_ms) "
       + "SELECT id, pool_id, from_state, state, health, reason, duration_ms FROM w";
   /**
    * A worker taking or giving back a job: the row only. The job event log already records which worker ran which
    * job (running and end events carry worker_id), so these transitions, two per job, add no worker_event rows.
    */
-  private static final String UPDATE_WORKER_ROW = UPDATE_WORKER.substring(0, UPDATE_WORKER.indexOf(", w AS ("))
-      + " " + UPDATE_WORKER.substring(UPDATE_WORKER.indexOf(", w AS (") + ", w AS (".length(),
-          UPDATE_WORKER.indexOf(" RETURNING"));
+  private static final String UPDATE_WORKER_ROW = WORKER_ROWS + " " + SET_WORKER_ROWS;
   private static final Class<?>[] UPDATE_WORKER_COLUMNS = {String.class, String.class, String.class, Boolean.class,
       String.class, OffsetDateTime.class, OffsetDateTime.class, Long.class, OffsetDateTime.class,
       OffsetDateTime.class, Long.class, String.class, String.class, String.class, Long.class};

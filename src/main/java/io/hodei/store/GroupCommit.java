@@ -9,7 +9,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.lang.reflect.Array;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -263,12 +262,7 @@ public final class GroupCommit {
   private static Future<Void> execute(SqlConnection conn, List<Statement> run) {
     Statement first = run.get(0);
     if (first.row != null) {
-      Tuple arrays = Tuple.tuple();
-      for (int c = 0; c < first.columns.length; c++) {
-        Object column = Array.newInstance(first.columns[c], run.size());
-        for (int r = 0; r < run.size(); r++) Array.set(column, r, run.get(r).row[c]);
-        arrays.addValue(column);
-      }
+      Tuple arrays = ColumnArrays.of(first.columns, run.stream().map(Statement::row).toList());
       return conn.preparedQuery(first.sql).execute(arrays).map(rows -> {
         for (Statement s : run) {
           if (s.onResult != null) s.onResult.accept(rows);

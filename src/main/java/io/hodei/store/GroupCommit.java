@@ -23,9 +23,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * Group commit for one domain's writes. Callers queue a <em>write</em>: one or more statements that must commit
- * together, about one entity (its key, e.g. a job id). The writes queued while the previous transaction was in
- * flight go to PostgreSQL together in the next transaction, one transaction at a time; a write's future completes
- * when its transaction has committed.
+ * together, about one entity (its key, e.g. a job id). The writes queued while earlier transactions were in
+ * flight go to PostgreSQL together in the next transaction; a write's future completes when its transaction has
+ * committed. Up to {@link #DEPTH} transactions are in flight on the writer's one connection, which PostgreSQL runs
+ * strictly one after the other: the next is already waiting in the backend while the previous one flushes its
+ * commit, and commits still happen one at a time in queue order.
  *
  * <p>Inside a transaction the statements run in layers: a statement's layer is one past the previous statement of
  * the same key, so each entity's statements run in the order they were queued, while statements of different
@@ -33,9 +35,10 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * {@code executeBatch}: a group of a thousand job writes costs a handful of round trips.
  *
  * <p>Consequences the callers rely on: an entity's writes land in the order they were queued (a job's end never
- * overtakes its start), and transactions commit one at a time, so rows drawing ids from a sequence become visible in
- * id order (the job event log's sequence). When a group fails, its writes are retried one transaction each, in
- * order, so one bad write fails alone.
+ * overtakes its start: a write about an entity with a statement still in flight waits for that transaction), and
+ * transactions commit one at a time, so rows drawing ids from a sequence become visible in id order (the job event
+ * log's sequence). When a group fails, its writes are retried one transaction each, in order, with nothing else in
+ * flight, so one bad write fails alone.
  *
  * <p>Confined to the event loop of the context that created it; a write from elsewhere hops onto it first.
  */
@@ -76,14 +79,28 @@ public final class GroupCommit {
   private static final String GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan";
   private static final String DEFAULT_PLANS = "RESET plan_cache_mode";
 
+  /**
+   * Transactions in flight at once on the writer's connection. PostgreSQL runs a connection's commands in order, so
+   * the second transaction's statements wait in its backend while the first commits (its WAL flush): the backend
+   * never idles for a round trip and this event loop's turnaround, and commits still happen one at a time in queue
+   * order.
+   */
+  static final int DEPTH = 2;
+
   private final String name;
   private final Pool pool;
   private final Context context;
   private final int maxStatements;
   private final ArrayDeque<Write> queue = new ArrayDeque<>();
   private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+  /** Keys with a statement in a transaction in flight: a later write about one of them waits for it to commit. */
+  private final Map<String, Integer> busyKeys = new HashMap<>();
+  /** Groups that failed while another was in flight: retried one write at a time once nothing is in flight. */
+  private final List<List<Write>> failedGroups = new ArrayList<>();
   private SqlConnection held;
-  private boolean flushing;
+  private Future<SqlConnection> connecting;
+  private int inFlight;
+  private int maxInFlight;
   private boolean scheduled;
   private long groups;
   private long writes;
@@ -109,7 +126,7 @@ public final class GroupCommit {
 
   private void enqueue(Write w) {
     queue.add(w);
-    if (!flushing && !scheduled) {
+    if (!scheduled && inFlight < DEPTH && failedGroups.isEmpty()) {
       scheduled = true;
       context.runOnContext(v -> {
         scheduled = false;
@@ -125,7 +142,12 @@ public final class GroupCommit {
    * pool (a later write takes one again). For shutdown.
    */
   public Future<Void> drain() {
-    if (!flushing && !scheduled && queue.isEmpty()) {
+    if (Vertx.currentContext() != context) {
+      Promise<Void> hop = Promise.promise();
+      context.runOnContext(v -> drain().onComplete(hop));
+      return hop.future();
+    }
+    if (idle()) {
       release();
       return Future.succeededFuture();
     }
@@ -137,41 +159,86 @@ public final class GroupCommit {
   /** Mean writes per transaction so far (for logs and benchmarks). */
   public double meanGroupSize() { return groups == 0 ? 0 : (double) writes / groups; }
 
+  /** Most transactions that were in flight at once (for tests and benchmarks). */
+  int maxInFlight() { return maxInFlight; }
+
+  private boolean idle() {
+    return inFlight == 0 && !scheduled && queue.isEmpty() && failedGroups.isEmpty();
+  }
+
+  /**
+   * Starts the next transaction with every queued write it can take, while fewer than {@link #DEPTH} are in flight.
+   * A group ends at the first write about a key still in flight (the entity's order) or at {@code maxStatements}.
+   */
   private void flush() {
-    if (flushing) return;
-    if (queue.isEmpty()) {
-      drainWaiters.forEach(Promise::tryComplete);
-      drainWaiters.clear();
+    if (!failedGroups.isEmpty()) {
+      if (inFlight == 0) retryFailed();
       return;
     }
-    flushing = true;
-    List<Write> group = new ArrayList<>();
-    int statements = 0;
-    while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)) {
-      Write w = queue.poll();
-      group.add(w);
-      statements += w.statements.size();
+    while (inFlight < DEPTH && !queue.isEmpty() && !touchesBusyKey(queue.peek())) {
+      List<Write> group = new ArrayList<>();
+      int statements = 0;
+      while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)
+          && !touchesBusyKey(queue.peek())) {
+        Write w = queue.poll();
+        group.add(w);
+        statements += w.statements.size();
+      }
+      start(group);
     }
+    if (idle()) {
+      drainWaiters.forEach(Promise::tryComplete);
+      drainWaiters.clear();
+    }
+  }
+
+  private boolean touchesBusyKey(Write w) {
+    if (busyKeys.isEmpty()) return false;
+    for (Statement s : w.statements) {
+      if (busyKeys.containsKey(s.key)) return true;
+    }
+    return false;
+  }
+
+  private void start(List<Write> group) {
     groups++;
     writes += group.size();
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    List<String> keys = new ArrayList<>();
+    for (Write w : group) {
+      for (Statement s : w.statements) keys.add(s.key);
+    }
+    keys.forEach(k -> busyKeys.merge(k, 1, Integer::sum));
     run(group).onComplete(ar -> {
+      inFlight--;
+      keys.forEach(k -> busyKeys.computeIfPresent(k, (key, n) -> n == 1 ? null : n - 1));
       if (ar.succeeded()) {
         group.forEach(w -> w.done.tryComplete());
-        next();
       } else if (group.size() == 1) {
         group.get(0).done.tryFail(ar.cause());
-        next();
       } else {
         LOG.warn("group commit failed; retrying its writes one by one", kv("writer", name),
             kv("writes", group.size()), kv("error", String.valueOf(ar.cause().getMessage())));
-        oneByOne(group, 0).onComplete(x -> next());
+        failedGroups.add(group);
       }
+      flush();
     });
   }
 
-  private void next() {
-    flushing = false;
-    flush();
+  /**
+   * The writes of failed groups, one transaction each, in queue order; nothing else starts meanwhile, so a later
+   * write about the same entity still lands after them.
+   */
+  private void retryFailed() {
+    List<Write> retry = new ArrayList<>();
+    failedGroups.forEach(retry::addAll);
+    failedGroups.clear();
+    inFlight++;
+    oneByOne(retry, 0).onComplete(x -> {
+      inFlight--;
+      flush();
+    });
   }
 
   private Future<Void> oneByOne(List<Write> group, int index) {
@@ -225,13 +292,15 @@ public final class GroupCommit {
    */
   private Future<SqlConnection> connection() {
     if (held != null) return Future.succeededFuture(held);
-    return pool.getConnection().compose(conn -> conn.query(GENERIC_PLANS).execute().map(conn)
-        .onFailure(err -> conn.close())).onSuccess(conn -> {
+    if (connecting != null) return connecting;
+    connecting = pool.getConnection().compose(conn -> conn.query(GENERIC_PLANS).execute().map(conn)
+        .onFailure(err -> conn.close())).onComplete(ar -> connecting = null).onSuccess(conn -> {
           held = conn;
           conn.closeHandler(v -> {
             if (held == conn) held = null;
           });
         });
+    return connecting;
   }
 
   private void release() {

@@ -34,6 +34,21 @@ class GroupCommitTest {
         + "CHECK (value >= 0))").execute().await();
   }
 
+  /** Every test's writer gives its connection back (the pool has four). */
+  private static final List<GroupCommit> writers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void drainWriters() {
+    writers.forEach(w -> w.drain().await());
+    writers.clear();
+  }
+
+  private static GroupCommit writer(String name, Pool pool, int maxStatements) {
+    GroupCommit w = new GroupCommit(name, vertx, pool, maxStatements);
+    writers.add(w);
+    return w;
+  }
+
   @AfterAll
   static void stop() {
     db.close(vertx).await();
@@ -57,7 +72,7 @@ class GroupCommitTest {
     List<Future<Void>> done = new ArrayList<>();
     // queue everything from one context in one go: the writer must split it into few transactions
     vertx.runOnContext(v -> {
-      writer[0] = new GroupCommit("test", vertx, pool, 400);
+      writer[0] = writer("test", pool, 400);
       for (int round = 0; round < perEntity; round++) {
         for (int e = 0; e < entities; e++) {
           String key = "e" + e;
@@ -94,7 +109,7 @@ class GroupCommitTest {
     List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
     GroupCommit[] writer = new GroupCommit[1];
     vertx.runOnContext(v -> {
-      writer[0] = new GroupCommit("rows", vertx, pool, 1000);
+      writer[0] = writer("rows", pool, 1000);
       for (int i = 0; i < 40; i++) {
         // two rows of the same entity: the second lands in the next layer, after the first
         String key = "r" + (i % 20);
@@ -120,7 +135,7 @@ class GroupCommitTest {
     AtomicInteger failed = new AtomicInteger();
     List<Future<Void>> done = new ArrayList<>();
     vertx.runOnContext(v -> {
-      GroupCommit writer = new GroupCommit("test", vertx, pool, 1000);
+      GroupCommit writer = writer("test", pool, 1000);
       for (int i = 0; i < 30; i++) {
         int value = i == 17 ? -1 : i; // the CHECK constraint refuses -1
         done.add(writer.write(GroupCommit.Statement.of("f" + i, INSERT_CHECKED, Tuple.of("iso", value)))
@@ -133,5 +148,74 @@ class GroupCommitTest {
     long rows = pool.query("SELECT count(*) FROM gc_log WHERE entity = 'iso'").execute().await()
         .iterator().next().getLong(0);
     assertEquals(29, rows);
+  }
+
+  @Test
+  void aGroupFailingWhileTheNextIsInFlightIsRetriedBeforeLaterWritesOfItsEntities() {
+    Pool pool = db.pool();
+    AtomicInteger failed = new AtomicInteger();
+    List<Future<Void>> done = new ArrayList<>();
+    GroupCommit[] writer = new GroupCommit[1];
+    vertx.runOnContext(v -> {
+      writer[0] = writer("test", pool, 1000);
+      // one group: p1 and p3 are fine, p2 breaks the CHECK constraint and fails the group's transaction
+      for (int i = 1; i <= 3; i++) {
+        done.add(writer[0].write(GroupCommit.Statement.of("p" + i, INSERT_CHECKED, Tuple.of("p" + i, i == 2 ? -1 : i)))
+            .onFailure(err -> failed.incrementAndGet()));
+      }
+      // a few turns of the event loop later (the first transaction has been sent, not yet answered): writes about
+      // other entities may go in a second transaction; p1's second write must wait for p1's first
+      vertx.runOnContext(a -> vertx.runOnContext(b -> {
+        done.add(writer[0].write(GroupCommit.Statement.of("q1", INSERT_CHECKED, Tuple.of("q1", 10))));
+        done.add(writer[0].write(GroupCommit.Statement.of("p1", INSERT_CHECKED, Tuple.of("p1", 11))));
+        done.add(writer[0].write(GroupCommit.Statement.of("q2", INSERT_CHECKED, Tuple.of("q2", 12))));
+      }));
+    });
+    Poll.until(() -> done.size() == 6 && done.stream().allMatch(Future::isComplete), b -> b,
+        Duration.ofSeconds(30), "writes done");
+    assertEquals(1, failed.get());
+    List<String> rows = new ArrayList<>();
+    for (Row r : pool.query("SELECT entity, value FROM gc_log WHERE entity ~ '^[pq][0-9]$' ORDER BY id").execute().await()) {
+      rows.add(r.getString(0) + "=" + r.getInteger(1));
+    }
+    assertEquals(5, rows.size(), rows.toString());
+    assertTrue(rows.indexOf("p1=1") < rows.indexOf("p1=11"), "p1's writes in queue order: " + rows);
+    assertTrue(rows.containsAll(List.of("p3=3", "q1=10", "q2=12")), rows.toString());
+    // the failing group really had the next transaction in flight beside it
+    assertEquals(2, writer[0].maxInFlight());
+  }
+
+  @Test
+  void pipelinedTransactionsKeepEveryEntitysOrderAndCommitIdsInOrder() {
+    Pool pool = db.pool();
+    List<Future<Void>> done = new ArrayList<>();
+    GroupCommit[] writer = new GroupCommit[1];
+    int waves = 40;
+    // writes arrive in waves over many turns of the event loop, so that transactions overlap; each wave writes
+    // every entity once, and one entity's wave-w write must land after its wave-(w-1) write
+    vertx.runOnContext(v -> writer[0] = writer("test", pool, 50));
+    Poll.until(() -> writer[0], w -> w != null, Duration.ofSeconds(5), "writer created");
+    AtomicInteger wave = new AtomicInteger();
+    long timer = vertx.setPeriodic(1, t -> {
+      int w = wave.getAndIncrement();
+      if (w >= waves) return;
+      for (int e = 0; e < 7; e++) {
+        String key = "w" + e;
+        done.add(writer[0].write(GroupCommit.Statement.of(key, INSERT, Tuple.of(key, w))));
+      }
+    });
+    Poll.until(() -> done.size() == waves * 7 && done.stream().allMatch(Future::isComplete), b -> b,
+        Duration.ofSeconds(30), "writes done");
+    vertx.cancelTimer(timer);
+    Future.all(done).await();
+    Map<String, List<Integer>> byEntity = new HashMap<>();
+    for (Row r : pool.query("SELECT entity, value FROM gc_log WHERE entity ~ '^w[0-9]$' ORDER BY id").execute().await()) {
+      byEntity.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r.getInteger(1));
+    }
+    assertEquals(7, byEntity.size());
+    List<Integer> inOrder = new ArrayList<>();
+    for (int w = 0; w < waves; w++) inOrder.add(w);
+    byEntity.values().forEach(values -> assertEquals(inOrder, values));
+    assertTrue(writer[0].maxInFlight() <= GroupCommit.DEPTH);
   }
 }

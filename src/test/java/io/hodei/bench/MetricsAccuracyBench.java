@@ -141,9 +141,11 @@ public final class MetricsAccuracyBench {
       double jvm0 = ProcCpu.self();
       double pg0 = pg.seconds();
       long t0 = System.nanoTime();
+      profiler(round, metrics, "start");
       int accepted = submit(http, tokens);
       waitUntilDrained(server);
       double seconds = (System.nanoTime() - t0) / 1e9;
+      profiler(round, metrics, "stop");
       double jvmSeconds = ProcCpu.self() - jvm0;
       double pgSeconds = pg.seconds() - pg0;
       http.close();
@@ -381,6 +383,25 @@ public final class MetricsAccuracyBench {
           run.getInteger("pg_processes"), run.getDouble("load_average_after"));
     }
     for (Object m : acc.getJsonArray("mismatches")) System.out.println("  mismatch " + m);
+  }
+
+  /**
+   * Profiles each measured round when {@code -Dbench.profile=<dir>} is set and async-profiler's Java API is on the
+   * class path ({@code -Dbench.profile.lib=<libasyncProfiler.so>}): CPU samples (itimer) of this JVM, collapsed stacks
+   * by thread, one file per round and side. For looking into the paired difference, not part of a normal run.
+   */
+  private static void profiler(int round, boolean metrics, String action) {
+    String dir = System.getProperty("bench.profile");
+    if (dir == null || round < 0) return;
+    try {
+      Class<?> c = Class.forName("one.profiler.AsyncProfiler");
+      Object p = c.getMethod("getInstance", String.class).invoke(null, System.getProperty("bench.profile.lib"));
+      String cmd = action.equals("start") ? "start,event=itimer,interval=1ms,threads"
+          : "stop,collapsed,threads,file=" + dir + "/round-" + round + "-" + (metrics ? "on" : "off") + ".collapsed";
+      c.getMethod("execute", String.class).invoke(p, cmd);
+    } catch (ReflectiveOperationException e) {
+      log("profiler not available: " + e);
+    }
   }
 
   private static void log(String message) { System.out.println("[metrics-accuracy] " + message); }

@@ -1,5 +1,6 @@
 package io.hodei.metrics;
 
+import io.hodei.common.Events;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -45,6 +46,9 @@ final class EventTap implements Handler<DeliveryContext<Object>> {
    * @param sink    applies one event
    */
   EventTap(Vertx vertx, Context context, Set<String> addresses, Consumer<Tapped> sink) {
+    if (!addresses.stream().allMatch(a -> a.startsWith(Events.PREFIX))) {
+      throw new IllegalArgumentException("only domain events (" + Events.PREFIX + "*) are tapped: " + addresses);
+    }
     this.vertx = vertx;
     this.context = context;
     this.addresses = Set.copyOf(addresses);
@@ -70,7 +74,9 @@ final class EventTap implements Handler<DeliveryContext<Object>> {
   public void handle(DeliveryContext<Object> delivery) {
     try {
       String address = delivery.message().address();
-      if (!closed && addresses.contains(address) && delivery.body() instanceof JsonObject event) {
+      // most messages are requests and replies: the prefix turns them away before any hashing
+      if (!closed && address.startsWith(Events.PREFIX) && addresses.contains(address)
+          && delivery.body() instanceof JsonObject event) {
         queue.add(new Tapped(address, event, System.nanoTime()));
         if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
       }

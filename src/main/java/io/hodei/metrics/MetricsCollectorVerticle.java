@@ -186,7 +186,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       provisioningSince.put(worker, nanos);
       return;
     }
-    Long since = provisioningSince.remove(worker);
+    // empty but while workers are being provisioned: the per-job busy/idle events skip the lookup
+    Long since = provisioningSince.isEmpty() ? null : provisioningSince.remove(worker);
     Long ms = event.getLong("duration_ms");
     switch (reason) {
       case "ready" -> {

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,14 +30,16 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * Collects the pool metrics: every {@code metrics.collection_interval_seconds} it asks the pool domain for its
- * in-memory snapshot and sets the gauges; worker and job events feed the counters and histograms as they happen.
- * It keeps the last snapshot so that {@code /health} and the JSON metric APIs answer from memory. With
- * {@code metrics.enabled=false} it only answers those requests (with nothing collected).
+ * in-memory snapshot and sets the gauges; worker and job events feed the counters and histograms as they happen
+ * (received through an {@link EventTap}: each event as it is published, applied in batches within
+ * {@link EventTap#BATCH_MS} ms). It keeps the last snapshot so that {@code /health} and the JSON metric APIs answer
+ * from memory. With {@code metrics.enabled=false} it only answers those requests (with nothing collected).
  *
  * <p>All state is confined to this verticle's event loop; gauges read thread-safe holders.
  */
 public final class MetricsCollectorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsCollectorVerticle.class);
+  private static final String WORKER_STATE_EVENT = Events.address(Events.WORKER_STATE);
 
   private final MetricsSettings settings;
   private final MeterRegistry registry;
@@ -50,6 +51,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   /** When a worker's provisioning began (nanoTime), for replacements whose event carries the recovery time. */
   private final Map<String, Long> provisioningSince = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private EventTap events;
   /** Epoch seconds of the last successful run, read by the heartbeat gauge; NaN until the first one. */
   private final AtomicReference<Double> lastRun = new AtomicReference<>(Double.NaN);
   private Gauge heartbeat;
@@ -75,9 +77,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       return Future.succeededFuture(collector());
     }));
     if (settings.enabled()) {
-      listen(Events.address(Events.WORKER_STATE), this::onWorkerState);
-      listen(MetricsAddresses.JOB_STARTED_EVENT, this::onJobStarted);
-      listen(MetricsAddresses.JOB_FINISHED_EVENT, this::onJobFinished);
+      events = new EventTap(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
+          MetricsAddresses.JOB_FINISHED_EVENT), this::onEvent).open();
       heartbeat = Gauge.builder(MetricCatalog.COLLECTOR_LAST_RUN.meterName(), lastRun, AtomicReference::get)
           .description(MetricCatalog.COLLECTOR_LAST_RUN.help()).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
@@ -94,6 +95,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   public Future<?> stop() {
     stopped = true;
     if (timer >= 0) vertx.cancelTimer(timer);
+    if (events != null) events.close();
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     pools.values().forEach(PoolMeters::remove);
     if (heartbeat != null) registry.remove(heartbeat);
@@ -101,14 +103,22 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     return Future.join(unregistered);
   }
 
-  private void listen(String address, Consumer<JsonObject> handler) {
-    consumers.add(vertx.eventBus().<JsonObject>consumer(address, msg -> {
-      try {
-        handler.accept(msg.body());
-      } catch (RuntimeException e) {
-        LOG.warn("event not counted", kv("address", address), kv("reason", String.valueOf(e.getMessage())));
-      }
-    }));
+  /** One tapped event, on this verticle's loop. */
+  private void onEvent(EventTap.Tapped tapped) {
+    if (stopped) return;
+    String address = tapped.address();
+    try {
+      if (address.equals(WORKER_STATE_EVENT)) onWorkerState(tapped.event(), tapped.nanos());
+      else if (address.equals(MetricsAddresses.JOB_STARTED_EVENT)) onJobStarted(tapped.event(), tapped.nanos());
+      else onJobFinished(tapped.event(), tapped.nanos());
+    } catch (RuntimeException e) {
+      LOG.warn("event not counted", kv("address", address), kv("reason", String.valueOf(e.getMessage())));
+    }
+  }
+
+  /** Applies the events published so far: before anything answers from, or replaces, what they feed. */
+  private void catchUp() {
+    if (events != null) events.drain();
   }
 
   // ---------------------------------------------------------------- collection
@@ -126,6 +136,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       collecting = false;
       if (stopped) return; // a reply after undeploy must not register the meters again
       if (ar.succeeded()) {
+        catchUp();
         apply(ar.result().getJsonArray("pools", new JsonArray()), started);
         Instant now = Instant.now();
         status.succeeded(now, System.nanoTime() - started);
@@ -157,63 +168,64 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     return pools.computeIfAbsent(pool, id -> new PoolMeters(registry, id));
   }
 
-  /** Meters of the pool an event names, marked as named now. */
-  private PoolMeters touched(String pool) {
+  /** Meters of the pool an event names, marked as named at {@code nanos} (when the event was published). */
+  private PoolMeters touched(String pool, long nanos) {
     PoolMeters m = meters(pool);
-    m.touched(System.nanoTime());
+    m.touched(nanos);
     return m;
   }
 
   // ---------------------------------------------------------------- events
 
-  private void onWorkerState(JsonObject event) {
+  private void onWorkerState(JsonObject event, long nanos) {
     String pool = event.getString("pool_id");
     String worker = event.getString("worker_id");
     if (pool == null || worker == null) return;
     String reason = String.valueOf(event.getString("reason"));
     if (reason.equals("provision")) {
-      provisioningSince.put(worker, System.nanoTime());
+      provisioningSince.put(worker, nanos);
       return;
     }
-    Long since = provisioningSince.remove(worker);
+    // empty but while workers are being provisioned: the per-job busy/idle events skip the lookup
+    Long since = provisioningSince.isEmpty() ? null : provisioningSince.remove(worker);
     Long ms = event.getLong("duration_ms");
     switch (reason) {
       case "ready" -> {
-        PoolMeters m = touched(pool);
+        PoolMeters m = touched(pool, nanos);
         m.provisioned(true);
         if (ms != null) m.latency(MetricCatalog.POOL_PROVISIONING_TIME).record(ms);
       }
       case "replacement_ready" -> {
         // duration_ms is the recovery time here; the provisioning time is measured from the provision event
-        PoolMeters m = touched(pool);
+        PoolMeters m = touched(pool, nanos);
         m.provisioned(true);
         if (since != null) {
-          m.latency(MetricCatalog.POOL_PROVISIONING_TIME).record((System.nanoTime() - since) / 1_000_000);
+          m.latency(MetricCatalog.POOL_PROVISIONING_TIME).record((nanos - since) / 1_000_000);
         }
         if (ms != null) m.latency(MetricCatalog.POOL_RECOVERY_TIME).record(ms);
       }
       case "recovered" -> {
-        if (ms != null) touched(pool).latency(MetricCatalog.POOL_RECOVERY_TIME).record(ms);
+        if (ms != null) touched(pool, nanos).latency(MetricCatalog.POOL_RECOVERY_TIME).record(ms);
       }
-      case "provisioning_failed" -> touched(pool).provisioned(false);
+      case "provisioning_failed" -> touched(pool, nanos).provisioned(false);
       case "terminated" -> {
-        PoolMeters m = touched(pool);
+        PoolMeters m = touched(pool, nanos);
         m.terminated(true);
         if (ms != null) m.latency(MetricCatalog.POOL_TERMINATION_TIME).record(ms);
       }
-      case "termination_failed" -> touched(pool).terminated(false);
+      case "termination_failed" -> touched(pool, nanos).terminated(false);
       default -> { }
     }
   }
 
-  private void onJobStarted(JsonObject event) {
+  private void onJobStarted(JsonObject event, long nanos) {
     String job = event.getString("job_id");
     String pool = event.getString("pool_id");
     String tenant = event.getString("tenant_id");
     if (job == null || running.containsKey(job)) return;
     running.put(job, new String[] {pool, tenant});
     if (pool != null) {
-      PoolMeters m = touched(pool);
+      PoolMeters m = touched(pool, nanos);
       m.jobStarted();
       Long wait = event.getLong("queue_wait_ms");
       if (wait != null) m.latency(MetricCatalog.POOL_JOB_QUEUE_WAIT).record(wait);
@@ -221,7 +233,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     if (tenant != null) tenant(tenant).started();
   }
 
-  private void onJobFinished(JsonObject event) {
+  private void onJobFinished(JsonObject event, long nanos) {
     String state = event.getString("state");
     if (!PoolMeters.JOB_STATES.contains(state)) {
       LOG.debug("job event with an unknown state ignored", kv("state", state));
@@ -232,7 +244,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     String pool = event.getString("pool_id", started == null ? null : started[0]);
     String tenant = event.getString("tenant_id", started == null ? null : started[1]);
     if (pool != null) {
-      PoolMeters m = touched(pool);
+      PoolMeters m = touched(pool, nanos);
       m.jobEnded(state, started != null && pool.equals(started[0]));
       Long ms = event.getLong("duration_ms");
       if (ms != null) m.latency(MetricCatalog.POOL_JOB_DURATION).record(ms);
@@ -248,6 +260,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   /** Pool health from the last snapshot: the overall status is the worst pool that counts. */
   JsonObject health() {
+    catchUp();
     HealthStatus overall = HealthStatus.HEALTHY;
     JsonArray items = new JsonArray();
     for (PoolMeters m : pools.values()) {
@@ -281,6 +294,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     if (!settings.enabled()) {
       throw DomainException.unavailable("pool metrics collection is disabled (metrics.enabled=false)");
     }
+    catchUp();
     PoolMeters m = pools.get(id);
     if (m == null || m.snapshot() == null) {
       return io.hodei.common.Bus.request(vertx, io.hodei.pool.PoolAddresses.GET,

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,10 @@ final class PoolMeters {
   private final List<Meter> meters = new ArrayList<>();
   private final Map<String, Value> gauges = new HashMap<>();
   private final Map<String, Counter> counters = new HashMap<>();
-  private final Map<MetricCatalog.Def, LatencyMeter> latencies = new HashMap<>();
+  /** By catalog constant (identity: no record hash per event). */
+  private final Map<MetricCatalog.Def, LatencyMeter> latencies = new IdentityHashMap<>();
+  /** {@code hodei_pool_jobs_total} by state, looked up per finished job without building a key. */
+  private final Map<String, Counter> jobsByState = new HashMap<>();
   private final Value running;
   private JsonObject snapshot;
   private PoolHealth.Assessment health;
@@ -139,7 +143,12 @@ final class PoolMeters {
   void jobStarted() { running.set(running.get() + 1); }
 
   void jobEnded(String state, boolean wasRunning) {
-    counter(MetricCatalog.POOL_JOBS, MetricCatalog.STATE, state).increment();
+    Counter jobs = jobsByState.get(state);
+    if (jobs == null) {
+      jobs = counter(MetricCatalog.POOL_JOBS, MetricCatalog.STATE, state);
+      jobsByState.put(state, jobs);
+    }
+    jobs.increment();
     if (wasRunning) running.set(Math.max(0, running.get() - 1));
   }
 
@@ -227,6 +236,7 @@ final class PoolMeters {
     meters.clear();
     gauges.clear();
     counters.clear();
+    jobsByState.clear();
     latencies.clear();
   }
 }

@@ -139,12 +139,16 @@ public final class MetricsAccuracyBench {
           .setDefaultPort(server.port()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(opt.lanes()));
       ProcCpu.Postgres pg = ProcCpu.postgres(server.server().database().pool());
       double jvm0 = ProcCpu.self();
+      Map<String, Double> threads0 = ProcCpu.threads();
       double pg0 = pg.seconds();
       long t0 = System.nanoTime();
+      profiler(round, metrics, "start");
       int accepted = submit(http, tokens);
       waitUntilDrained(server);
       double seconds = (System.nanoTime() - t0) / 1e9;
+      profiler(round, metrics, "stop");
       double jvmSeconds = ProcCpu.self() - jvm0;
+      JsonObject byThreads = ProcCpu.byThreads(threads0, ProcCpu.threads(), jvmSeconds);
       double pgSeconds = pg.seconds() - pg0;
       http.close();
       JsonObject out = new JsonObject().put("round", round).put("metrics_enabled", metrics).put("accepted", accepted)
@@ -152,6 +156,7 @@ public final class MetricsAccuracyBench {
           .put("jvm_cpu_s", jvmSeconds).put("pg_cpu_s", pgSeconds).put("pg_processes", pg.processes())
           .put("postmaster_pid", pg.postmaster()).put("cpu_s", jvmSeconds + pgSeconds)
           .put("jvm_cpu_s_per_1000_jobs", jvmSeconds * 1000 / accepted)
+          .put("jvm_cpu_s_by_threads", byThreads)
           .put("pg_cpu_s_per_1000_jobs", pgSeconds * 1000 / accepted)
           .put("cpu_s_per_1000_jobs", (jvmSeconds + pgSeconds) * 1000 / accepted)
           .put("load_average_after", os.getSystemLoadAverage());
@@ -380,10 +385,50 @@ public final class MetricsAccuracyBench {
           run.getDouble("jvm_cpu_s_per_1000_jobs"), run.getDouble("pg_cpu_s_per_1000_jobs"),
           run.getInteger("pg_processes"), run.getDouble("load_average_after"));
     }
+    System.out.println("JVM CPU s by threads, median per side (off / on): " + threadMedians(r.getJsonArray("runs")));
     for (Object m : acc.getJsonArray("mismatches")) System.out.println("  mismatch " + m);
   }
 
-  private static void log(String message) { System.out.println("[metrics-accuracy] " + message); }
+  /** Per thread group, the median CPU seconds of the rounds of each side. */
+  private static String threadMedians(JsonArray runs) {
+    StringBuilder out = new StringBuilder();
+    for (String group : ProcCpu.GROUPS) {
+      List<Double> off = new ArrayList<>();
+      List<Double> on = new ArrayList<>();
+      for (Object o : runs) {
+        JsonObject run = (JsonObject) o;
+        JsonObject t = run.getJsonObject("jvm_cpu_s_by_threads");
+        if (t != null) (run.getBoolean("metrics_enabled") ? on : off).add(t.getDouble(group));
+      }
+      if (off.isEmpty() || on.isEmpty()) continue;
+      out.append(String.format("%s %.2f / %.2f; ", group, spread(off).getDouble("median"),
+          spread(on).getDouble("median")));
+    }
+    return out.toString();
+  }
+
+  /**
+   * Profiles each measured round when {@code -Dbench.profile=<dir>} is set and async-profiler's Java API is on the
+   * class path ({@code -Dbench.profile.lib=<libasyncProfiler.so>}): CPU samples (itimer) of this JVM, collapsed stacks
+   * by thread, one file per round and side. For looking into the paired difference, not part of a normal run.
+   */
+  private static void profiler(int round, boolean metrics, String action) {
+    String dir = System.getProperty("bench.profile");
+    if (dir == null || round < 0) return;
+    try {
+      Class<?> c = Class.forName("one.profiler.AsyncProfiler");
+      Object p = c.getMethod("getInstance", String.class).invoke(null, System.getProperty("bench.profile.lib"));
+      String cmd = action.equals("start") ? "start,event=itimer,interval=1ms,threads"
+          : "stop,collapsed,threads,file=" + dir + "/round-" + round + "-" + (metrics ? "on" : "off") + ".collapsed";
+      c.getMethod("execute", String.class).invoke(p, cmd);
+    } catch (ReflectiveOperationException e) {
+      log("profiler not available: " + e);
+    }
+  }
+
+  private static void log(String message) {
+    System.out.println("[metrics-accuracy] " + java.time.Instant.now() + " " + message);
+  }
 
   private static void pause(long ms) {
     try {
@@ -430,6 +475,51 @@ public final class MetricsAccuracyBench {
         }
         return out;
       }
+    }
+
+    /** Thread groups of {@link #byThreads}; {@code other} includes threads that exited inside the window. */
+    static final List<String> GROUPS = List.of("event_loops", "jit_compiler", "gc", "other");
+
+    /** CPU seconds of each live thread of this JVM by thread id, with its name ({@code /proc/self/task}). */
+    static Map<String, Double> threads() {
+      Map<String, Double> out = new HashMap<>();
+      java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+      if (tasks == null) return out;
+      for (java.io.File task : tasks) {
+        try {
+          String stat = Files.readString(task.toPath().resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+          out.put(task.getName() + " " + name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS);
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread exited meanwhile
+        }
+      }
+      return out;
+    }
+
+    /**
+     * The window's JVM CPU split by thread group: Vert.x event loops (server and bench client alike), the JIT
+     * compiler threads, the garbage collector, and the rest (including threads that exited inside the window).
+     */
+    static JsonObject byThreads(Map<String, Double> before, Map<String, Double> after, double total) {
+      Map<String, Double> groups = new HashMap<>();
+      after.forEach((thread, seconds) -> {
+        String name = thread.substring(thread.indexOf(' ') + 1);
+        String group = name.startsWith("vert.x-eventloo") ? "event_loops"
+            : name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler") ? "jit_compiler"
+            : name.startsWith("GC Thread") || name.startsWith("G1 ") ? "gc" : null;
+        if (group != null) groups.merge(group, seconds - before.getOrDefault(thread, 0.0), Double::sum);
+      });
+      JsonObject out = new JsonObject();
+      double known = 0;
+      for (String g : GROUPS) {
+        if (g.equals("other")) continue;
+        double v = groups.getOrDefault(g, 0.0);
+        known += v;
+        out.put(g, v);
+      }
+      return out.put("other", total - known);
     }
 
     /** This JVM's CPU seconds (all its threads). */

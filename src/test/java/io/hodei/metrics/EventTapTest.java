@@ -1,0 +1,85 @@
+package io.hodei.metrics;
+
+import io.hodei.support.Poll;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The collector's event tap: every event of its addresses, in publish order, on the collector's context only. */
+class EventTapTest {
+  private static final String TAPPED = "hodei.events.test.tapped";
+  private static final String OTHER = "hodei.events.test.other";
+
+  private Vertx vertx;
+  private Context context;
+  private final List<String> applied = new CopyOnWriteArrayList<>();
+  private final AtomicInteger offContext = new AtomicInteger();
+  private EventTap tap;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    context = vertx.getOrCreateContext();
+    tap = new EventTap(vertx, context, Set.of(TAPPED), t -> {
+      if (Vertx.currentContext() != context) offContext.incrementAndGet();
+      applied.add(t.event().getString("id"));
+    }).open();
+  }
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  @Test
+  void everyEventOfItsAddressesIsAppliedInOrderOnItsContextAndOthersStillReachTheirConsumers() {
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(TAPPED, m -> delivered.add(m.body().getString("id")));
+    consumer.completion().await();
+    List<String> published = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      published.add("e" + i);
+      vertx.eventBus().publish(TAPPED, new JsonObject().put("id", "e" + i));
+      vertx.eventBus().publish(OTHER, new JsonObject().put("id", "other" + i));
+    }
+    Poll.until(applied::size, n -> n == published.size(), Duration.ofSeconds(20), "every event applied");
+    assertThat(applied).containsExactlyElementsOf(published);
+    assertThat(offContext.get()).isZero();
+    Poll.until(delivered::size, n -> n == published.size(), Duration.ofSeconds(20), "every event delivered");
+    assertThat(delivered).containsExactlyElementsOf(published);
+  }
+
+  @Test
+  void drainAppliesWhatIsQueuedAtOnceAndNothingIsTappedAfterClose() {
+    vertx.eventBus().publish(TAPPED, new JsonObject().put("id", "a"));
+    onContext(tap::drain);
+    assertThat(applied).containsExactly("a");
+    onContext(tap::close);
+    vertx.eventBus().publish(TAPPED, new JsonObject().put("id", "b"));
+    onContext(tap::drain);
+    assertThat(applied).containsExactly("a");
+  }
+
+  /** Runs {@code action} on the tap's context and waits for it. */
+  private void onContext(Runnable action) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      action.run();
+      done.complete();
+    });
+    done.future().await();
+  }
+}

@@ -53,8 +53,14 @@ final class Job {
   String slaStatus;
 
   /** The selector key: jobs with the same key compete for the same pools. */
+  private String selectorKey;
+
+  /** The pool selector as a key (set once: pool_id and pool_labels do not change after submission). */
   String selectorKey() {
-    return poolId != null ? "id:" + poolId : "labels:" + (poolLabels == null ? "{}" : poolLabels.encode());
+    if (selectorKey == null) {
+      selectorKey = poolId != null ? "id:" + poolId : "labels:" + (poolLabels == null ? "{}" : poolLabels.encode());
+    }
+    return selectorKey;
   }
 
   boolean waiting() { return JobStates.QUEUED.equals(state); }

@@ -43,6 +43,9 @@ final class Scheduler {
     long memoryMb;
   }
 
+  /** The usage of a tenant holding nothing: read only, never stored. */
+  private static final Usage NO_USAGE = new Usage();
+
   private final Vertx vertx;
   private final JobStore store;
   private final TenantCache tenants;
@@ -204,7 +207,7 @@ final class Scheduler {
       Job head = e.getValue().peek();
       if (head == null || saturated.contains(head.selectorKey())) continue;
       TenantCache.Tenant tenant = tenants.get(e.getKey());
-      if (tenant == null || !tenant.active() || quotaBlocks(tenant, head) != null) continue;
+      if (tenant == null || !tenant.active() || quotaBlocks(tenant, head, now) != null) continue;
       if (needsBurst(tenant, head, now) != burst) continue;
       double key = fairShare.priority(e.getKey(), share(e.getKey()), tenant.weight());
       if (best == null || key < bestKey || (key == bestKey && QUEUE_ORDER.compare(head, best) < 0)) {
@@ -216,9 +219,10 @@ final class Scheduler {
   }
 
   /** Why the tenant's quota (with burst, while a grant is in force) stops this job now, or null. */
-  String quotaBlocks(TenantCache.Tenant tenant, Job job) {
-    Instant now = Instant.now();
-    Usage u = usage.getOrDefault(tenant.id(), new Usage());
+  String quotaBlocks(TenantCache.Tenant tenant, Job job) { return quotaBlocks(tenant, job, Instant.now()); }
+
+  private String quotaBlocks(TenantCache.Tenant tenant, Job job, Instant now) {
+    Usage u = usage.getOrDefault(tenant.id(), NO_USAGE);
     if (u.jobs + 1 > tenant.effective(tenant.maxConcurrent(), now)) return "quota_max_concurrent_jobs";
     if (u.cpuM + job.cpuM > tenant.effective(tenant.cpuM(), now)) return "quota_cpu";
     if (u.memoryMb + job.memoryMb > tenant.effective(tenant.memoryMb(), now)) return "quota_memory";
@@ -228,7 +232,7 @@ final class Scheduler {
   /** True when the job fits only thanks to the tenant's burst grant. */
   boolean needsBurst(TenantCache.Tenant tenant, Job job, Instant now) {
     if (!tenant.bursting(now)) return false;
-    Usage u = usage.getOrDefault(tenant.id(), new Usage());
+    Usage u = usage.getOrDefault(tenant.id(), NO_USAGE);
     return u.jobs + 1 > tenant.maxConcurrent() || u.cpuM + job.cpuM > tenant.cpuM()
         || u.memoryMb + job.memoryMb > tenant.memoryMb();
   }

@@ -80,7 +80,7 @@ public final class SchedulerBench {
       return Map.ofEntries(Map.entry("jobs", "10000"), Map.entry("tenants", "20"), Map.entry("pools", "4"),
           Map.entry("workers", "25"), Map.entry("concurrency", "64"), Map.entry("batch", "100"),
           Map.entry("batch-concurrency", "8"), Map.entry("min-ms", "50"), Map.entry("max-ms", "200"),
-          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "10000"));
+          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "20000"));
     }
 
     JsonObject json() {

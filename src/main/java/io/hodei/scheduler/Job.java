@@ -3,6 +3,7 @@ package io.hodei.scheduler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 
 /** An open job (queued, admitted or running) as the scheduler holds it; confined to the scheduler's event loop. */
 final class Job {
@@ -54,6 +55,9 @@ final class Job {
 
   /** The selector key: jobs with the same key compete for the same pools. */
   private String selectorKey;
+  /** {@link PoolView#accepting} as of the view's generation {@link #acceptingGeneration} (0: not computed). */
+  List<String> accepting;
+  long acceptingGeneration;
 
   /** The pool selector as a key (set once: pool_id and pool_labels do not change after submission). */
   String selectorKey() {

@@ -22,6 +22,8 @@ final class PoolView {
   private Map<String, JsonObject> pools = Map.of();
   private long capacityCpuM;
   private long capacityMemoryMb;
+  /** Bumped by every refresh: a job's cached answer of {@link #accepting} holds while it is unchanged. */
+  private long generation = 1;
 
   PoolView(Vertx vertx) { this.vertx = vertx; }
 
@@ -32,6 +34,7 @@ final class PoolView {
           Map<String, JsonObject> next = new LinkedHashMap<>();
           snapshot.getJsonArray("pools").forEach(p -> next.put(((JsonObject) p).getString("id"), (JsonObject) p));
           pools = next;
+          generation++;
           capacityCpuM = capacity("worker_cpu_m");
           capacityMemoryMb = capacity("worker_memory_mb");
           return null;
@@ -60,9 +63,18 @@ final class PoolView {
         && p.getLong("worker_memory_mb") >= job.memoryMb).toList();
   }
 
-  /** Fitting pools that take new jobs now. */
+  /**
+   * Fitting pools that take new jobs now. Asked for every placement and, for every queued job, by the queue status:
+   * the answer depends only on the job's selector and shape and on this view, so each job keeps it until the next
+   * refresh.
+   */
   List<String> accepting(Job job) {
-    return fitting(job).stream().filter(p -> accepts(p.getString("state"))).map(p -> p.getString("id")).toList();
+    if (job.acceptingGeneration != generation) {
+      job.accepting = fitting(job).stream().filter(p -> accepts(p.getString("state"))).map(p -> p.getString("id"))
+          .toList();
+      job.acceptingGeneration = generation;
+    }
+    return job.accepting;
   }
 
   static boolean accepts(String state) { return "active".equals(state) || "creating".equals(state); }

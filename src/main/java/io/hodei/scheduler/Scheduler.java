@@ -221,7 +221,7 @@ final class Scheduler {
   /** Why the tenant's quota (with burst, while a grant is in force) stops this job now, or null. */
   String quotaBlocks(TenantCache.Tenant tenant, Job job) { return quotaBlocks(tenant, job, Instant.now()); }
 
-  private String quotaBlocks(TenantCache.Tenant tenant, Job job, Instant now) {
+  String quotaBlocks(TenantCache.Tenant tenant, Job job, Instant now) {
     Usage u = usage.getOrDefault(tenant.id(), NO_USAGE);
     if (u.jobs + 1 > tenant.effective(tenant.maxConcurrent(), now)) return "quota_max_concurrent_jobs";
     if (u.cpuM + job.cpuM > tenant.effective(tenant.cpuM(), now)) return "quota_cpu";

@@ -150,72 +150,82 @@ final class WaitExplainer {
   /** Per tenant and per pool: depth, oldest wait, admitted/running, entitled vs actual share. */
   JsonObject queueStatus(Caller caller) {
     Instant now = Instant.now();
-    Map<String, JsonObject> perTenant = new HashMap<>();
-    Map<String, JsonObject> perPool = new HashMap<>();
-    int totalWeight = 0;
+    // one pass over the open jobs with plain counters: the autoscaler asks every evaluation, dashboards every few
+    // seconds, and the open jobs can be tens of thousands
+    Map<String, TenantRow> perTenant = new HashMap<>();
+    Map<String, PoolRow> perPool = new HashMap<>();
     for (Job job : scheduler.open.values()) {
-      JsonObject t = perTenant.computeIfAbsent(job.tenantId, id -> newTenantRow(id));
+      TenantRow t = perTenant.computeIfAbsent(job.tenantId, id -> new TenantRow());
       switch (job.state) {
         case JobStates.QUEUED -> {
-          t.put("queued", t.getInteger("queued") + 1);
-          long wait = Duration.between(job.submittedAt, now).getSeconds();
-          if (wait > t.getLong("oldest_wait_seconds")) t.put("oldest_wait_seconds", wait);
+          t.queued++;
+          long wait = Math.max(0, Duration.between(job.submittedAt, now).getSeconds());
+          t.oldestWait = Math.max(t.oldestWait, wait);
           TenantCache.Tenant owner = scheduler.tenants().get(job.tenantId);
           // demand that more workers would serve: not held back by its tenant's quota or a retry backoff
           boolean capacityBound = owner != null && owner.active() && job.nextAttemptAt == null
-              && scheduler.quotaBlocks(owner, job) == null;
+              && scheduler.quotaBlocks(owner, job, now) == null;
           for (String pool : scheduler.pools().accepting(job)) {
-            JsonObject p = perPool.computeIfAbsent(pool, WaitExplainer::newPoolRow);
-            p.put("queued", p.getInteger("queued") + 1);
-            if (capacityBound) p.put("queued_for_capacity", p.getInteger("queued_for_capacity") + 1);
-            if (wait > p.getLong("oldest_wait_seconds")) p.put("oldest_wait_seconds", wait);
+            PoolRow p = perPool.computeIfAbsent(pool, id -> new PoolRow());
+            p.queued++;
+            if (capacityBound) p.queuedForCapacity++;
+            p.oldestWait = Math.max(p.oldestWait, wait);
           }
         }
-        case JobStates.ADMITTED -> t.put("admitted", t.getInteger("admitted") + 1);
+        case JobStates.ADMITTED -> t.admitted++;
         default -> {
-          t.put("running", t.getInteger("running") + 1);
-          if (job.placedPoolId != null) {
-            JsonObject p = perPool.computeIfAbsent(job.placedPoolId, WaitExplainer::newPoolRow);
-            p.put("running", p.getInteger("running") + 1);
-          }
+          t.running++;
+          if (job.placedPoolId != null) perPool.computeIfAbsent(job.placedPoolId, id -> new PoolRow()).running++;
         }
       }
     }
+    int totalWeight = 0;
     for (String tenantId : perTenant.keySet()) {
       TenantCache.Tenant tenant = scheduler.tenants().get(tenantId);
       totalWeight += tenant == null ? 1 : tenant.weight();
     }
     JsonArray tenants = new JsonArray();
-    for (JsonObject row : perTenant.values()) {
-      String id = row.getString("tenant_id");
+    for (Map.Entry<String, TenantRow> e : perTenant.entrySet()) {
+      String id = e.getKey();
       if (!caller.isAdmin() && !id.equals(caller.tenantId())) continue;
+      TenantRow t = e.getValue();
       TenantCache.Tenant tenant = scheduler.tenants().get(id);
       int weight = tenant == null ? 1 : tenant.weight();
-      row.put("weight", weight)
+      tenants.add(new JsonObject().put("tenant_id", id).put("queued", t.queued).put("admitted", t.admitted)
+          .put("running", t.running).put("oldest_wait_seconds", t.oldestWait)
+          .put("weight", weight)
           .put("entitled_share", totalWeight == 0 ? 0 : (double) weight / totalWeight)
           .put("actual_share", scheduler.share(id))
           .put("remembered_share", scheduler.fairShare().remembered(id))
-          .put("quota_queued", scheduler.queued(id));
-      tenants.add(row);
+          .put("quota_queued", scheduler.queued(id)));
     }
     JsonArray pools = new JsonArray();
-    perPool.forEach((id, row) -> {
-      JsonObject p = scheduler.pools().pool(id);
-      if (p != null) row.put("state", p.getString("state")).put("workers", p.getJsonObject("workers"));
+    perPool.forEach((id, p) -> {
+      JsonObject row = new JsonObject().put("pool_id", id).put("queued", p.queued)
+          .put("queued_for_capacity", p.queuedForCapacity).put("running", p.running)
+          .put("oldest_wait_seconds", p.oldestWait);
+      JsonObject pool = scheduler.pools().pool(id);
+      if (pool != null) row.put("state", pool.getString("state")).put("workers", pool.getJsonObject("workers"));
       pools.add(row);
     });
     return new JsonObject().put("tenants", tenants).put("pools", caller.isAdmin() || caller.tenantId() != null
         ? pools : new JsonArray()).put("at", now.toString());
   }
 
-  private static JsonObject newTenantRow(String id) {
-    return new JsonObject().put("tenant_id", id).put("queued", 0).put("admitted", 0).put("running", 0)
-        .put("oldest_wait_seconds", 0L);
+  /** A tenant's counts in {@link #queueStatus}. */
+  private static final class TenantRow {
+    int queued;
+    int admitted;
+    int running;
+    long oldestWait;
   }
 
-  private static JsonObject newPoolRow(String id) {
-    return new JsonObject().put("pool_id", id).put("queued", 0).put("queued_for_capacity", 0).put("running", 0)
-        .put("oldest_wait_seconds", 0L);
+  /** A pool's counts in {@link #queueStatus}. */
+  private static final class PoolRow {
+    int queued;
+    int queuedForCapacity;
+    int running;
+    long oldestWait;
   }
 
   private static JsonObject reason(String code, String text) {

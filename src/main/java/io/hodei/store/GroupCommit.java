@@ -74,10 +74,14 @@ public final class GroupCommit {
    * Every statement of a writer is driven by entity keys (multi-row statements join their {@code unnest} rows to
    * primary keys). PostgreSQL's custom plans, made when it sees the arrays, turn into hash joins over a whole table
    * once the arrays are long and the table statistics lag behind its growth; the generic plan (index lookups per
-   * row) is the right one at every size, so the writer's connection always uses it.
+   * row) is the right one at every size, so the writer's connection always uses it. A generic plan is made once per
+   * statement and connection, though, from the statistics of that moment: made while a table was still small (a
+   * fresh database, before its first analyze), it would scan the whole table for every execution from then on. So
+   * the writer's connection also prices sequential scans out ({@code enable_seqscan = off}: a statement that has no
+   * index to use still scans).
    */
-  private static final String GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan";
-  private static final String DEFAULT_PLANS = "RESET plan_cache_mode";
+  static final String GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
+  private static final String DEFAULT_PLANS = "RESET plan_cache_mode; RESET enable_seqscan";
 
   /**
    * Transactions in flight at once on the writer's connection. PostgreSQL runs a connection's commands in order, so

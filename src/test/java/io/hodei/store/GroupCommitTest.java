@@ -218,4 +218,45 @@ class GroupCommitTest {
     byEntity.values().forEach(values -> assertEquals(inOrder, values));
     assertTrue(writer[0].maxInFlight() <= GroupCommit.DEPTH);
   }
+
+  @Test
+  void theWritersSessionUsesGenericPlansWithoutSequentialScans() {
+    List<String> settings = new ArrayList<>();
+    List<Future<Void>> done = new ArrayList<>();
+    vertx.runOnContext(v -> done.add(writer("settings", db.pool(), 10).write(new GroupCommit.Statement("k",
+        "SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')", Tuple.tuple(), null, null,
+        rows -> rows.forEach(r -> settings.add(r.getString(0) + " " + r.getString(1)))))));
+    Poll.until(() -> done.size() == 1 && done.get(0).isComplete(), b -> b, Duration.ofSeconds(30), "read");
+    Future.all(done).await();
+    assertEquals(List.of("force_generic_plan off"), settings);
+  }
+
+  @Test
+  void onAFreshJobTableTheWritersGenericPlanLooksJobsUpByKey() {
+    // the generic plan PostgreSQL caches for a job writer's multi-row update, planned while the job table is new and
+    // empty (as on a fresh server): without the writer's settings, a hash join over a scan of the whole table, kept
+    // for every execution until the next analyze
+    String update = "EXPLAIN (GENERIC_PLAN) WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], "
+        + "$3::timestamptz[]) AS d(id, state, at)), u AS (UPDATE job SET state = d.state, finished_at = d.at FROM d "
+        + "WHERE job.id = d.id RETURNING job.id, job.tenant_id, d.state, d.at) INSERT INTO job_event (job_id, "
+        + "tenant_id, state, at) SELECT id, tenant_id, state, at FROM u";
+    Pool pool = db.pool();
+    io.vertx.sqlclient.SqlConnection conn = pool.getConnection().await();
+    try {
+      String plain = String.join("\n", plan(conn, update));
+      assertTrue(plain.contains("Seq Scan on job"), "the case this guards against: " + plain);
+      conn.query(GroupCommit.GENERIC_PLANS).execute().await();
+      String writer = String.join("\n", plan(conn, update));
+      assertTrue(writer.contains("Index Scan using job_pkey on job") && !writer.contains("Seq Scan on job"), writer);
+    } finally {
+      conn.query("RESET ALL").execute().await();
+      conn.close().await();
+    }
+  }
+
+  private static List<String> plan(io.vertx.sqlclient.SqlConnection conn, String explain) {
+    List<String> lines = new ArrayList<>();
+    for (Row r : conn.query(explain).execute().await()) lines.add(r.getString(0));
+    return lines;
+  }
 }

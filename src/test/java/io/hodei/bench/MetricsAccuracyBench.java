@@ -43,8 +43,8 @@ import java.util.function.Function;
  *   to the database's count / series compared.</li>
  * </ul>
  * With {@code --quiet true} (the default) each round's PostgreSQL runs its measured window without autovacuum, after
- * a VACUUM ANALYZE and a CHECKPOINT of the set-up ({@link #quietPostgres}), and every round records what PostgreSQL
- * did besides the workload ({@link PgWatch}).
+ * a CHECKPOINT of the set-up ({@link #quietPostgres}), and every round records what PostgreSQL did besides the
+ * workload ({@link PgWatch}) and the CPU the rest of the machine used meanwhile.
  */
 public final class MetricsAccuracyBench {
   private static final String OPEN_JOBS = "SELECT count(*) AS n FROM job WHERE state IN ('queued', 'admitted', 'running')";
@@ -146,6 +146,7 @@ public final class MetricsAccuracyBench {
       pause(1_100); // PostgreSQL's backends report their table statistics at most once a second
       ProcCpu.Postgres pg = ProcCpu.postgres(db);
       PgWatch watch = PgWatch.start(db, pg);
+      double machine0 = ProcCpu.machine();
       double jvm0 = ProcCpu.self();
       Map<String, Double> threads0 = ProcCpu.threads();
       double pg0 = pg.seconds();
@@ -158,6 +159,7 @@ public final class MetricsAccuracyBench {
       double jvmSeconds = ProcCpu.self() - jvm0;
       JsonObject byThreads = ProcCpu.byThreads(threads0, ProcCpu.threads(), jvmSeconds);
       double pgSeconds = pg.seconds() - pg0;
+      double otherSeconds = ProcCpu.machine() - machine0 - jvmSeconds - pgSeconds;
       JsonObject pgWatch = watch.stop(pgSeconds);
       http.close();
       JsonObject out = new JsonObject().put("round", round).put("metrics_enabled", metrics).put("accepted", accepted)
@@ -168,7 +170,8 @@ public final class MetricsAccuracyBench {
           .put("jvm_cpu_s_by_threads", byThreads)
           .put("pg_cpu_s_per_1000_jobs", pgSeconds * 1000 / accepted)
           .put("cpu_s_per_1000_jobs", (jvmSeconds + pgSeconds) * 1000 / accepted)
-          .put("load_average_after", os.getSystemLoadAverage()).put("pg_watch", pgWatch);
+          .put("load_average_after", os.getSystemLoadAverage()).put("other_processes_cpu_s", otherSeconds)
+          .put("pg_watch", pgWatch);
       log(out.encode());
       if (metrics) out.put("accuracy", accuracy(server));
       return out;
@@ -178,9 +181,10 @@ public final class MetricsAccuracyBench {
   /**
    * Takes PostgreSQL's own housekeeping out of the measured window, for both sides alike (bench only; the server's
    * configuration is untouched): autovacuum off for this round's ephemeral cluster ({@code ALTER SYSTEM} +
-   * reload, as the embedded superuser), then, once no autovacuum worker is left, {@code VACUUM ANALYZE} of the set-up
-   * (tenants, pools, workers) and a {@code CHECKPOINT}, so that no autovacuum/autoanalyze run, no checkpoint of the
-   * set-up's writes and no plan change after an autoanalyze lands at a random moment of one round and not the other.
+   * reload, as the embedded superuser), then, once no autovacuum worker is left, a {@code CHECKPOINT} of the
+   * set-up's writes, so that no autovacuum/autoanalyze run and no checkpoint lands at a random moment of one round
+   * and not the other. No VACUUM or ANALYZE: on the set-up's empty tables they tell the planner "0 rows" instead of
+   * "never vacuumed", and the job updates' cached plans then scan the whole job table (a 15 s round took > 3 min).
    */
   static void quietPostgres(io.vertx.sqlclient.Pool db) {
     db.query("ALTER SYSTEM SET autovacuum = off").execute().await();
@@ -193,7 +197,6 @@ public final class MetricsAccuracyBench {
       if (System.nanoTime() > deadline) throw new IllegalStateException("autovacuum still on or running: " + row.toJson());
       pause(50);
     }
-    db.query("VACUUM ANALYZE").execute().await();
     db.query("CHECKPOINT").execute().await();
   }
 
@@ -410,11 +413,12 @@ public final class MetricsAccuracyBench {
     for (Object o : r.getJsonArray("runs")) {
       JsonObject run = (JsonObject) o;
       System.out.printf("  round %d metrics %-5s %5d jobs %6.1f s %6.0f jobs/s  CPU s/1000 jobs: %.3f (JVM %.3f + "
-              + "PostgreSQL %.3f, %d processes)  load %.1f%n",
+              + "PostgreSQL %.3f, %d processes)  load %.1f, other processes %.1f CPU s%n",
           run.getInteger("round"), run.getBoolean("metrics_enabled"), run.getInteger("accepted"),
           run.getDouble("seconds"), run.getDouble("jobs_per_s"), run.getDouble("cpu_s_per_1000_jobs"),
           run.getDouble("jvm_cpu_s_per_1000_jobs"), run.getDouble("pg_cpu_s_per_1000_jobs"),
-          run.getInteger("pg_processes"), run.getDouble("load_average_after"));
+          run.getInteger("pg_processes"), run.getDouble("load_average_after"),
+          run.getDouble("other_processes_cpu_s", Double.NaN));
       JsonObject w = run.getJsonObject("pg_watch");
       if (w != null) {
         System.out.printf("    PostgreSQL: autovacuum %d, autoanalyze %d runs, %d checkpoints, WAL %.0f MB; CPU s by "
@@ -679,6 +683,21 @@ public final class MetricsAccuracyBench {
         out.put(g, v);
       }
       return out.put("other", total - known);
+    }
+
+    /**
+     * The machine's busy CPU seconds, all processes ({@code /proc/stat}: user + nice + system + irq + softirq + steal):
+     * minus this JVM and its PostgreSQL, the CPU that the rest of the machine (other engineers' work) used meanwhile.
+     */
+    static double machine() {
+      try {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) busy += Long.parseLong(f[i]);
+        return busy / TICKS;
+      } catch (java.io.IOException | RuntimeException e) {
+        return 0;
+      }
     }
 
     /** This JVM's CPU seconds (all its threads). */

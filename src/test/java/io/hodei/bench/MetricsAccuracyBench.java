@@ -35,13 +35,17 @@ import java.util.function.Function;
  * payload):
  * <ul>
  *   <li>overhead: CPU seconds from the OS per 1,000 jobs, this JVM (server, its Vert.x threads and the bench client)
- *   plus the server's embedded PostgreSQL processes, and throughput (jobs / (first submit .. last job ended)); per
+ *   plus the server's embedded PostgreSQL processes, from first submit until the bench saw no open job, and throughput
+ *   (jobs / (first submit .. last job ended, the jobs' latest {@code finished_at})); per
  *   side the median and range over the rounds, and the paired cost of each on/off pair with its 95% confidence
  *   interval (see {@link #overhead});</li>
  *   <li>accuracy (every metrics-on round): after the run, every job/worker/queue counter and gauge of
  *   {@code /metrics} against ground truth from the {@code job} and {@code worker} tables; agreement = series equal
  *   to the database's count / series compared.</li>
  * </ul>
+ * With {@code --quiet true} (the default) each round's PostgreSQL runs its measured window without autovacuum, after
+ * a CHECKPOINT of the set-up ({@link #quietPostgres}), and every round records what PostgreSQL did besides the
+ * workload ({@link PgWatch}) and the CPU the rest of the machine used meanwhile.
  */
 public final class MetricsAccuracyBench {
   private static final String OPEN_JOBS = "SELECT count(*) AS n FROM job WHERE state IN ('queued', 'admitted', 'running')";
@@ -54,23 +58,24 @@ public final class MetricsAccuracyBench {
   private static final List<String> TERMINAL = List.of("succeeded", "failed", "cancelled", "timed_out", "abandoned");
 
   record Options(int jobs, int tenants, int pools, int workers, int failEvery, int durationMs, int batch, int lanes,
-                 int rounds, int warmup, String out) {
+                 int rounds, int warmup, boolean quiet, String out) {
     static Options parse(String[] args) {
       String[] defaults = {"jobs", "10000", "tenants", "10", "pools", "4", "workers", "10", "fail-every", "10",
-          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "out", "bench/results"};
+          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true", "out", "bench/results"};
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < defaults.length; i += 2) a.put(defaults[i], defaults[i + 1]);
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
       Function<String, Integer> n = k -> Integer.parseInt(a.get(k));
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("fail-every"), n.apply("duration-ms"), n.apply("batch"), n.apply("lanes"), n.apply("rounds"),
-          n.apply("warmup"), a.get("out"));
+          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("out"));
     }
 
     JsonObject json() {
       return new JsonObject().put("jobs", jobs).put("tenants", tenants).put("pools", pools)
           .put("workers_per_pool", workers).put("fail_every", failEvery).put("job_duration_ms", durationMs)
-          .put("batch", batch).put("http_lanes", lanes).put("rounds", rounds).put("warmup_rounds", warmup);
+          .put("batch", batch).put("http_lanes", lanes).put("rounds", rounds).put("warmup_rounds", warmup)
+          .put("quiet_postgres", quiet);
     }
   }
 
@@ -137,33 +142,68 @@ public final class MetricsAccuracyBench {
       for (int p = 0; p < opt.pools(); p++) fx.pool(Fixtures.simulatedPool("acc-p" + p, opt.workers(), 100), opt.workers());
       WebClient http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
           .setDefaultPort(server.port()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(opt.lanes()));
-      ProcCpu.Postgres pg = ProcCpu.postgres(server.server().database().pool());
+      io.vertx.sqlclient.Pool db = server.server().database().pool();
+      if (opt.quiet()) quietPostgres(db);
+      pause(1_100); // PostgreSQL's backends report their table statistics at most once a second
+      ProcCpu.Postgres pg = ProcCpu.postgres(db);
+      PgWatch watch = PgWatch.start(db, pg);
+      double machine0 = ProcCpu.machine();
       double jvm0 = ProcCpu.self();
       Map<String, Double> threads0 = ProcCpu.threads();
       double pg0 = pg.seconds();
       long t0 = System.nanoTime();
+      java.time.Instant start = java.time.Instant.now();
       profiler(round, metrics, "start");
       int accepted = submit(http, tokens);
-      waitUntilDrained(server);
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      double submitSeconds = (System.nanoTime() - t0) / 1e9;
+      int polls = waitUntilDrained(server);
+      double detectedSeconds = (System.nanoTime() - t0) / 1e9;
       profiler(round, metrics, "stop");
       double jvmSeconds = ProcCpu.self() - jvm0;
       JsonObject byThreads = ProcCpu.byThreads(threads0, ProcCpu.threads(), jvmSeconds);
       double pgSeconds = pg.seconds() - pg0;
+      double otherSeconds = ProcCpu.machine() - machine0 - jvmSeconds - pgSeconds;
+      JsonObject pgWatch = watch.stop(pgSeconds);
       http.close();
+      double seconds = lastJobEnded(db, start);
+      pgWatch.put("drain_polls", polls).put("drain_poll", explainOpenJobs(db));
       JsonObject out = new JsonObject().put("round", round).put("metrics_enabled", metrics).put("accepted", accepted)
-          .put("seconds", seconds).put("jobs_per_s", accepted / seconds)
+          .put("seconds", seconds).put("jobs_per_s", accepted / seconds).put("submit_s", submitSeconds)
+          .put("drained_seen_s", detectedSeconds)
           .put("jvm_cpu_s", jvmSeconds).put("pg_cpu_s", pgSeconds).put("pg_processes", pg.processes())
           .put("postmaster_pid", pg.postmaster()).put("cpu_s", jvmSeconds + pgSeconds)
           .put("jvm_cpu_s_per_1000_jobs", jvmSeconds * 1000 / accepted)
           .put("jvm_cpu_s_by_threads", byThreads)
           .put("pg_cpu_s_per_1000_jobs", pgSeconds * 1000 / accepted)
           .put("cpu_s_per_1000_jobs", (jvmSeconds + pgSeconds) * 1000 / accepted)
-          .put("load_average_after", os.getSystemLoadAverage());
+          .put("load_average_after", os.getSystemLoadAverage()).put("other_processes_cpu_s", otherSeconds)
+          .put("pg_watch", pgWatch);
       log(out.encode());
       if (metrics) out.put("accuracy", accuracy(server));
       return out;
     }
+  }
+
+  /**
+   * Takes PostgreSQL's own housekeeping out of the measured window, for both sides alike (bench only; the server's
+   * configuration is untouched): autovacuum off for this round's ephemeral cluster ({@code ALTER SYSTEM} +
+   * reload, as the embedded superuser), then, once no autovacuum worker is left, a {@code CHECKPOINT} of the
+   * set-up's writes, so that no autovacuum/autoanalyze run and no checkpoint lands at a random moment of one round
+   * and not the other. No VACUUM or ANALYZE: on the set-up's empty tables they tell the planner "0 rows" instead of
+   * "never vacuumed", and the job updates' cached plans then scan the whole job table (a 15 s round took > 3 min).
+   */
+  static void quietPostgres(io.vertx.sqlclient.Pool db) {
+    db.query("ALTER SYSTEM SET autovacuum = off").execute().await();
+    db.query("SELECT pg_reload_conf()").execute().await();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      Row row = db.query("SELECT current_setting('autovacuum') AS autovacuum, (SELECT count(*) FROM pg_stat_activity "
+          + "WHERE backend_type = 'autovacuum worker') AS workers").execute().await().iterator().next();
+      if (row.getString("autovacuum").equals("off") && row.getLong("workers") == 0) break;
+      if (System.nanoTime() > deadline) throw new IllegalStateException("autovacuum still on or running: " + row.toJson());
+      pause(50);
+    }
+    db.query("CHECKPOINT").execute().await();
   }
 
   /** Batches of {@code opt.batch} per tenant, {@code opt.lanes} requests in flight; every fail-every-th job fails. */
@@ -203,14 +243,42 @@ public final class MetricsAccuracyBench {
         });
   }
 
-  private static void waitUntilDrained(TestServer server) {
+  /**
+   * Polls until no job is open; returns the number of polls. Every 250 ms, not faster: each poll visits every heap
+   * page of the job table that its open-jobs index points to (one entry per open version of each job, dead ones
+   * included, as nothing vacuums inside a round), PostgreSQL CPU that grows with the round's length and is the
+   * bench's, not the server's (small: 4..11 ms a poll, and submitting takes 95..99% of a window, so 2..5 polls a
+   * round). The end of the throughput window does not depend on it ({@link #lastJobEnded}).
+   */
+  private static int waitUntilDrained(TestServer server) {
     long deadline = System.nanoTime() + 600_000_000_000L;
+    int polls = 0;
     while (System.nanoTime() < deadline) {
+      polls++;
       Row row = server.server().database().pool().query(OPEN_JOBS).execute().await().iterator().next();
-      if (row.getLong("n") == 0) return;
-      pause(50);
+      if (row.getLong("n") == 0) return polls;
+      pause(250);
     }
     throw new IllegalStateException("jobs did not drain in 10 minutes");
+  }
+
+  /** Seconds from the first submit to the last job's end ({@code max(finished_at)}, stamped by the server). */
+  private static double lastJobEnded(io.vertx.sqlclient.Pool db, java.time.Instant start) {
+    java.time.OffsetDateTime last = db.query("SELECT max(finished_at) AS last FROM job").execute().await().iterator()
+        .next().getOffsetDateTime("last");
+    return java.time.Duration.between(start, last.toInstant()).toNanos() / 1e9;
+  }
+
+  /** What one drain poll costs at the end of the round: its plan's execution time and buffers (EXPLAIN ANALYZE). */
+  private static JsonObject explainOpenJobs(io.vertx.sqlclient.Pool db) {
+    JsonArray plan = new JsonArray();
+    for (Row row : db.query("EXPLAIN (ANALYZE, BUFFERS) " + OPEN_JOBS).execute().await()) plan.add(row.getString(0));
+    JsonObject out = new JsonObject().put("plan", plan);
+    for (Object line : plan) {
+      String l = ((String) line).trim();
+      if (l.startsWith("Execution Time:")) out.put("ms", Double.parseDouble(l.replaceAll("[^0-9.]", "")));
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ accuracy: /metrics vs the database
@@ -379,11 +447,18 @@ public final class MetricsAccuracyBench {
     for (Object o : r.getJsonArray("runs")) {
       JsonObject run = (JsonObject) o;
       System.out.printf("  round %d metrics %-5s %5d jobs %6.1f s %6.0f jobs/s  CPU s/1000 jobs: %.3f (JVM %.3f + "
-              + "PostgreSQL %.3f, %d processes)  load %.1f%n",
+              + "PostgreSQL %.3f, %d processes)  load %.1f, other processes %.1f CPU s%n",
           run.getInteger("round"), run.getBoolean("metrics_enabled"), run.getInteger("accepted"),
           run.getDouble("seconds"), run.getDouble("jobs_per_s"), run.getDouble("cpu_s_per_1000_jobs"),
           run.getDouble("jvm_cpu_s_per_1000_jobs"), run.getDouble("pg_cpu_s_per_1000_jobs"),
-          run.getInteger("pg_processes"), run.getDouble("load_average_after"));
+          run.getInteger("pg_processes"), run.getDouble("load_average_after"),
+          run.getDouble("other_processes_cpu_s", Double.NaN));
+      JsonObject w = run.getJsonObject("pg_watch");
+      if (w != null) {
+        System.out.printf("    PostgreSQL: autovacuum %d, autoanalyze %d runs, %d checkpoints, WAL %.0f MB; CPU s by "
+                + "backend type %s%n", w.getLong("autovacuum_runs"), w.getLong("autoanalyze_runs"),
+            w.getLong("checkpoints"), w.getDouble("wal_mb"), w.getJsonObject("cpu_s_by_backend_type").encode());
+      }
     }
     System.out.println("JVM CPU s by threads, median per side (off / on): " + threadMedians(r.getJsonArray("runs")));
     for (Object m : acc.getJsonArray("mismatches")) System.out.println("  mismatch " + m);
@@ -439,6 +514,128 @@ public final class MetricsAccuracyBench {
   }
 
   /**
+   * PostgreSQL's own view of one measured window, to see where its CPU varies from round to round: CPU seconds by
+   * backend type (pids from {@code pg_stat_activity}, CPU from /proc; sampled every 250 ms so that an autovacuum
+   * worker that starts and exits inside the window is seen; {@code unattributed} = the window's PostgreSQL CPU minus
+   * these: the postmaster, processes not listed, and the part of exited processes after their last sample), then
+   * per table the scans, row changes and autovacuum/autoanalyze runs ({@code pg_stat_user_tables}), checkpoints and
+   * WAL. Same queries on both sides; a diagnostic, not one of the compared figures.
+   */
+  static final class PgWatch {
+    private static final String ACTIVITY = "SELECT pid, backend_type FROM pg_stat_activity";
+    private static final String TABLES = "SELECT relname, seq_scan, coalesce(idx_scan, 0) AS idx_scan, n_tup_ins, "
+        + "n_tup_upd, n_tup_hot_upd, n_tup_del, autovacuum_count, autoanalyze_count, vacuum_count, analyze_count, "
+        + "n_live_tup, n_dead_tup FROM pg_stat_user_tables";
+    private static final List<String> TABLE_COUNTERS = List.of("seq_scan", "idx_scan", "n_tup_ins", "n_tup_upd",
+        "n_tup_hot_upd", "n_tup_del", "autovacuum_count", "autoanalyze_count", "vacuum_count", "analyze_count");
+    private static final String CLUSTER = "SELECT (SELECT num_timed + num_requested FROM pg_stat_checkpointer) AS "
+        + "checkpoints, (SELECT wal_bytes::bigint FROM pg_stat_wal) AS wal_bytes, (SELECT count(*) FROM "
+        + "pg_stat_activity WHERE backend_type = 'autovacuum worker') AS autovacuum_workers";
+
+    private final io.vertx.sqlclient.Pool db;
+    private final ProcCpu.Postgres pg;
+    private final Map<Integer, String> types = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Long> base = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Long> last = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, JsonObject> tables0;
+    private final JsonObject cluster0;
+    private final AtomicInteger autovacuumWorkersSeen = new AtomicInteger();
+    private volatile boolean running = true;
+    private Thread sampler;
+
+    private PgWatch(io.vertx.sqlclient.Pool db, ProcCpu.Postgres pg) {
+      this.db = db;
+      this.pg = pg;
+      this.tables0 = tables();
+      this.cluster0 = cluster();
+    }
+
+    static PgWatch start(io.vertx.sqlclient.Pool db, ProcCpu.Postgres pg) {
+      PgWatch w = new PgWatch(db, pg);
+      w.sample(true);
+      w.sampler = new Thread(() -> {
+        while (w.running) {
+          pause(250);
+          if (w.running) w.sample(false);
+        }
+      }, "pg-watch");
+      w.sampler.setDaemon(true);
+      w.sampler.start();
+      return w;
+    }
+
+    private void sample(boolean first) {
+      int autovacuum = 0;
+      for (Row row : db.query(ACTIVITY).execute().await()) {
+        int pid = row.getInteger("pid");
+        String type = row.getString("backend_type");
+        long[] s = ProcCpu.stat(pid);
+        if (s == null) continue;
+        types.putIfAbsent(pid, type == null ? "unknown" : type);
+        base.putIfAbsent(pid, first ? s[0] : 0L);
+        last.put(pid, s[0]);
+        if ("autovacuum worker".equals(type)) autovacuum++;
+      }
+      autovacuumWorkersSeen.accumulateAndGet(autovacuum, Math::max);
+    }
+
+    JsonObject stop(double pgSeconds) {
+      running = false;
+      try {
+        sampler.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      sample(false);
+      Map<String, Double> byType = new TreeMap<>();
+      double attributed = 0;
+      for (Map.Entry<Integer, Long> e : last.entrySet()) {
+        double s = (e.getValue() - base.get(e.getKey())) / ProcCpu.TICKS;
+        byType.merge(types.get(e.getKey()), s, Double::sum);
+        attributed += s;
+      }
+      JsonObject cpu = new JsonObject();
+      byType.forEach(cpu::put);
+      cpu.put("unattributed", pgSeconds - attributed);
+      pause(1_100); // let the backends report their table statistics
+      Map<String, JsonObject> tables1 = tables();
+      JsonObject tables = new JsonObject();
+      tables1.forEach((name, t1) -> {
+        JsonObject t0 = tables0.getOrDefault(name, new JsonObject());
+        JsonObject d = new JsonObject();
+        boolean changed = false;
+        for (String c : TABLE_COUNTERS) {
+          long v = t1.getLong(c) - t0.getLong(c, 0L);
+          d.put(c, v);
+          changed |= v != 0;
+        }
+        if (changed) tables.put(name, d.put("n_live_tup", t1.getLong("n_live_tup")).put("n_dead_tup", t1.getLong("n_dead_tup")));
+      });
+      JsonObject cluster1 = cluster();
+      long autovacuums = 0;
+      long autoanalyzes = 0;
+      for (String name : tables.fieldNames()) {
+        autovacuums += tables.getJsonObject(name).getLong("autovacuum_count");
+        autoanalyzes += tables.getJsonObject(name).getLong("autoanalyze_count");
+      }
+      return new JsonObject().put("cpu_s_by_backend_type", cpu)
+          .put("autovacuum_workers_seen", autovacuumWorkersSeen.get())
+          .put("autovacuum_runs", autovacuums).put("autoanalyze_runs", autoanalyzes)
+          .put("checkpoints", cluster1.getLong("checkpoints") - cluster0.getLong("checkpoints"))
+          .put("wal_mb", (cluster1.getLong("wal_bytes") - cluster0.getLong("wal_bytes")) / 1e6)
+          .put("tables", tables);
+    }
+
+    private Map<String, JsonObject> tables() {
+      Map<String, JsonObject> out = new TreeMap<>();
+      for (Row row : db.query(TABLES).execute().await()) out.put(row.getString("relname"), row.toJson());
+      return out;
+    }
+
+    private JsonObject cluster() { return db.query(CLUSTER).execute().await().iterator().next().toJson(); }
+  }
+
+  /**
    * CPU seconds from the OS ({@code /proc/<pid>/stat}: utime + stime, in clock ticks): this JVM (server and bench
    * client), and the embedded PostgreSQL of the server under test, found from a backend's parent (the postmaster)
    * and taken as the postmaster, its live children named postgres* and the children it has already reaped
@@ -446,7 +643,7 @@ public final class MetricsAccuracyBench {
    * processes on the machine are not counted.
    */
   static final class ProcCpu {
-    private static final double TICKS = ticksPerSecond();
+    static final double TICKS = ticksPerSecond();
 
     /** One server's PostgreSQL processes. */
     record Postgres(int postmaster) {
@@ -522,6 +719,21 @@ public final class MetricsAccuracyBench {
       return out.put("other", total - known);
     }
 
+    /**
+     * The machine's busy CPU seconds, all processes ({@code /proc/stat}: user + nice + system + irq + softirq + steal):
+     * minus this JVM and its PostgreSQL, the CPU that the rest of the machine (other engineers' work) used meanwhile.
+     */
+    static double machine() {
+      try {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) busy += Long.parseLong(f[i]);
+        return busy / TICKS;
+      } catch (java.io.IOException | RuntimeException e) {
+        return 0;
+      }
+    }
+
     /** This JVM's CPU seconds (all its threads). */
     static double self() {
       long[] s = stat((int) ProcessHandle.current().pid());
@@ -538,7 +750,7 @@ public final class MetricsAccuracyBench {
     }
 
     /** {own utime + stime, reaped children's cutime + cstime} in ticks, or null when the process is gone. */
-    private static long[] stat(int pid) {
+    static long[] stat(int pid) {
       String[] f = fields(pid);
       if (f == null) return null;
       return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12]), Long.parseLong(f[13]) + Long.parseLong(f[14])};

@@ -44,7 +44,7 @@ final class Scheduler {
   }
 
   /** The usage of a tenant holding nothing: read only, never stored. */
-  private static final Usage NO_USAGE = new Usage();
+  static final Usage NO_USAGE = new Usage();
 
   private final Vertx vertx;
   private final JobStore store;

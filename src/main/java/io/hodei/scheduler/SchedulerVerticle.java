@@ -277,7 +277,7 @@ public final class SchedulerVerticle extends VerticleBase {
     long n = count == null ? 1 : count;
     long wantCpu = (cpu == null ? 100 : cpu) * n;
     long wantMemory = (memory == null ? 128 : memory) * n;
-    Scheduler.Usage u = scheduler.usage.getOrDefault(id, new Scheduler.Usage());
+    Scheduler.Usage u = scheduler.usage.getOrDefault(id, Scheduler.NO_USAGE);
     int queued = scheduler.queued(id);
     JsonObject headroom = new JsonObject()
         .put("jobs", tenant.maxConcurrent() - u.jobs)

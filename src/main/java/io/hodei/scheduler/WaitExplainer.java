@@ -43,7 +43,7 @@ final class WaitExplainer {
     if (tenant != null) {
       String quota = scheduler.quotaBlocks(tenant, job);
       if (quota != null) {
-        Scheduler.Usage u = scheduler.usage.getOrDefault(job.tenantId, new Scheduler.Usage());
+        Scheduler.Usage u = scheduler.usage.getOrDefault(job.tenantId, Scheduler.NO_USAGE);
         reasons.add(reason(quota, "tenant uses " + u.jobs + " jobs, " + u.cpuM + "m CPU, " + u.memoryMb
             + " MB of its quota " + tenant.maxConcurrent() + " jobs, " + tenant.cpuM() + "m, " + tenant.memoryMb()
             + " MB"));

@@ -80,8 +80,8 @@ public final class GroupCommit {
    * the writer's connection also prices sequential scans out ({@code enable_seqscan = off}: a statement that has no
    * index to use still scans).
    */
-  static final String GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
-  private static final String DEFAULT_PLANS = "RESET plan_cache_mode; RESET enable_seqscan";
+  static final String WRITER_SESSION = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
+  private static final String DEFAULT_SESSION = "RESET plan_cache_mode; RESET enable_seqscan";
 
   /**
    * Transactions in flight at once on the writer's connection. PostgreSQL runs a connection's commands in order, so
@@ -179,21 +179,28 @@ public final class GroupCommit {
       if (inFlight == 0) retryFailed();
       return;
     }
-    while (inFlight < DEPTH && !queue.isEmpty() && !touchesBusyKey(queue.peek())) {
-      List<Write> group = new ArrayList<>();
-      int statements = 0;
-      while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)
-          && !touchesBusyKey(queue.peek())) {
-        Write w = queue.poll();
-        group.add(w);
-        statements += w.statements.size();
-      }
+    while (inFlight < DEPTH) {
+      List<Write> group = nextGroup();
+      if (group.isEmpty()) break;
       start(group);
     }
     if (idle()) {
       drainWaiters.forEach(Promise::tryComplete);
       drainWaiters.clear();
     }
+  }
+
+  /** The queued writes the next transaction takes, in queue order (empty: none can start now). */
+  private List<Write> nextGroup() {
+    List<Write> group = new ArrayList<>();
+    int statements = 0;
+    while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)
+        && !touchesBusyKey(queue.peek())) {
+      Write w = queue.poll();
+      group.add(w);
+      statements += w.statements.size();
+    }
+    return group;
   }
 
   private boolean touchesBusyKey(Write w) {
@@ -270,7 +277,7 @@ public final class GroupCommit {
       }
       Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
       pipeline.add(commit);
-      // join, not all: the next transaction starts only when this pipeline has fully answered
+      // join, not all: the group completes (and its keys free up) only when its whole pipeline has answered
       return Future.join(pipeline).transform(ar -> {
         if (ar.succeeded()) return Future.<Void>succeededFuture();
         if (commit.failed()) release(); // the transaction's end is unknown: never reuse that connection
@@ -297,7 +304,7 @@ public final class GroupCommit {
   private Future<SqlConnection> connection() {
     if (held != null) return Future.succeededFuture(held);
     if (connecting != null) return connecting;
-    connecting = pool.getConnection().compose(conn -> conn.query(GENERIC_PLANS).execute().map(conn)
+    connecting = pool.getConnection().compose(conn -> conn.query(WRITER_SESSION).execute().map(conn)
         .onFailure(err -> conn.close())).onComplete(ar -> connecting = null).onSuccess(conn -> {
           held = conn;
           conn.closeHandler(v -> {
@@ -310,7 +317,7 @@ public final class GroupCommit {
   private void release() {
     SqlConnection conn = held;
     held = null;
-    if (conn != null) conn.query(DEFAULT_PLANS).execute().onComplete(ar -> conn.close());
+    if (conn != null) conn.query(DEFAULT_SESSION).execute().onComplete(ar -> conn.close());
   }
 
   /** Statements by layer (one past the same key's previous statement), then by SQL in first-seen order. */

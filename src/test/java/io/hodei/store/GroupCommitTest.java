@@ -245,7 +245,7 @@ class GroupCommitTest {
     try {
       String plain = String.join("\n", plan(conn, update));
       assertTrue(plain.contains("Seq Scan on job"), "the case this guards against: " + plain);
-      conn.query(GroupCommit.GENERIC_PLANS).execute().await();
+      conn.query(GroupCommit.WRITER_SESSION).execute().await();
       String writer = String.join("\n", plan(conn, update));
       assertTrue(writer.contains("Index Scan using job_pkey on job") && !writer.contains("Seq Scan on job"), writer);
     } finally {

@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,12 @@ final class PoolView {
   private long capacityMemoryMb;
   /** Bumped by every refresh: a job's cached answer of {@link #accepting} holds while it is unchanged. */
   private long generation = 1;
+  /**
+   * Idle workers per pool as last heard: the snapshot of the last refresh, then every worker.state event. It only
+   * gates placement attempts (a request to a pool with no idle worker is a wasted round trip); the pool manager
+   * decides, and a refusal sets the estimate back to none.
+   */
+  private final Map<String, Integer> idle = new HashMap<>();
 
   PoolView(Vertx vertx) { this.vertx = vertx; }
 
@@ -35,6 +42,8 @@ final class PoolView {
           snapshot.getJsonArray("pools").forEach(p -> next.put(((JsonObject) p).getString("id"), (JsonObject) p));
           pools = next;
           generation++;
+          idle.clear();
+          next.forEach((id, p) -> idle.put(id, p.getJsonObject("workers").getLong("idle", 0L).intValue()));
           capacityCpuM = capacity("worker_cpu_m");
           capacityMemoryMb = capacity("worker_memory_mb");
           return null;
@@ -75,6 +84,25 @@ final class PoolView {
       job.acceptingGeneration = generation;
     }
     return job.accepting;
+  }
+
+  /** Idle workers of the given pools, as far as this view has heard. */
+  int idleWorkers(List<String> poolIds) {
+    int total = 0;
+    for (String id : poolIds) total += idle.getOrDefault(id, 0);
+    return total;
+  }
+
+  /** A worker.state event: a worker left or reached idle. */
+  void workerMoved(String poolId, String from, String to) {
+    if (poolId == null) return;
+    if ("idle".equals(from)) idle.computeIfPresent(poolId, (id, n) -> Math.max(0, n - 1));
+    if ("idle".equals(to)) idle.merge(poolId, 1, Integer::sum);
+  }
+
+  /** The pool manager found no idle worker for a job in these pools. */
+  void noIdleWorker(List<String> poolIds) {
+    for (String id : poolIds) idle.put(id, 0);
   }
 
   static boolean accepts(String state) { return "active".equals(state) || "creating".equals(state); }

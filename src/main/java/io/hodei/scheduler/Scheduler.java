@@ -64,6 +64,8 @@ final class Scheduler {
   final Map<String, Integer> queuedCount = new HashMap<>();
   /** Selectors whose pools had no idle worker at the last try; cleared when capacity may have appeared. */
   final Set<String> saturated = new HashSet<>();
+  /** Placement requests in flight per selector: with the pools' idle workers, whether another attempt can succeed. */
+  private final Map<String, Integer> placing = new HashMap<>();
   final RunTimes runTimes = new RunTimes();
   /** Finish messages that overtook their placement reply (a job that fails at once); applied after the start. */
   private final Map<String, JsonObject> earlyFinishes = new HashMap<>();
@@ -205,7 +207,7 @@ final class Scheduler {
     double bestKey = Double.MAX_VALUE;
     for (Map.Entry<String, PriorityQueue<Job>> e : queues.entrySet()) {
       Job head = e.getValue().peek();
-      if (head == null || saturated.contains(head.selectorKey())) continue;
+      if (head == null || saturated.contains(head.selectorKey()) || !hasRoom(head)) continue;
       TenantCache.Tenant tenant = tenants.get(e.getKey());
       if (tenant == null || !tenant.active() || quotaBlocks(tenant, head, now) != null) continue;
       if (needsBurst(tenant, head, now) != burst) continue;
@@ -216,6 +218,15 @@ final class Scheduler {
       }
     }
     return best;
+  }
+
+  /**
+   * Whether the job's pools have an idle worker that no placement in flight for its selector is already heading
+   * for. Without this gate, every freed worker sent a placement request per waiting selector, and most came back
+   * refused.
+   */
+  boolean hasRoom(Job job) {
+    return pools.idleWorkers(pools.accepting(job)) > placing.getOrDefault(job.selectorKey(), 0);
   }
 
   /** Why the tenant's quota (with burst, while a grant is in force) stops this job now, or null. */
@@ -267,6 +278,7 @@ final class Scheduler {
     job.burstGrantId = tenant != null && needsBurst(tenant, job, job.admittedAt) ? tenant.burstGrantId() : null;
     hold(job, 1);
     inflight++;
+    placing.merge(job.selectorKey(), 1, Integer::sum);
     JsonObject spec = new JsonObject().put("job_id", job.id).put("command", job.command).put("env", job.env)
         .put("payload", job.payload).put("timeout_s", job.timeoutSeconds).put("cpu_m", job.cpuM)
         .put("memory_mb", job.memoryMb);
@@ -274,6 +286,7 @@ final class Scheduler {
     Bus.request(vertx, PoolAddresses.JOB_START, BusRequest.envelope(new JsonObject(), new JsonObject(), body, null),
         Caller.system(), null).onComplete(ar -> {
           inflight--;
+          placing.computeIfPresent(job.selectorKey(), (k, n) -> n == 1 ? null : n - 1);
           if (ar.succeeded()) started(job, ar.result());
           else notStarted(job, Bus.toDomain(ar.cause()));
           dispatch();
@@ -320,6 +333,7 @@ final class Scheduler {
     queues.computeIfAbsent(job.tenantId, t -> new PriorityQueue<>(QUEUE_ORDER)).add(job);
     metrics.decision("requeue");
     if ("no_capacity".equals(problem.extensions().getString("reason"))) {
+      pools.noIdleWorker(pools.accepting(job));
       saturated.add(job.selectorKey());
     } else {
       LOG.warn("placement failed", kv("job_id", job.id), kv("reason", problem.detail()));

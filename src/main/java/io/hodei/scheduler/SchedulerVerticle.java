@@ -79,7 +79,9 @@ public final class SchedulerVerticle extends VerticleBase {
     consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.JOB_FINISHED,
         msg -> scheduler.onFinished(msg.body())));
     consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.WORKER_STATE), msg -> {
-      if ("idle".equals(msg.body().getString("to"))) scheduler.capacityChanged();
+      JsonObject event = msg.body();
+      pools.workerMoved(event.getString("pool_id"), event.getString("from"), event.getString("to"));
+      if ("idle".equals(event.getString("to"))) scheduler.capacityChanged();
     }));
     for (String type : List.of(Events.POOL_STATE, Events.POOL_RESIZED)) {
       consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(type),

@@ -52,7 +52,7 @@ final class WaitExplainer {
     if (tenant != null && scheduler.needsBurst(tenant, job, now)) {
       reasons.add(reason("burst", "the job runs on burst capacity, after work within base quotas"));
     }
-    if (scheduler.saturated.contains(job.selectorKey()) && !accepting.isEmpty()) {
+    if (!accepting.isEmpty() && (scheduler.saturated.contains(job.selectorKey()) || !scheduler.hasRoom(job))) {
       reasons.add(reason("capacity", "every matching worker is busy"));
     }
     int ahead = aheadInTenant(job);

@@ -66,21 +66,22 @@ public final class SchedulerBench {
   // ------------------------------------------------------------------ options
 
   record Options(int jobs, int tenants, int pools, int workers, int concurrency, int batch, int batchConcurrency,
-                 int minMs, int maxMs, int inflight, int dbPool, int warmupJobs, String out, String runs) {
+                 int minMs, int maxMs, int inflight, int dbPool, int warmupJobs, int warmupRounds, String out, String runs) {
     static Options parse(String[] args) {
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
       Function<String, Integer> n = k -> Integer.parseInt(a.getOrDefault(k, defaults().get(k)));
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("concurrency"), n.apply("batch"), n.apply("batch-concurrency"), n.apply("min-ms"), n.apply("max-ms"), n.apply("inflight"),
-          n.apply("db-pool"), n.apply("warmup-jobs"), a.getOrDefault("out", "bench/results"), a.getOrDefault("runs", "single,batch,baseline"));
+          n.apply("db-pool"), n.apply("warmup-jobs"), n.apply("warmup-rounds"), a.getOrDefault("out", "bench/results"), a.getOrDefault("runs", "single,batch,baseline"));
     }
 
     static Map<String, String> defaults() {
       return Map.ofEntries(Map.entry("jobs", "10000"), Map.entry("tenants", "20"), Map.entry("pools", "4"),
           Map.entry("workers", "25"), Map.entry("concurrency", "64"), Map.entry("batch", "100"),
           Map.entry("batch-concurrency", "8"), Map.entry("min-ms", "50"), Map.entry("max-ms", "200"),
-          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "20000"));
+          Map.entry("inflight", "256"), Map.entry("db-pool", "16"), Map.entry("warmup-jobs", "20000"),
+          Map.entry("warmup-rounds", "2"));
     }
 
     JsonObject json() {
@@ -89,6 +90,7 @@ public final class SchedulerBench {
           .put("batch_http_concurrency", batchConcurrency)
           .put("job_duration_ms", minMs + ".." + maxMs).put("scheduler_max_inflight_placements", inflight)
           .put("db_pool_size", dbPool).put("warmup_jobs_discarded", warmupJobs)
+          .put("warmup_rounds", warmupRounds)
           .put("postgresql", "embedded, fsync=on, synchronous_commit=on").put("tick_interval_ms", "default (500)").put("token_cache_seconds", "default (5)")
           .put("health_and_reconcile_intervals", "defaults");
     }
@@ -122,12 +124,16 @@ public final class SchedulerBench {
 
     if (opt.warmupJobs > 0) {
       // a server runs warm: JIT compilation of the whole request path otherwise lands in the first measured run
-      // (the baseline's few statements warm up within its own run). Same shape of workload, figures discarded.
+      // (the baseline's few statements warm up within its own run). Same shape of workload, figures discarded. One
+      // round is not enough: code compiled in the single phase was deoptimised by the batch and baseline phases
+      // (other branches, other types), and recompiling it took about 40% of this JVM's CPU in the measured run.
       List<Work> warm = new ArrayList<>();
       for (int i = 0; i < opt.warmupJobs; i++) warm.add(work.get(i % work.size()));
-      hodei("warmup_single", warm, false);
-      hodei("warmup_batch", warm, true);
-      baseline("warmup_baseline", warm, server.server().database().pool(), 1);
+      for (int round = 1; round <= opt.warmupRounds; round++) {
+        hodei("warmup_single", warm, false);
+        hodei("warmup_batch", warm, true);
+        baseline("warmup_baseline", warm, server.server().database().pool(), 1);
+      }
     }
     if (!opt.runs.equals("single,batch,baseline")) {
       // a partial run (for profiling one phase): its figures only, no ratios and no results file
@@ -239,6 +245,7 @@ public final class SchedulerBench {
     AtomicLong sampling = new AtomicLong(vertx.setPeriodic(250, t -> sample(samples)));
 
     DbWatch watch = new DbWatch();
+    Map<String, Double> decisionsBefore = decisions();
     Map<String, Long> cpuBefore = threadCpu();
     double[] procBefore = processCpu();
     Map<Long, Double> pgBefore = postgresCpu();
@@ -276,6 +283,9 @@ public final class SchedulerBench {
     double totalSeconds = seconds(start);
     vertx.cancelTimer(sampling.get());
     JsonObject dbFigures = watch.finish(work.size());
+    Map<String, Double> decisionsAfter = decisions();
+    double refused = decisionsAfter.getOrDefault("requeue", 0.0) - decisionsBefore.getOrDefault("requeue", 0.0);
+    log(name + ": placement attempts refused by the pools (requeue decisions): " + Math.round(refused));
 
     List<JsonObject> jobs = fetchJobs(ids);
     long[] sched = new long[jobs.size()];
@@ -308,7 +318,19 @@ public final class SchedulerBench {
         .put("fair_share_samples", (int) fair[2]).put("fair_share_error_mean", fair[0])
         .put("fair_share_error_max", fair[1])
         .put("submit_cpu_jvm_s", procAfter[0] - procBefore[0]).put("submit_cpu_postgresql_s", procAfter[1] - procBefore[1])
+        .put("placements_refused_per_job", Math.round(refused / work.size() * 1000) / 1000.0)
         .mergeIn(dbFigures);
+  }
+
+  /** The server's scheduling decisions so far by type, from its Prometheus text. */
+  private Map<String, Double> decisions() {
+    HttpResponse<Buffer> r = http.get("/api/v1/metrics").bearerTokenAuthentication(ADMIN).send().await();
+    Map<String, Double> counts = new HashMap<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("(?m)^hodei_scheduling_decisions_total\\{[^}]*decision_type=\"([^\"]+)\"[^}]*} (\\S+)$")
+        .matcher(r.bodyAsString());
+    while (m.find()) counts.merge(m.group(1), Double.parseDouble(m.group(2)), Double::sum);
+    return counts;
   }
 
   private JsonObject spec(Work w) {
@@ -679,6 +701,7 @@ public final class SchedulerBench {
         {"fair-share error max", "fair_share_error_max"},
         {"fair-share samples at steady state", "fair_share_samples"},
         {"PostgreSQL commits per job", "db_commits_per_job"},
+        {"placement attempts refused per job", "placements_refused_per_job"},
         {"CPU s during submissions: this JVM", "submit_cpu_jvm_s"},
         {"CPU s during submissions: PostgreSQL", "submit_cpu_postgresql_s"}};
     StringBuilder out = new StringBuilder("\n");

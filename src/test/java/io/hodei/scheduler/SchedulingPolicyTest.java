@@ -3,6 +3,7 @@ package io.hodei.scheduler;
 import io.hodei.app.config.ConfigSchema;
 import io.hodei.support.Fixtures;
 import io.hodei.support.Poll;
+import io.hodei.support.Prometheus;
 import io.hodei.support.Response;
 import io.hodei.support.TestServer;
 import io.vertx.core.Future;
@@ -133,6 +134,30 @@ class SchedulingPolicyTest {
     Response status = server.get("/api/v1/queues/status", token);
     assertThat(status.json().getJsonArray("tenants").stream().map(t -> ((JsonObject) t).getString("tenant_id")))
         .allMatch(id -> id.equals("capped"));
+  }
+
+  /** Placement attempts the pools refused so far (each one is a wasted round trip and a requeue). */
+  private static double refusedPlacements() {
+    return Prometheus.parse(server.get("/metrics", null).body()).stream()
+        .filter(s -> s.name().equals("hodei_scheduling_decisions_total")
+            && "requeue".equals(s.labels().get("decision_type")))
+        .mapToDouble(Prometheus.Sample::value).sum();
+  }
+
+  @Test
+  void aBacklogIsSentOnlyToIdleWorkers() {
+    String token = fx.tenant("backlog", quota(1000, 1000), 1, "submitter");
+    fx.pool(Fixtures.simulatedPool("narrow", 3, 10), 3);
+    double refusedBefore = refusedPlacements();
+    JsonArray jobs = new JsonArray();
+    for (int i = 0; i < 40; i++) jobs.add(simJob("narrow", 20));
+    Response batch = server.send(HttpMethod.POST, "/api/v1/jobs:batch", token, new JsonObject().put("jobs", jobs));
+    assertThat(batch.status()).isEqualTo(201);
+    for (Object item : batch.json().getJsonArray("items")) {
+      fx.awaitState(token, ((JsonObject) item).getString("id"), "succeeded");
+    }
+    // 40 jobs on 3 workers: every worker that freed up used to draw a placement request for each waiting job
+    assertThat(refusedPlacements() - refusedBefore).isZero();
   }
 
   @Test

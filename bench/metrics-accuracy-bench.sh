@@ -5,9 +5,10 @@
 # PostgreSQL processes) and throughput, per side (median, range) and as paired costs with a 95% confidence interval;
 # and every job/worker/queue series of /metrics against the job and worker tables after each metrics-on round.
 # --quiet true (default): each round's PostgreSQL runs without autovacuum, after a CHECKPOINT of the set-up (both
-# sides alike; --quiet false: PostgreSQL's defaults, as before).
+# sides alike; --quiet false: PostgreSQL's defaults, as before). --jvms split (default): each side runs in a JVM of
+# its own, warmed up on that side only, rounds alternating between the two; --jvms one: both sides in this JVM.
 #   bash bench/metrics-accuracy-bench.sh [--jobs 10000] [--tenants 10] [--pools 4] [--workers 10] [--fail-every 10]
-#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 6] [--warmup 3] [--quiet true]
+#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 6] [--warmup 3] [--quiet true] [--jvms split]
 # Prints the results table and writes bench/results/metrics-accuracy-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."

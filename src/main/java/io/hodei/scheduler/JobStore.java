@@ -92,8 +92,10 @@ final class JobStore {
       + "SELECT id, tenant_id, 'queued', $4::jsonb, $5::timestamptz FROM u";
   private static final String MARK_CANCEL_REQUESTED = "UPDATE job SET cancel_requested = true, version = version + 1 "
       + "WHERE id = $1";
-  private static final String INSERT_LOG = "INSERT INTO job_log (job_id, attempt, log) VALUES ($1, $2, $3) "
-      + "ON CONFLICT (job_id, attempt) DO UPDATE SET log = EXCLUDED.log";
+  /** An attempt's output; a multi-row statement like the job writes (nearly every finished job has some). */
+  private static final String INSERT_LOG = "INSERT INTO job_log (job_id, attempt, log) SELECT * FROM "
+      + "unnest($1::text[], $2::int[], $3::text[]) ON CONFLICT (job_id, attempt) DO UPDATE SET log = EXCLUDED.log";
+  private static final Class<?>[] LOG_COLUMNS = {String.class, Integer.class, String.class};
 
   /** Most statements in one group transaction (a 1,000-job batch is one write and may exceed it alone). */
   private static final int GROUP_STATEMENTS = 2000;
@@ -248,7 +250,9 @@ final class JobStore {
   }
 
   private static GroupCommit.Statement logRow(Job j, String log) {
-    return GroupCommit.Statement.of(j.id, INSERT_LOG, Tuple.of(j.id, Math.max(1, j.attempts), log));
+    // a job's statements run in successive layers, so no execution holds two rows of one (job, attempt)
+    return GroupCommit.Statement.row(j.id, INSERT_LOG, LOG_COLUMNS, new Object[] {j.id, Math.max(1, j.attempts), log},
+        null);
   }
 
   static JsonObject toJson(Row r) {

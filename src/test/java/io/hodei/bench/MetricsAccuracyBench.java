@@ -58,24 +58,24 @@ public final class MetricsAccuracyBench {
   private static final List<String> TERMINAL = List.of("succeeded", "failed", "cancelled", "timed_out", "abandoned");
 
   record Options(int jobs, int tenants, int pools, int workers, int failEvery, int durationMs, int batch, int lanes,
-                 int rounds, int warmup, boolean quiet, String out) {
+                 int rounds, int warmup, boolean quiet, String jvms, String out) {
     static Options parse(String[] args) {
       String[] defaults = {"jobs", "10000", "tenants", "10", "pools", "4", "workers", "10", "fail-every", "10",
-          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true", "out", "bench/results"};
+          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true", "jvms", "split", "out", "bench/results"};
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < defaults.length; i += 2) a.put(defaults[i], defaults[i + 1]);
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
       Function<String, Integer> n = k -> Integer.parseInt(a.get(k));
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("fail-every"), n.apply("duration-ms"), n.apply("batch"), n.apply("lanes"), n.apply("rounds"),
-          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("out"));
+          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("jvms"), a.get("out"));
     }
 
     JsonObject json() {
       return new JsonObject().put("jobs", jobs).put("tenants", tenants).put("pools", pools)
           .put("workers_per_pool", workers).put("fail_every", failEvery).put("job_duration_ms", durationMs)
           .put("batch", batch).put("http_lanes", lanes).put("rounds", rounds).put("warmup_rounds", warmup)
-          .put("quiet_postgres", quiet);
+          .put("quiet_postgres", quiet).put("jvms", jvms);
     }
   }
 
@@ -86,9 +86,17 @@ public final class MetricsAccuracyBench {
   private MetricsAccuracyBench(Options opt) { this.opt = opt; }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 1 && args[0].equals("--child")) {
+      child(Boolean.parseBoolean(args[1]), java.util.Arrays.copyOfRange(args, 2, args.length));
+      return;
+    }
     Options opt = Options.parse(args);
     MetricsAccuracyBench bench = new MetricsAccuracyBench(opt);
-    JsonObject result = bench.run();
+    JsonObject result = switch (opt.jvms()) {
+      case "split" -> bench.runSplit(args);
+      case "one" -> bench.run();
+      default -> throw new IllegalArgumentException("--jvms is split or one, not " + opt.jvms());
+    };
     print(result);
     Path dir = Path.of(opt.out());
     Files.createDirectories(dir);
@@ -96,6 +104,87 @@ public final class MetricsAccuracyBench {
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
     Files.writeString(file, result.encodePrettily());
     System.out.println("results written to " + file);
+    System.exit(0);
+  }
+
+  /**
+   * {@code --jvms split} (the default): each side runs in a JVM of its own, warmed up on its own side only, and the
+   * rounds alternate between the two (the other JVM idles meanwhile). In one JVM, switching the configuration every
+   * round made the JIT compiler deoptimise and recompile code whose type profiles the other side had changed: noise
+   * (and a cost) that a server running one configuration does not have.
+   */
+  private JsonObject runSplit(String[] args) throws java.io.IOException {
+    try (Child off = new Child(false, args); Child on = new Child(true, args)) {
+      for (int w = 0; w < opt.warmup(); w++) {
+        off.round(-1 - w);
+        on.round(-1 - w);
+      }
+      JsonArray runs = new JsonArray();
+      for (int r = 0; r < opt.rounds(); r++) {
+        // alternate which goes first, so that drift (the other engineers' load) does not favour one side
+        runs.add((r % 2 == 1 ? on : off).round(r));
+        runs.add((r % 2 == 1 ? off : on).round(r));
+      }
+      return result(runs);
+    }
+  }
+
+  /** A child JVM running the rounds of one side: "round N" on its stdin, the round's JSON back on a RESULT line. */
+  private static final class Child implements AutoCloseable {
+    private final Process process;
+    private final java.io.BufferedReader out;
+    private final java.io.Writer in;
+
+    Child(boolean metrics, String[] args) throws java.io.IOException {
+      List<String> command = new ArrayList<>();
+      command.add(ProcessHandle.current().info().command().orElse("java"));
+      command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+      command.add("-cp");
+      command.add(System.getProperty("java.class.path"));
+      command.add(MetricsAccuracyBench.class.getName());
+      command.add("--child");
+      command.add(String.valueOf(metrics));
+      command.addAll(List.of(args));
+      process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+          java.nio.charset.StandardCharsets.UTF_8));
+      in = new java.io.OutputStreamWriter(process.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    JsonObject round(int round) throws java.io.IOException {
+      in.write("round " + round + "\n");
+      in.flush();
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        if (line.startsWith(RESULT)) return new JsonObject(line.substring(RESULT.length()));
+        System.out.println(line);
+      }
+      throw new IllegalStateException("the child JVM ended during round " + round);
+    }
+
+    @Override
+    public void close() {
+      try {
+        in.write("exit\n");
+        in.flush();
+        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly();
+      } catch (java.io.IOException | InterruptedException e) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static final String RESULT = "RESULT ";
+
+  /** The child side of {@link Child}: one round per "round N" line, until "exit". */
+  private static void child(boolean metrics, String[] args) throws java.io.IOException {
+    MetricsAccuracyBench bench = new MetricsAccuracyBench(Options.parse(args));
+    java.io.BufferedReader commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+        java.nio.charset.StandardCharsets.UTF_8));
+    for (String line = commands.readLine(); line != null && !line.equals("exit"); line = commands.readLine()) {
+      JsonObject result = bench.round(metrics, Integer.parseInt(line.substring("round ".length()).trim()));
+      System.out.println(RESULT + result.encode());
+      System.out.flush();
+    }
     System.exit(0);
   }
 
@@ -108,6 +197,10 @@ public final class MetricsAccuracyBench {
       runs.add(round(r % 2 == 1, r));
       runs.add(round(r % 2 == 0, r));
     }
+    return result(runs);
+  }
+
+  private JsonObject result(JsonArray runs) {
     JsonObject accuracy = new JsonObject();
     int compared = 0;
     int agreed = 0;
@@ -424,7 +517,9 @@ public final class MetricsAccuracyBench {
     JsonObject sides = ov.getJsonObject("sides");
     JsonObject paired = ov.getJsonObject("paired_cost_pct");
     System.out.println();
-    System.out.printf("%d pairs of rounds (metrics off / on back to back, order alternating)%n", ov.getInteger("pairs"));
+    System.out.printf("%d pairs of rounds (metrics off / on back to back, order alternating; %s)%n", ov.getInteger("pairs"),
+        "split".equals(r.getJsonObject("options").getString("jvms")) ? "each side in a JVM of its own"
+            : "both sides in one JVM");
     System.out.println("| figure | off: median (min..max) | on: median (min..max) | paired cost: median; mean +- 95% CI "
         + "(min..max) | target | result |");
     System.out.println("|---|---:|---:|---:|---:|---|");

@@ -161,6 +161,28 @@ class SchedulingPolicyTest {
   }
 
   @Test
+  void aWorkerTakingAndGivingBackJobsUpdatesItsRowInPlace() {
+    String token = fx.tenant("hot", quota(1000, 1000), 1, "submitter");
+    fx.pool(Fixtures.simulatedPool("hot-pool", 2, 10), 2);
+    io.vertx.sqlclient.Pool db = server.server().database().pool();
+    String stats = "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'worker'";
+    io.vertx.sqlclient.Row before = db.query(stats).execute().await().iterator().next();
+    JsonArray jobs = new JsonArray();
+    for (int i = 0; i < 20; i++) jobs.add(simJob("hot-pool", 5));
+    Response batch = server.send(HttpMethod.POST, "/api/v1/jobs:batch", token, new JsonObject().put("jobs", jobs));
+    for (Object item : batch.json().getJsonArray("items")) {
+      fx.awaitState(token, ((JsonObject) item).getString("id"), "succeeded");
+    }
+    // two updates per job (idle -> busy -> idle); no indexed column changes, and pages keep room (V11): heap-only
+    // updates, without new index entries. The statistics reach pg_stat_user_tables within a second or so.
+    io.vertx.sqlclient.Row after = Poll.until(() -> db.query(stats).execute().await().iterator().next(),
+        r -> r.getLong("n_tup_upd") - before.getLong("n_tup_upd") >= 40, Duration.ofSeconds(15), "worker updates counted");
+    long updates = after.getLong("n_tup_upd") - before.getLong("n_tup_upd");
+    long hot = after.getLong("n_tup_hot_upd") - before.getLong("n_tup_hot_upd");
+    assertThat(hot).isGreaterThanOrEqualTo(updates * 9 / 10);
+  }
+
+  @Test
   void aNewTenantGetsTheNextFreeWorker() {
     String hog = fx.tenant("hog", quota(100, 1000), 1, "submitter");
     String late = fx.tenant("late", quota(100, 1000), 1, "submitter");

@@ -588,7 +588,10 @@ public final class MetricsAccuracyBench {
     try {
       Class<?> c = Class.forName("one.profiler.AsyncProfiler");
       Object p = c.getMethod("getInstance", String.class).invoke(null, System.getProperty("bench.profile.lib"));
-      String cmd = action.equals("start") ? "start,event=itimer,interval=1ms,threads"
+      // -Dbench.profile.event=alloc profiles allocations instead of CPU
+      String event = System.getProperty("bench.profile.event", "itimer");
+      String cmd = action.equals("start") ? "start,event=" + event + (event.equals("itimer") ? ",interval=1ms" : "")
+          + ",threads"
           : "stop,collapsed,threads,file=" + dir + "/round-" + round + "-" + (metrics ? "on" : "off") + ".collapsed";
       c.getMethod("execute", String.class).invoke(p, cmd);
     } catch (ReflectiveOperationException e) {

@@ -7,8 +7,9 @@
 # --quiet true (default): each round's PostgreSQL runs without autovacuum, after a CHECKPOINT of the set-up (both
 # sides alike; --quiet false: PostgreSQL's defaults, as before). --jvms split (default): each side runs in a JVM of
 # its own, warmed up on that side only, rounds alternating between the two; --jvms one: both sides in this JVM.
+# --history false: the metrics side runs without its history writer (what the history costs).
 #   bash bench/metrics-accuracy-bench.sh [--jobs 10000] [--tenants 10] [--pools 4] [--workers 10] [--fail-every 10]
-#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 6] [--warmup 3] [--quiet true] [--jvms split]
+#     [--duration-ms 20] [--batch 50] [--lanes 4] [--rounds 6] [--warmup 3] [--quiet true] [--jvms split] [--history true]
 # Prints the results table and writes bench/results/metrics-accuracy-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -58,24 +58,24 @@ public final class MetricsAccuracyBench {
   private static final List<String> TERMINAL = List.of("succeeded", "failed", "cancelled", "timed_out", "abandoned");
 
   record Options(int jobs, int tenants, int pools, int workers, int failEvery, int durationMs, int batch, int lanes,
-                 int rounds, int warmup, boolean quiet, String jvms, String out) {
+                 int rounds, int warmup, boolean quiet, String jvms, boolean history, String out) {
     static Options parse(String[] args) {
       String[] defaults = {"jobs", "10000", "tenants", "10", "pools", "4", "workers", "10", "fail-every", "10",
-          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true", "jvms", "split", "out", "bench/results"};
+          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true", "jvms", "split", "history", "true", "out", "bench/results"};
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < defaults.length; i += 2) a.put(defaults[i], defaults[i + 1]);
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
       Function<String, Integer> n = k -> Integer.parseInt(a.get(k));
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("fail-every"), n.apply("duration-ms"), n.apply("batch"), n.apply("lanes"), n.apply("rounds"),
-          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("jvms"), a.get("out"));
+          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("jvms"), Boolean.parseBoolean(a.get("history")), a.get("out"));
     }
 
     JsonObject json() {
       return new JsonObject().put("jobs", jobs).put("tenants", tenants).put("pools", pools)
           .put("workers_per_pool", workers).put("fail_every", failEvery).put("job_duration_ms", durationMs)
           .put("batch", batch).put("http_lanes", lanes).put("rounds", rounds).put("warmup_rounds", warmup)
-          .put("quiet_postgres", quiet).put("jvms", jvms);
+          .put("quiet_postgres", quiet).put("jvms", jvms).put("history_on_the_metrics_side", history);
     }
   }
 
@@ -226,7 +226,9 @@ public final class MetricsAccuracyBench {
   private JsonObject round(boolean metrics, int round) {
     log("round " + round + ", metrics.enabled=" + metrics + ": starting a fresh server");
     // the default collection interval (10 s): the overhead as deployed
-    try (TestServer server = TestServer.start(Map.of(ConfigSchema.METRICS_ENABLED, metrics, ConfigSchema.DB_POOL_SIZE, 8,
+    // --history false: the metrics side without its history writer (to see what the history costs)
+    try (TestServer server = TestServer.start(Map.of(ConfigSchema.METRICS_ENABLED, metrics,
+        ConfigSchema.METRICS_HISTORY, opt.history(), ConfigSchema.DB_POOL_SIZE, 8,
         ConfigSchema.QUOTA_CONCURRENT, 1_000_000, ConfigSchema.QUOTA_QUEUED, 10_000_000,
         ConfigSchema.TOKEN_CACHE_SECONDS, 5))) {
       Fixtures fx = new Fixtures(server);

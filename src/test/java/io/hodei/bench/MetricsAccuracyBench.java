@@ -119,14 +119,19 @@ public final class MetricsAccuracyBench {
         off.round(-1 - w);
         on.round(-1 - w);
       }
-      JsonArray runs = new JsonArray();
-      for (int r = 0; r < opt.rounds(); r++) {
-        // alternate which goes first, so that drift (the other engineers' load) does not favour one side
-        runs.add((r % 2 == 1 ? on : off).round(r));
-        runs.add((r % 2 == 1 ? off : on).round(r));
-      }
-      return result(runs);
+      return result(pairs(off::round, on::round));
     }
+  }
+
+  /** The measured rounds: pairs of one round per side, which side goes first alternating. */
+  private JsonArray pairs(java.util.function.IntFunction<JsonObject> off, java.util.function.IntFunction<JsonObject> on) {
+    JsonArray runs = new JsonArray();
+    for (int r = 0; r < opt.rounds(); r++) {
+      // alternate which goes first, so that drift (JIT, the other engineers' load) does not favour one side
+      runs.add((r % 2 == 1 ? on : off).apply(r));
+      runs.add((r % 2 == 1 ? off : on).apply(r));
+    }
+    return runs;
   }
 
   /** A child JVM running the rounds of one side: "round N" on its stdin, the round's JSON back on a RESULT line. */
@@ -151,12 +156,16 @@ public final class MetricsAccuracyBench {
       in = new java.io.OutputStreamWriter(process.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    JsonObject round(int round) throws java.io.IOException {
-      in.write("round " + round + "\n");
-      in.flush();
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        if (line.startsWith(RESULT)) return new JsonObject(line.substring(RESULT.length()));
-        System.out.println(line);
+    JsonObject round(int round) {
+      try {
+        in.write("round " + round + "\n");
+        in.flush();
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          if (line.startsWith(RESULT)) return new JsonObject(line.substring(RESULT.length()));
+          System.out.println(line);
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
       }
       throw new IllegalStateException("the child JVM ended during round " + round);
     }
@@ -191,13 +200,7 @@ public final class MetricsAccuracyBench {
   private JsonObject run() {
     // warm-up (JIT, embedded PostgreSQL start-up paths), discarded: the first server in a JVM is far slower
     for (int w = 0; w < opt.warmup(); w++) round(w % 2 == 0, -1 - w);
-    JsonArray runs = new JsonArray();
-    for (int r = 0; r < opt.rounds(); r++) {
-      // alternate which goes first, so that drift (JIT, the other engineers' load) does not favour one side
-      runs.add(round(r % 2 == 1, r));
-      runs.add(round(r % 2 == 0, r));
-    }
-    return result(runs);
+    return result(pairs(r -> round(false, r), r -> round(true, r)));
   }
 
   private JsonObject result(JsonArray runs) {

@@ -266,12 +266,8 @@ final class Scheduler {
 
   private void place(Job job) {
     queues.get(job.tenantId).poll();
+    // nextJob picks only jobs with room (an idle worker in an accepting pool), so this list is never empty
     List<String> poolIds = pools.accepting(job);
-    if (poolIds.isEmpty()) {
-      queues.get(job.tenantId).add(job);
-      saturated.add(job.selectorKey());
-      return;
-    }
     job.state = JobStates.ADMITTED;
     job.admittedAt = Instant.now();
     TenantCache.Tenant tenant = tenants.get(job.tenantId);

@@ -326,10 +326,11 @@ public final class SchedulerBench {
   private Map<String, Double> decisions() {
     HttpResponse<Buffer> r = http.get("/api/v1/metrics").bearerTokenAuthentication(ADMIN).send().await();
     Map<String, Double> counts = new HashMap<>();
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("(?m)^hodei_scheduling_decisions_total\\{[^}]*decision_type=\"([^\"]+)\"[^}]*} (\\S+)$")
-        .matcher(r.bodyAsString());
-    while (m.find()) counts.merge(m.group(1), Double.parseDouble(m.group(2)), Double::sum);
+    for (io.hodei.support.Prometheus.Sample s : io.hodei.support.Prometheus.parse(r.bodyAsString())) {
+      if (s.name().equals("hodei_scheduling_decisions_total")) {
+        counts.merge(s.labels().get("decision_type"), s.value(), Double::sum);
+      }
+    }
     return counts;
   }
 

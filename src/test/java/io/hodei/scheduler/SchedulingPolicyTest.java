@@ -144,18 +144,23 @@ class SchedulingPolicyTest {
         .mapToDouble(Prometheus.Sample::value).sum();
   }
 
-  @Test
-  void aBacklogIsSentOnlyToIdleWorkers() {
-    String token = fx.tenant("backlog", quota(1000, 1000), 1, "submitter");
-    fx.pool(Fixtures.simulatedPool("narrow", 3, 10), 3);
-    double refusedBefore = refusedPlacements();
+  /** Submits {@code count} simulated jobs of {@code ms} as one batch and waits until every one has succeeded. */
+  private static void runBatch(String token, String pool, int count, long ms) {
     JsonArray jobs = new JsonArray();
-    for (int i = 0; i < 40; i++) jobs.add(simJob("narrow", 20));
+    for (int i = 0; i < count; i++) jobs.add(simJob(pool, ms));
     Response batch = server.send(HttpMethod.POST, "/api/v1/jobs:batch", token, new JsonObject().put("jobs", jobs));
     assertThat(batch.status()).isEqualTo(201);
     for (Object item : batch.json().getJsonArray("items")) {
       fx.awaitState(token, ((JsonObject) item).getString("id"), "succeeded");
     }
+  }
+
+  @Test
+  void aBacklogIsSentOnlyToIdleWorkers() {
+    String token = fx.tenant("backlog", quota(1000, 1000), 1, "submitter");
+    fx.pool(Fixtures.simulatedPool("narrow", 3, 10), 3);
+    double refusedBefore = refusedPlacements();
+    runBatch(token, "narrow", 40, 20);
     // 40 jobs on 3 workers: every worker that freed up used to draw a placement request for each waiting job
     assertThat(refusedPlacements() - refusedBefore).isZero();
   }
@@ -167,12 +172,7 @@ class SchedulingPolicyTest {
     io.vertx.sqlclient.Pool db = server.server().database().pool();
     String stats = "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'worker'";
     io.vertx.sqlclient.Row before = db.query(stats).execute().await().iterator().next();
-    JsonArray jobs = new JsonArray();
-    for (int i = 0; i < 20; i++) jobs.add(simJob("hot-pool", 5));
-    Response batch = server.send(HttpMethod.POST, "/api/v1/jobs:batch", token, new JsonObject().put("jobs", jobs));
-    for (Object item : batch.json().getJsonArray("items")) {
-      fx.awaitState(token, ((JsonObject) item).getString("id"), "succeeded");
-    }
+    runBatch(token, "hot-pool", 20, 5);
     // two updates per job (idle -> busy -> idle); no indexed column changes, and pages keep room (V11): heap-only
     // updates, without new index entries. The statistics reach pg_stat_user_tables within a second or so.
     io.vertx.sqlclient.Row after = Poll.until(() -> db.query(stats).execute().await().iterator().next(),

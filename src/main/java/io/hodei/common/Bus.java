@@ -23,9 +23,14 @@ public final class Bus {
 
   private Bus() {}
 
-  /** Sends a request and maps a failed reply back to a {@link DomainException}. */
+  /**
+   * Sends a request and maps a failed reply back to a {@link DomainException}. The body is handed over, not copied
+   * ({@link EventCodec}): once sent it belongs to the receiver, which only reads it, and the sender must not change
+   * it (or anything it holds) afterwards.
+   */
   public static Future<JsonObject> request(Vertx vertx, String address, JsonObject body, Caller caller, String traceId) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(DEFAULT_TIMEOUT_MS)
+    EventCodec.ensureRegistered(vertx);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(DEFAULT_TIMEOUT_MS).setCodecName(EventCodec.NAME)
         .addHeader(BusHeaders.CALLER, caller.toJson().encode())
         .addHeader(BusHeaders.TRACE_ID, traceId == null ? "" : traceId);
     return vertx.eventBus().<JsonObject>request(address, body, options)
@@ -33,9 +38,25 @@ public final class Bus {
         .recover(err -> Future.failedFuture(toDomain(err)));
   }
 
-  /** Registers a request handler; the handler's failures become problem replies. */
+  /** Registers a request handler; the handler's failures become problem replies. Replies are copied. */
   public static MessageConsumer<JsonObject> serve(Vertx vertx, String address,
                                                   Function<BusRequest, Future<JsonObject>> handler) {
+    return serve(vertx, address, handler, false);
+  }
+
+  /**
+   * Like {@link #serve(Vertx, String, Function)}, but replies are handed over without a copy: for handlers whose
+   * replies are built for the request and not changed by anyone afterwards (nothing in them is state the handler's
+   * domain changes later). Large replies, such as a batch submission's jobs, are then not copied field by field.
+   */
+  public static MessageConsumer<JsonObject> serveHandingOver(Vertx vertx, String address,
+                                                             Function<BusRequest, Future<JsonObject>> handler) {
+    EventCodec.ensureRegistered(vertx);
+    return serve(vertx, address, handler, true);
+  }
+
+  private static MessageConsumer<JsonObject> serve(Vertx vertx, String address,
+                                                   Function<BusRequest, Future<JsonObject>> handler, boolean handOver) {
     return vertx.eventBus().consumer(address, (Message<JsonObject> msg) -> {
       BusRequest request;
       try {
@@ -45,7 +66,7 @@ public final class Bus {
         request = new BusRequest(msg.body() == null ? new JsonObject() : msg.body(), caller,
             msg.headers().get(BusHeaders.TRACE_ID));
       } catch (RuntimeException e) {
-        reply(msg, address, Future.failedFuture(e));
+        reply(msg, address, Future.failedFuture(e), false);
         return;
       }
       Future<JsonObject> result;
@@ -54,14 +75,15 @@ public final class Bus {
       } catch (RuntimeException e) {
         result = Future.failedFuture(e);
       }
-      reply(msg, address, result);
+      reply(msg, address, result, handOver);
     });
   }
 
-  private static void reply(Message<JsonObject> msg, String address, Future<JsonObject> result) {
+  private static void reply(Message<JsonObject> msg, String address, Future<JsonObject> result, boolean handOver) {
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        msg.reply(ar.result());
+        if (handOver) msg.reply(ar.result(), EventCodec.DELIVERY);
+        else msg.reply(ar.result());
         return;
       }
       DomainException problem = toDomain(ar.cause());

@@ -19,6 +19,8 @@ final class Job {
   JsonArray command;
   JsonObject env;
   JsonObject payload;
+  /** The payload as submitted, encoded once (its size is checked on it); null when empty or not known. */
+  String payloadText;
   JsonObject labels;
   int timeoutSeconds;
   int maxAttempts;
@@ -58,6 +60,14 @@ final class Job {
   /** {@link PoolView#accepting} as of the view's generation {@link #acceptingGeneration} (0: not computed). */
   List<String> accepting;
   long acceptingGeneration;
+
+  /** {@link #submittedAt} as ISO-8601 text, made once (the submission's event and its reply both carry it). */
+  String submittedAtText() {
+    if (submittedAtText == null) submittedAtText = submittedAt.toString();
+    return submittedAtText;
+  }
+
+  private String submittedAtText;
 
   /** The pool selector as a key (set once: pool_id and pool_labels do not change after submission). */
   String selectorKey() {

@@ -9,7 +9,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
@@ -43,7 +42,8 @@ final class JobRequests {
     JsonArray command = command(in, body);
     JsonObject env = env(in, body);
     JsonObject payload = in.rawObject("payload", 1000);
-    if (payload != null && payload.encode().length() > MAX_PAYLOAD_BYTES) {
+    String payloadText = payload == null || payload.isEmpty() ? null : payload.encode();
+    if (payloadText != null && payloadText.length() > MAX_PAYLOAD_BYTES) {
       in.addError("payload", "must encode to at most " + MAX_PAYLOAD_BYTES + " bytes");
     }
     JsonObject labels = in.labels("labels");
@@ -95,6 +95,7 @@ final class JobRequests {
     job.command = command;
     job.env = env == null ? new JsonObject() : env;
     job.payload = payload == null ? new JsonObject() : payload;
+    job.payloadText = payloadText;
     job.labels = labels == null ? new JsonObject() : labels;
     job.timeoutSeconds = timeout == null ? settings.defaultTimeoutSeconds() : timeout.intValue();
     job.maxAttempts = attempts == null ? settings.defaultMaxAttempts() : attempts.intValue();
@@ -166,8 +167,21 @@ final class JobRequests {
 
   /** Time-ordered ids: the hex millisecond clock then randomness, so id order is submit order. */
   static String newId() {
-    byte[] random = new byte[6];
-    ThreadLocalRandom.current().nextBytes(random);
-    return "j-" + String.format("%012x", System.currentTimeMillis()) + HexFormat.of().formatHex(random);
+    char[] id = new char[26];
+    id[0] = 'j';
+    id[1] = '-';
+    hex(id, 2, System.currentTimeMillis(), 12);
+    hex(id, 14, ThreadLocalRandom.current().nextLong(), 12);
+    return new String(id);
   }
+
+  /** The low {@code digits} hex digits of {@code value} into {@code into} from {@code at}, zero-padded. */
+  private static void hex(char[] into, int at, long value, int digits) {
+    for (int i = at + digits - 1; i >= at; i--) {
+      into[i] = HEX[(int) (value & 0xf)];
+      value >>>= 4;
+    }
+  }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 }

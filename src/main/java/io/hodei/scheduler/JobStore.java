@@ -31,18 +31,24 @@ final class JobStore {
   // The three writes of every job are multi-row statements (GroupCommit row statements): the group commit runs the
   // rows of one layer as one execution over column arrays, whatever the number of jobs.
 
-  /** Job rows and their {@code queued} events; a row whose idempotency key its tenant used before is skipped. */
+  /**
+   * Job rows and their {@code queued} events. A row whose idempotency key its tenant used before is skipped, and so
+   * is a row whose tenant no longer exists: each distinct tenant is locked once per statement (FOR KEY SHARE) in
+   * place of a per-row foreign key, so a tenant deletion waits for the insert and then sees its jobs (V12).
+   */
   private static final String INSERT = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
       + "$4::int[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
       + "$12::text[], $13::int[], $14::int[], $15::int[], $16::timestamptz[], $17::text[], $18::timestamptz[], "
       + "$19::text[]) AS d(id, tenant_id, name, priority, cpu_m, memory_mb, pool_id, pool_labels, command, env, "
       + "payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, "
-      + "trace_id)), j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, "
+      + "trace_id)), t AS (SELECT id FROM tenant WHERE id IN (SELECT DISTINCT tenant_id FROM d) FOR KEY SHARE), "
+      + "j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, "
       + "pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, trace_id) SELECT id, tenant_id, name, 'queued', priority, cpu_m, memory_mb, "
       + "pool_id, pool_labels::jsonb, command::jsonb, env::jsonb, payload::jsonb, labels::jsonb, timeout_s, "
       + "max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, trace_id FROM d "
-      + "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id, tenant_id, submitted_at) "
+      + "WHERE tenant_id IN (SELECT id FROM t) ON CONFLICT (tenant_id, idempotency_key) "
+      + "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, tenant_id, submitted_at) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, 'queued', '{\"reason\":\"submitted\"}'::jsonb, submitted_at FROM j RETURNING job_id";
   private static final Class<?>[] INSERT_COLUMNS = {String.class, String.class, String.class, Integer.class,
@@ -130,29 +136,34 @@ final class JobStore {
       int index = i;
       rows.add(GroupCommit.Statement.row(j.id, INSERT, INSERT_COLUMNS, new Object[] {j.id, j.tenantId, j.name,
           j.priority, j.cpuM, j.memoryMb, j.poolId, json(j.poolLabels), json(j.command), json(j.env),
-          json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline),
+          j.payloadText != null ? j.payloadText : json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline),
           j.idempotencyKey, utc(j.submittedAt), j.traceId},
           result -> inserted[index] = returned.computeIfAbsent(result, JobStore::jobIds).contains(j.id)));
     }
     return writer.write(rows).compose(v -> {
       List<Tuple> replays = new ArrayList<>();
       for (int i = 0; i < jobs.size(); i++) {
-        if (!inserted[i]) replays.add(Tuple.of(jobs.get(i).tenantId, jobs.get(i).idempotencyKey));
+        Job j = jobs.get(i);
+        if (inserted[i]) continue;
+        // not inserted and no key to have conflicted on: its tenant was deleted since the caller checked it
+        if (j.idempotencyKey == null) return Future.failedFuture(DomainException.notFound("tenant", j.tenantId));
+        replays.add(Tuple.of(j.tenantId, j.idempotencyKey));
       }
       Future<RowSet<Row>> stored = replays.isEmpty() ? Future.succeededFuture(null)
           : pool.preparedQuery(BY_IDEMPOTENCY).executeBatch(replays);
-      return stored.map(replayed -> {
+      return stored.compose(replayed -> {
         List<JsonObject> results = new ArrayList<>(jobs.size());
         RowSet<Row> replay = replayed;
         for (int i = 0; i < jobs.size(); i++) {
           if (inserted[i]) {
             results.add(new JsonObject());
-          } else {
-            results.add(toJson(replay.iterator().next()).put("idempotent_replay", true));
-            replay = replay.next();
+            continue;
           }
+          if (replay.size() == 0) return Future.failedFuture(DomainException.notFound("tenant", jobs.get(i).tenantId));
+          results.add(toJson(replay.iterator().next()).put("idempotent_replay", true));
+          replay = replay.next();
         }
-        return results;
+        return Future.succeededFuture(results);
       });
     });
   }
@@ -239,7 +250,8 @@ final class JobStore {
 
   private static String json(Object value) {
     if (value == null) return null;
-    return value instanceof JsonObject o ? o.encode() : ((JsonArray) value).encode();
+    if (value instanceof JsonObject o) return o.isEmpty() ? "{}" : o.encode();
+    return ((JsonArray) value).encode();
   }
 
   /** The job ids a multi-row statement's RETURNING job_id holds. */

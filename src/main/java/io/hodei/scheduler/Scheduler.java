@@ -133,7 +133,7 @@ final class Scheduler {
         enqueue(job);
         metrics.decision("admit");
         events.publish(Events.JOB_SUBMITTED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
-            .put("trace_id", job.traceId).put("submitted_at", job.submittedAt.toString())
+            .put("trace_id", job.traceId).put("submitted_at", job.submittedAtText())
             .put("priority", job.priority).put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb));
         views.add(view(job));
       }
@@ -633,7 +633,7 @@ final class Scheduler {
         .put("labels", job.labels).put("timeout_s", job.timeoutSeconds).put("max_attempts", job.maxAttempts)
         .put("attempts", job.attempts).put("max_queue_seconds", job.maxQueueSeconds)
         .put("sla_deadline", job.slaDeadline == null ? null : job.slaDeadline.toString())
-        .put("idempotency_key", job.idempotencyKey).put("submitted_at", job.submittedAt.toString())
+        .put("idempotency_key", job.idempotencyKey).put("submitted_at", job.submittedAtText())
         .put("started_at", job.startedAt == null ? null : job.startedAt.toString())
         .put("placed_pool_id", job.placedPoolId).put("worker_id", job.workerId)
         .put("cancel_requested", job.cancelRequested).put("burst", job.burstGrantId != null);

@@ -57,8 +57,9 @@ public final class SchedulerVerticle extends VerticleBase {
         settings, schedulerMetrics, events);
     explainer = new WaitExplainer(scheduler);
 
-    serve(SchedulerAddresses.SUBMIT, this::submit);
-    serve(SchedulerAddresses.SUBMIT_BATCH, this::submitBatch);
+    // submissions answer with views built for the reply: handed over without a copy
+    consumers.add(Bus.serveHandingOver(vertx, SchedulerAddresses.SUBMIT, this::submit));
+    consumers.add(Bus.serveHandingOver(vertx, SchedulerAddresses.SUBMIT_BATCH, this::submitBatch));
     serve(SchedulerAddresses.GET, this::get);
     serve(SchedulerAddresses.LIST, this::list);
     serve(SchedulerAddresses.CANCEL, req -> scheduler.cancel(req.param("id"), req.caller()));

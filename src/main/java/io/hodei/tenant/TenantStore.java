@@ -38,7 +38,12 @@ final class TenantStore {
       + "updated_at = now(), version = version + 1 WHERE id = $1";
   private static final String UPDATE_QUOTA = "UPDATE quota SET cpu_m = $2, memory_mb = $3, max_concurrent_jobs = $4, "
       + "max_queued_jobs = $5, updated_at = now(), version = version + 1 WHERE tenant_id = $1";
-  private static final String DELETE_TENANT = "DELETE FROM tenant WHERE id = $1";
+  /**
+   * Deletes a tenant without jobs (their history and cost stay attributable). Runs after the tenant's row lock, which
+   * waits for job inserts holding the tenant (FOR KEY SHARE, see V12) to commit, so this statement sees their jobs.
+   */
+  private static final String DELETE_TENANT = "DELETE FROM tenant WHERE id = $1 "
+      + "AND NOT EXISTS (SELECT 1 FROM job WHERE tenant_id = $1)";
 
   private static final String INSERT_GRANT = "INSERT INTO burst_grant (id, tenant_id, max_overage_pct, ends_at, "
       + "reason, created_by) VALUES ($1, $2, $3, now() + make_interval(mins => $4), $5, $6)";
@@ -98,7 +103,10 @@ final class TenantStore {
 
   Future<JsonObject> delete(String id, Long ifMatch) {
     return pool.withTransaction(conn -> lock(conn, id, ifMatch, "version")
-        .compose(before -> conn.preparedQuery(DELETE_TENANT).execute(Tuple.of(id)).map(r -> before)));
+        .compose(before -> conn.preparedQuery(DELETE_TENANT).execute(Tuple.of(id)).compose(r -> r.rowCount() == 1
+            ? Future.succeededFuture(before)
+            : Future.failedFuture(DomainException.conflict("tenant '" + id + "' has jobs and cannot be deleted; "
+                + "suspend it instead (status: suspended)")))));
   }
 
   private Future<JsonObject> lock(SqlConnection conn, String id, Long ifMatch, String versionField) {

@@ -207,6 +207,18 @@ class JobApiTest {
   }
 
   @Test
+  void aTenantWithJobsIsNotDeleted() {
+    String gamma = fx.tenant("gamma", null, 1, "submitter");
+    String id = fx.submitted(gamma, Fixtures.spec("sim", "kept"));
+    JsonObject problem = assertProblem(server.admin(HttpMethod.DELETE, "/api/v1/tenants/gamma", null), 409);
+    assertThat(problem.getString("detail")).contains("has jobs");
+    assertThat(fx.job(TestServer.ADMIN_TOKEN, id).getString("tenant_id")).isEqualTo("gamma");
+
+    fx.tenant("delta", null, 1, "submitter");
+    assertThat(server.admin(HttpMethod.DELETE, "/api/v1/tenants/delta", null).status()).isEqualTo(204);
+  }
+
+  @Test
   void schedulingIsMeasured() {
     String id = fx.submitted(beta, Fixtures.spec("sim", "measured"));
     fx.awaitState(beta, id, "succeeded");

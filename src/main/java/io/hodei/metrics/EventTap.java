@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -21,21 +22,26 @@ import java.util.function.Consumer;
  * most {@link #BATCH_MS} ms after the first event of a batch (one hop and one timer per batch, nothing while no event
  * arrives), and before anything that reads its state ({@link #drain}). Every event is applied, in publish order.
  *
- * <p>The queued event is the published {@link JsonObject} itself: like every consumer of a domain event
- * ({@link io.hodei.common.EventCodec}) the collector only reads it, and its publisher no longer changes it.
+ * <p>What is queued is not the published {@link JsonObject} but what {@code extract} keeps of it (a few fields),
+ * read on the publisher's thread: like every consumer of a domain event ({@link io.hodei.common.EventCodec}) the tap
+ * only reads the event, and its publisher no longer changes it. Queued events live until their batch is applied;
+ * whole events held that long were copied by every young collection that found them queued.
+ *
+ * @param <T> what the sink needs of one event
  */
-final class EventTap implements Handler<DeliveryContext<Object>> {
+final class EventTap<T> implements Handler<DeliveryContext<Object>> {
   /** The longest an event waits before the collector applies it (metrics are scraped every few seconds). */
   static final long BATCH_MS = 100;
 
-  /** One published event: its address, its body and {@link System#nanoTime()} at its publication. */
-  record Tapped(String address, JsonObject event, long nanos) {}
+  /** What was kept of one published event, and {@link System#nanoTime()} at its publication. */
+  record Tapped<T>(T event, long nanos) {}
 
   private final Vertx vertx;
   private final Context context;
   private final Set<String> addresses;
-  private final Consumer<Tapped> sink;
-  private final ConcurrentLinkedQueue<Tapped> queue = new ConcurrentLinkedQueue<>();
+  private final BiFunction<String, JsonObject, T> extract;
+  private final Consumer<Tapped<T>> sink;
+  private final ConcurrentLinkedQueue<Tapped<T>> queue = new ConcurrentLinkedQueue<>();
   /** A drain is scheduled (set by the publisher that queues the first event of a batch). */
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private volatile boolean closed;
@@ -43,15 +49,18 @@ final class EventTap implements Handler<DeliveryContext<Object>> {
 
   /**
    * @param context the collector's context: batches are applied there, and {@code sink} is only called there
+   * @param extract on the publisher's thread, what to keep of an event published to an address (null: nothing)
    * @param sink    applies one event
    */
-  EventTap(Vertx vertx, Context context, Set<String> addresses, Consumer<Tapped> sink) {
+  EventTap(Vertx vertx, Context context, Set<String> addresses, BiFunction<String, JsonObject, T> extract,
+           Consumer<Tapped<T>> sink) {
     if (!addresses.stream().allMatch(a -> a.startsWith(Events.PREFIX))) {
       throw new IllegalArgumentException("only domain events (" + Events.PREFIX + "*) are tapped: " + addresses);
     }
     this.vertx = vertx;
     this.context = context;
     this.addresses = Set.copyOf(addresses);
+    this.extract = extract;
     this.sink = sink;
   }
 
@@ -77,8 +86,11 @@ final class EventTap implements Handler<DeliveryContext<Object>> {
       // most messages are requests and replies: the prefix turns them away before any hashing
       if (!closed && address.startsWith(Events.PREFIX) && addresses.contains(address)
           && delivery.body() instanceof JsonObject event) {
-        queue.add(new Tapped(address, event, System.nanoTime()));
-        if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
+        T kept = extract.apply(address, event);
+        if (kept != null) {
+          queue.add(new Tapped<>(kept, System.nanoTime()));
+          if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
+        }
       }
     } finally {
       delivery.next();
@@ -100,6 +112,6 @@ final class EventTap implements Handler<DeliveryContext<Object>> {
    * by the collector before it reads its state (a batch still scheduled then finds the events queued after it).
    */
   void drain() {
-    for (Tapped t = queue.poll(); t != null && !closed; t = queue.poll()) sink.accept(t);
+    for (Tapped<T> t = queue.poll(); t != null && !closed; t = queue.poll()) sink.accept(t);
   }
 }

@@ -51,7 +51,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   /** When a worker's provisioning began (nanoTime), for replacements whose event carries the recovery time. */
   private final Map<String, Long> provisioningSince = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private EventTap events;
+  private EventTap<Kept> events;
   /** Epoch seconds of the last successful run, read by the heartbeat gauge; NaN until the first one. */
   private final AtomicReference<Double> lastRun = new AtomicReference<>(Double.NaN);
   private Gauge heartbeat;
@@ -77,8 +77,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       return Future.succeededFuture(collector());
     }));
     if (settings.enabled()) {
-      events = new EventTap(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
-          MetricsAddresses.JOB_FINISHED_EVENT), this::onEvent).open();
+      events = new EventTap<>(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
+          MetricsAddresses.JOB_FINISHED_EVENT), MetricsCollectorVerticle::keep, this::onEvent).open();
       heartbeat = Gauge.builder(MetricCatalog.COLLECTOR_LAST_RUN.meterName(), lastRun, AtomicReference::get)
           .description(MetricCatalog.COLLECTOR_LAST_RUN.help()).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
@@ -103,17 +103,41 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     return Future.join(unregistered);
   }
 
-  /** One tapped event, on this verticle's loop. */
-  private void onEvent(EventTap.Tapped tapped) {
-    if (stopped) return;
-    String address = tapped.address();
+  /** What the collector keeps of a tapped event until its batch is applied: the fields it counts, nothing else. */
+  sealed interface Kept permits WorkerMoved, JobStarted, JobEnded {}
+
+  record WorkerMoved(String pool, String worker, String reason, Long durationMs) implements Kept {}
+
+  record JobStarted(String job, String pool, String tenant, Long queueWaitMs) implements Kept {}
+
+  record JobEnded(String state, String job, String pool, String tenant, Long durationMs) implements Kept {}
+
+  /** On the publisher's thread: what to keep of an event (null, and a log line, when it cannot be read). */
+  static Kept keep(String address, JsonObject event) {
     try {
-      if (address.equals(WORKER_STATE_EVENT)) onWorkerState(tapped.event(), tapped.nanos());
-      else if (address.equals(MetricsAddresses.JOB_STARTED_EVENT)) onJobStarted(tapped.event(), tapped.nanos());
-      else onJobFinished(tapped.event(), tapped.nanos());
+      if (address.equals(WORKER_STATE_EVENT)) {
+        return new WorkerMoved(event.getString("pool_id"), event.getString("worker_id"), event.getString("reason"),
+            event.getLong("duration_ms"));
+      }
+      if (address.equals(MetricsAddresses.JOB_STARTED_EVENT)) {
+        return new JobStarted(event.getString("job_id"), event.getString("pool_id"), event.getString("tenant_id"),
+            event.getLong("queue_wait_ms"));
+      }
+      return new JobEnded(event.getString("state"), event.getString("job_id"), event.getString("pool_id"),
+          event.getString("tenant_id"), event.getLong("duration_ms"));
     } catch (RuntimeException e) {
       LOG.warn("event not counted", kv("address", address), kv("reason", String.valueOf(e.getMessage())));
+      return null;
     }
+  }
+
+  /** One tapped event, on this verticle's loop. */
+  private void onEvent(EventTap.Tapped<Kept> tapped) {
+    if (stopped) return;
+    Kept event = tapped.event();
+    if (event instanceof WorkerMoved w) onWorkerState(w, tapped.nanos());
+    else if (event instanceof JobStarted j) onJobStarted(j, tapped.nanos());
+    else if (event instanceof JobEnded j) onJobFinished(j, tapped.nanos());
   }
 
   /** Applies the events published so far: before anything answers from, or replaces, what they feed. */
@@ -177,18 +201,18 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   // ---------------------------------------------------------------- events
 
-  private void onWorkerState(JsonObject event, long nanos) {
-    String pool = event.getString("pool_id");
-    String worker = event.getString("worker_id");
+  private void onWorkerState(WorkerMoved event, long nanos) {
+    String pool = event.pool();
+    String worker = event.worker();
     if (pool == null || worker == null) return;
-    String reason = String.valueOf(event.getString("reason"));
+    String reason = String.valueOf(event.reason());
     if (reason.equals("provision")) {
       provisioningSince.put(worker, nanos);
       return;
     }
     // empty but while workers are being provisioned: the per-job busy/idle events skip the lookup
     Long since = provisioningSince.isEmpty() ? null : provisioningSince.remove(worker);
-    Long ms = event.getLong("duration_ms");
+    Long ms = event.durationMs();
     switch (reason) {
       case "ready" -> {
         PoolMeters m = touched(pool, nanos);
@@ -218,35 +242,35 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     }
   }
 
-  private void onJobStarted(JsonObject event, long nanos) {
-    String job = event.getString("job_id");
-    String pool = event.getString("pool_id");
-    String tenant = event.getString("tenant_id");
+  private void onJobStarted(JobStarted event, long nanos) {
+    String job = event.job();
+    String pool = event.pool();
+    String tenant = event.tenant();
     if (job == null || running.containsKey(job)) return;
     running.put(job, new String[] {pool, tenant});
     if (pool != null) {
       PoolMeters m = touched(pool, nanos);
       m.jobStarted();
-      Long wait = event.getLong("queue_wait_ms");
+      Long wait = event.queueWaitMs();
       if (wait != null) m.latency(MetricCatalog.POOL_JOB_QUEUE_WAIT).record(wait);
     }
     if (tenant != null) tenant(tenant).started();
   }
 
-  private void onJobFinished(JsonObject event, long nanos) {
-    String state = event.getString("state");
+  private void onJobFinished(JobEnded event, long nanos) {
+    String state = event.state();
     if (!PoolMeters.JOB_STATES.contains(state)) {
       LOG.debug("job event with an unknown state ignored", kv("state", state));
       return;
     }
-    String job = event.getString("job_id");
+    String job = event.job();
     String[] started = job == null ? null : running.remove(job);
-    String pool = event.getString("pool_id", started == null ? null : started[0]);
-    String tenant = event.getString("tenant_id", started == null ? null : started[1]);
+    String pool = event.pool() != null || started == null ? event.pool() : started[0];
+    String tenant = event.tenant() != null || started == null ? event.tenant() : started[1];
     if (pool != null) {
       PoolMeters m = touched(pool, nanos);
       m.jobEnded(state, started != null && pool.equals(started[0]));
-      Long ms = event.getLong("duration_ms");
+      Long ms = event.durationMs();
       if (ms != null) m.latency(MetricCatalog.POOL_JOB_DURATION).record(ms);
     }
     if (tenant != null) tenant(tenant).ended(state, started != null);

@@ -27,15 +27,15 @@ class EventTapTest {
   private Context context;
   private final List<String> applied = new CopyOnWriteArrayList<>();
   private final AtomicInteger offContext = new AtomicInteger();
-  private EventTap tap;
+  private EventTap<String> tap;
 
   @BeforeEach
   void start() {
     vertx = Vertx.vertx();
     context = vertx.getOrCreateContext();
-    tap = new EventTap(vertx, context, Set.of(TAPPED), t -> {
+    tap = new EventTap<String>(vertx, context, Set.of(TAPPED), (address, event) -> event.getString("id"), t -> {
       if (Vertx.currentContext() != context) offContext.incrementAndGet();
-      applied.add(t.event().getString("id"));
+      applied.add(t.event());
     }).open();
   }
 

@@ -136,7 +136,8 @@ final class JobStore {
       int index = i;
       rows.add(GroupCommit.Statement.row(j.id, INSERT, INSERT_COLUMNS, new Object[] {j.id, j.tenantId, j.name,
           j.priority, j.cpuM, j.memoryMb, j.poolId, json(j.poolLabels), json(j.command), json(j.env),
-          j.payloadText != null ? j.payloadText : json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts, j.maxQueueSeconds, utc(j.slaDeadline),
+          j.payloadText != null ? j.payloadText : json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts,
+          j.maxQueueSeconds, utc(j.slaDeadline),
           j.idempotencyKey, utc(j.submittedAt), j.traceId},
           result -> inserted[index] = returned.computeIfAbsent(result, JobStore::jobIds).contains(j.id)));
     }

@@ -61,14 +61,16 @@ public final class MetricsAccuracyBench {
                  int rounds, int warmup, boolean quiet, String jvms, boolean history, String out) {
     static Options parse(String[] args) {
       String[] defaults = {"jobs", "10000", "tenants", "10", "pools", "4", "workers", "10", "fail-every", "10",
-          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true", "jvms", "split", "history", "true", "out", "bench/results"};
+          "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true",
+          "jvms", "split", "history", "true", "out", "bench/results"};
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < defaults.length; i += 2) a.put(defaults[i], defaults[i + 1]);
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
       Function<String, Integer> n = k -> Integer.parseInt(a.get(k));
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("fail-every"), n.apply("duration-ms"), n.apply("batch"), n.apply("lanes"), n.apply("rounds"),
-          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("jvms"), Boolean.parseBoolean(a.get("history")), a.get("out"));
+          n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("jvms"),
+          Boolean.parseBoolean(a.get("history")), a.get("out"));
     }
 
     JsonObject json() {
@@ -124,7 +126,8 @@ public final class MetricsAccuracyBench {
   }
 
   /** The measured rounds: pairs of one round per side, which side goes first alternating. */
-  private JsonArray pairs(java.util.function.IntFunction<JsonObject> off, java.util.function.IntFunction<JsonObject> on) {
+  private JsonArray pairs(java.util.function.IntFunction<JsonObject> off,
+                          java.util.function.IntFunction<JsonObject> on) {
     JsonArray runs = new JsonArray();
     for (int r = 0; r < opt.rounds(); r++) {
       // alternate which goes first, so that drift (JIT, the other engineers' load) does not favour one side
@@ -522,7 +525,8 @@ public final class MetricsAccuracyBench {
     JsonObject sides = ov.getJsonObject("sides");
     JsonObject paired = ov.getJsonObject("paired_cost_pct");
     System.out.println();
-    System.out.printf("%d pairs of rounds (metrics off / on back to back, order alternating; %s)%n", ov.getInteger("pairs"),
+    System.out.printf("%d pairs of rounds (metrics off / on back to back, order alternating; %s)%n",
+        ov.getInteger("pairs"),
         "split".equals(r.getJsonObject("options").getString("jvms")) ? "each side in a JVM of its own"
             : "both sides in one JVM");
     System.out.println("| figure | off: median (min..max) | on: median (min..max) | paired cost: median; mean +- 95% CI "

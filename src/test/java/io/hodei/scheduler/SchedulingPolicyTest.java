@@ -176,7 +176,8 @@ class SchedulingPolicyTest {
     // two updates per job (idle -> busy -> idle); no indexed column changes, and pages keep room (V11): heap-only
     // updates, without new index entries. The statistics reach pg_stat_user_tables within a second or so.
     io.vertx.sqlclient.Row after = Poll.until(() -> db.query(stats).execute().await().iterator().next(),
-        r -> r.getLong("n_tup_upd") - before.getLong("n_tup_upd") >= 40, Duration.ofSeconds(15), "worker updates counted");
+        r -> r.getLong("n_tup_upd") - before.getLong("n_tup_upd") >= 40, Duration.ofSeconds(15),
+        "worker updates counted");
     long updates = after.getLong("n_tup_upd") - before.getLong("n_tup_upd");
     long hot = after.getLong("n_tup_hot_upd") - before.getLong("n_tup_hot_upd");
     assertThat(hot).isGreaterThanOrEqualTo(updates * 9 / 10);

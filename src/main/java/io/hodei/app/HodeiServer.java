@@ -12,6 +12,7 @@ import io.hodei.metrics.MetricsCollectorVerticle;
 import io.hodei.metrics.MetricsHistoryVerticle;
 import io.hodei.metrics.MetricsSettings;
 import io.hodei.metrics.RuntimeMetricsVerticle;
+import io.hodei.metrics.SelfCost;
 import io.hodei.metrics.RuntimeSettings;
 import io.hodei.metrics.ServiceMeters;
 import io.hodei.metrics.TimingTracer;
@@ -122,6 +123,7 @@ public final class HodeiServer {
         .compose(started -> {
           database = started;
           Pool pool = started.pool();
+          SelfCost metricsCost = new SelfCost();
           QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
               config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
               config.getInt(ConfigSchema.QUOTA_QUEUED));
@@ -132,10 +134,10 @@ public final class HodeiServer {
               .compose(v -> deploy(new PoolVerticle(pool, poolSettings(), registry, this::providers)))
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
-                  registry)))
+                  registry, metricsCost)))
               .compose(v -> deploy(new RuntimeMetricsVerticle(pool, registry, new RuntimeSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
-                  config.getInt(ConfigSchema.DB_POOL_SIZE)))))
+                  config.getInt(ConfigSchema.DB_POOL_SIZE)), metricsCost)))
               .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
               .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)))
               .compose(v -> deploy(new MetricsHistoryVerticle(pool, registry, new HistorySettings(
@@ -143,7 +145,7 @@ public final class HodeiServer {
                   config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),
                   config.getInt(ConfigSchema.METRICS_RAW_RETENTION),
                   config.getInt(ConfigSchema.METRICS_1M_RETENTION), config.getInt(ConfigSchema.METRICS_5M_RETENTION),
-                  config.getInt(ConfigSchema.METRICS_RETENTION)))))
+                  config.getInt(ConfigSchema.METRICS_RETENTION)), metricsCost)))
               .compose(v -> deploy(new CostVerticle(pool, costSettings(), registry)))
               .compose(v -> deploy(new ScalingVerticle(pool, new ScalingSettings(
                   config.getBool(ConfigSchema.POOLS_AUTO_SCALING), config.getInt(ConfigSchema.SCALING_INTERVAL)),

@@ -17,6 +17,12 @@ public final class Events {
   public static final String PREFIX = "hodei.events.";
 
   public static final String WORKER_STATE = "worker.state";
+  /**
+   * How a {@link #WORKER_STATE} event's {@code reason} begins when the worker took a job ({@code job <job id>}) or
+   * gave it back ({@code job <job id> <outcome>}); other reasons are lifecycle steps ({@code provision}, {@code ready},
+   * {@code terminated}, ...).
+   */
+  public static final String WORKER_ASSIGNMENT_REASON = "job ";
   public static final String POOL_STATE = "pool.state";
   public static final String POOL_RESIZED = "pool.resized";
   public static final String TENANT_CHANGED = "tenant.changed";

@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -27,6 +28,9 @@ import java.util.function.Consumer;
  * only reads the event, and its publisher no longer changes it. Queued events live until their batch is applied;
  * whole events held that long were copied by every young collection that found them queued.
  *
+ * <p>Its cost is measured ({@link SelfCost}): one call in {@link SelfCost#TAP_SAMPLE} on the publishers' threads
+ * ({@link SelfCost.Part#TAP}), and each batch applied ({@link SelfCost.Part#APPLY}).
+ *
  * @param <T> what the sink needs of one event
  */
 final class EventTap<T> implements Handler<DeliveryContext<Object>> {
@@ -41,6 +45,7 @@ final class EventTap<T> implements Handler<DeliveryContext<Object>> {
   private final Set<String> addresses;
   private final BiFunction<String, JsonObject, T> extract;
   private final Consumer<Tapped<T>> sink;
+  private final SelfCost cost;
   private final ConcurrentLinkedQueue<Tapped<T>> queue = new ConcurrentLinkedQueue<>();
   /** A drain is scheduled (set by the publisher that queues the first event of a batch). */
   private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -51,9 +56,10 @@ final class EventTap<T> implements Handler<DeliveryContext<Object>> {
    * @param context the collector's context: batches are applied there, and {@code sink} is only called there
    * @param extract on the publisher's thread, what to keep of an event published to an address (null: nothing)
    * @param sink    applies one event
+   * @param cost    where the tap's own cost is added
    */
   EventTap(Vertx vertx, Context context, Set<String> addresses, BiFunction<String, JsonObject, T> extract,
-           Consumer<Tapped<T>> sink) {
+           Consumer<Tapped<T>> sink, SelfCost cost) {
     if (!addresses.stream().allMatch(a -> a.startsWith(Events.PREFIX))) {
       throw new IllegalArgumentException("only domain events (" + Events.PREFIX + "*) are tapped: " + addresses);
     }
@@ -62,6 +68,7 @@ final class EventTap<T> implements Handler<DeliveryContext<Object>> {
     this.addresses = Set.copyOf(addresses);
     this.extract = extract;
     this.sink = sink;
+    this.cost = cost;
   }
 
   /** Starts tapping the event bus. */
@@ -82,18 +89,32 @@ final class EventTap<T> implements Handler<DeliveryContext<Object>> {
   @Override
   public void handle(DeliveryContext<Object> delivery) {
     try {
-      String address = delivery.message().address();
-      // most messages are requests and replies: the prefix turns them away before any hashing
-      if (!closed && address.startsWith(Events.PREFIX) && addresses.contains(address)
-          && delivery.body() instanceof JsonObject event) {
-        T kept = extract.apply(address, event);
-        if (kept != null) {
-          queue.add(new Tapped<>(kept, System.nanoTime()));
-          if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
-        }
+      // picked at random: the messages of a job come in a fixed sequence, which every n-th call would sample unevenly
+      if (ThreadLocalRandom.current().nextInt(SelfCost.TAP_SAMPLE) != 0) {
+        tap(delivery);
+      } else {
+        long bytes0 = SelfCost.allocatedNow();
+        long t0 = System.nanoTime();
+        tap(delivery);
+        long nanos = System.nanoTime() - t0;
+        long bytes = bytes0 < 0 ? 0 : SelfCost.allocatedNow() - bytes0;
+        cost.add(SelfCost.Part.TAP, nanos * SelfCost.TAP_SAMPLE, bytes * SelfCost.TAP_SAMPLE);
       }
     } finally {
       delivery.next();
+    }
+  }
+
+  private void tap(DeliveryContext<Object> delivery) {
+    String address = delivery.message().address();
+    // most messages are requests and replies: the prefix turns them away before any hashing
+    if (!closed && address.startsWith(Events.PREFIX) && addresses.contains(address)
+        && delivery.body() instanceof JsonObject event) {
+      T kept = extract.apply(address, event);
+      if (kept != null) {
+        queue.add(new Tapped<>(kept, System.nanoTime()));
+        if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
+      }
     }
   }
 
@@ -112,6 +133,10 @@ final class EventTap<T> implements Handler<DeliveryContext<Object>> {
    * by the collector before it reads its state (a batch still scheduled then finds the events queued after it).
    */
   void drain() {
+    if (queue.isEmpty()) return;
+    long cpu0 = SelfCost.cpuNow();
+    long bytes0 = SelfCost.allocatedNow();
     for (Tapped<T> t = queue.poll(); t != null && !closed; t = queue.poll()) sink.accept(t);
+    cost.since(SelfCost.Part.APPLY, cpu0, bytes0);
   }
 }

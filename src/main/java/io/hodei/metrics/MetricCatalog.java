@@ -37,6 +37,7 @@ public final class MetricCatalog {
   public static final String REASON = "reason";
   public static final String SLA_STATUS = "status";
   public static final String DIRECTION = "direction";
+  public static final String PART = "part";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -125,6 +126,11 @@ public final class MetricCatalog {
       "jobs", "Jobs that ended, by tenant and terminal state");
   public static final Def COLLECTOR_LAST_RUN = new Def("hodei_collector_last_run_timestamp_seconds", Type.GAUGE,
       List.of(), "seconds", "Unix time of the collector's last successful run (its heartbeat; alert when stale)");
+  public static final Def METRICS_SELF_SECONDS = new Def("hodei_metrics_self_seconds_total", Type.COUNTER,
+      List.of(PART), "seconds", "What metrics.enabled costs, by part (tap, apply, collect, runtime, history): CPU "
+          + "time of its own work; wall time of its SQL and snapshot requests (an upper bound of their cost)");
+  public static final Def METRICS_SELF_BYTES = new Def("hodei_metrics_self_allocated_bytes_total", Type.COUNTER,
+      List.of(PART), "bytes", "Bytes the metrics subsystem's own work allocated on the JVM heap, by part");
   public static final Def TENANT_JOBS_RUNNING = new Def("hodei_tenant_jobs_running", Type.GAUGE, List.of(TENANT_ID),
       "jobs", "Jobs running per tenant (started and not yet finished)");
 
@@ -239,7 +245,7 @@ public final class MetricCatalog {
   public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
       POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
       POOL_JOBS, POOL_JOB_DURATION, POOL_JOB_QUEUE_WAIT, POOL_JOBS_RUNNING, POOL_COST_PER_HOUR, POOL_IDLE_RATIO,
-      TENANT_JOBS, TENANT_JOBS_RUNNING, COLLECTOR_LAST_RUN);
+      TENANT_JOBS, TENANT_JOBS_RUNNING, COLLECTOR_LAST_RUN, METRICS_SELF_SECONDS, METRICS_SELF_BYTES);
 
   /** The seed's metrics and the HTTP/gRPC/event meters of the platform. */
   public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,

@@ -44,6 +44,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   private final MetricsSettings settings;
   private final MeterRegistry registry;
   private final CollectorStatus status;
+  private final SelfCost cost;
   private final Map<String, PoolMeters> pools = new LinkedHashMap<>();
   private final Map<String, TenantMeters> tenants = new HashMap<>();
   /** Jobs started and not finished yet: job id to {pool, tenant}; bounded by the jobs running. */
@@ -59,9 +60,11 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   private boolean collecting;
   private boolean stopped;
 
-  public MetricsCollectorVerticle(MetricsSettings settings, MeterRegistry registry) {
+  /** @param cost what the metrics subsystem costs (registered here as meters while collection is enabled) */
+  public MetricsCollectorVerticle(MetricsSettings settings, MeterRegistry registry, SelfCost cost) {
     this.settings = settings;
     this.registry = registry;
+    this.cost = cost;
     this.status = new CollectorStatus(settings);
   }
 
@@ -78,7 +81,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     }));
     if (settings.enabled()) {
       events = new EventTap<>(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
-          MetricsAddresses.JOB_FINISHED_EVENT), MetricsCollectorVerticle::keep, this::onEvent).open();
+          MetricsAddresses.JOB_FINISHED_EVENT), MetricsCollectorVerticle::keep, this::onEvent, cost).open();
+      cost.register(registry);
       heartbeat = Gauge.builder(MetricCatalog.COLLECTOR_LAST_RUN.meterName(), lastRun, AtomicReference::get)
           .description(MetricCatalog.COLLECTOR_LAST_RUN.help()).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
@@ -99,6 +103,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     pools.values().forEach(PoolMeters::remove);
     if (heartbeat != null) registry.remove(heartbeat);
+    cost.unregister(registry);
     pools.clear();
     return Future.join(unregistered);
   }
@@ -112,11 +117,17 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   record JobEnded(String state, String job, String pool, String tenant, Long durationMs) implements Kept {}
 
-  /** On the publisher's thread: what to keep of an event (null, and a log line, when it cannot be read). */
+  /**
+   * On the publisher's thread: what to keep of an event (null, and a log line, when it cannot be read). A worker
+   * taking or giving back a job (reason {@code job ...}, two events per job) changes no collected meter, so it is not
+   * kept: the pool gauges come from the snapshot.
+   */
   static Kept keep(String address, JsonObject event) {
     try {
       if (address.equals(WORKER_STATE_EVENT)) {
-        return new WorkerMoved(event.getString("pool_id"), event.getString("worker_id"), event.getString("reason"),
+        String reason = event.getString("reason");
+        if (reason != null && reason.startsWith(Events.WORKER_ASSIGNMENT_REASON)) return null;
+        return new WorkerMoved(event.getString("pool_id"), event.getString("worker_id"), reason,
             event.getLong("duration_ms"));
       }
       if (address.equals(MetricsAddresses.JOB_STARTED_EVENT)) {
@@ -161,10 +172,13 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       if (stopped) return; // a reply after undeploy must not register the meters again
       if (ar.succeeded()) {
         catchUp();
+        long bytes0 = SelfCost.allocatedNow();
         apply(ar.result().getJsonArray("pools", new JsonArray()), started);
         Instant now = Instant.now();
         status.succeeded(now, System.nanoTime() - started);
         lastRun.set(now.toEpochMilli() / 1000.0);
+        // wall time from the request on: the pool domain's snapshot is built for this run too
+        cost.add(SelfCost.Part.COLLECT, System.nanoTime() - started, bytes0 < 0 ? 0 : SelfCost.allocatedNow() - bytes0);
       } else {
         String reason = Bus.toDomain(ar.cause()).getMessage();
         status.failed(Instant.now(), System.nanoTime() - started, reason);
@@ -338,6 +352,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       metrics.add(new JsonObject().put("name", def.name()).put("type", def.type().name().toLowerCase())
           .put("labels", new JsonArray(def.labels())).put("unit", def.unit()).put("help", def.help()));
     }
-    return new JsonObject().put("collector", status.toJson(pools.size())).put("metrics", metrics);
+    return new JsonObject().put("collector", status.toJson(pools.size())).put("self_cost", cost.toJson())
+        .put("metrics", metrics);
   }
 }

@@ -28,13 +28,15 @@ public final class MetricsHistoryVerticle extends VerticleBase {
   private final Pool sql;
   private final MeterRegistry registry;
   private final HistorySettings settings;
+  private final SelfCost cost;
   private final List<Long> timers = new ArrayList<>();
   private MessageConsumer<JsonObject> consumer;
   private MetricsHistory history;
   private boolean sampling;
 
-  public MetricsHistoryVerticle(Pool sql, MeterRegistry registry, HistorySettings settings) {
+  public MetricsHistoryVerticle(Pool sql, MeterRegistry registry, HistorySettings settings, SelfCost cost) {
     this.sql = sql;
+    this.cost = cost;
     this.registry = registry;
     this.settings = settings;
   }
@@ -45,9 +47,11 @@ public final class MetricsHistoryVerticle extends VerticleBase {
     consumer = Bus.serve(vertx, MetricsAddresses.HISTORICAL, this::query);
     if (settings.enabled()) {
       timers.add(vertx.setPeriodic(settings.sampleIntervalSeconds() * 1000L, id -> sample()));
-      timers.add(vertx.setPeriodic(settings.rollupIntervalSeconds() * 1000L, id -> history.rollup()
-          .onFailure(err -> LOG.warn("metric rollup failed", kv("reason", err.getMessage())))));
-      timers.add(vertx.setPeriodic(RETENTION_INTERVAL_MS, id -> history.enforceRetention()
+      timers.add(vertx.setPeriodic(settings.rollupIntervalSeconds() * 1000L,
+          id -> cost.timed(SelfCost.Part.HISTORY, history::rollup)
+              .onFailure(err -> LOG.warn("metric rollup failed", kv("reason", err.getMessage())))));
+      timers.add(vertx.setPeriodic(RETENTION_INTERVAL_MS, id -> cost.timed(SelfCost.Part.HISTORY,
+              history::enforceRetention)
           .onFailure(err -> LOG.warn("metric retention failed", kv("reason", err.getMessage())))));
     }
     return consumer.completion();
@@ -62,7 +66,7 @@ public final class MetricsHistoryVerticle extends VerticleBase {
   private void sample() {
     if (sampling) return;
     sampling = true;
-    history.sample().onComplete(ar -> {
+    cost.timed(SelfCost.Part.HISTORY, history::sample).onComplete(ar -> {
       sampling = false;
       if (ar.failed()) LOG.warn("metric sampling failed", kv("reason", ar.cause().getMessage()));
     });

@@ -53,6 +53,7 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final RuntimeSettings settings;
   private final PushedMetrics pushed;
+  private final SelfCost cost;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final List<Meter> meters = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
@@ -69,8 +70,9 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
   private double maxLoopDelayMs;
   private boolean sampling;
 
-  public RuntimeMetricsVerticle(Pool sql, MeterRegistry registry, RuntimeSettings settings) {
+  public RuntimeMetricsVerticle(Pool sql, MeterRegistry registry, RuntimeSettings settings, SelfCost cost) {
     this.sql = sql;
+    this.cost = cost;
     this.registry = registry;
     this.settings = settings;
     this.pushed = new PushedMetrics(registry);
@@ -94,11 +96,12 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
       value(MetricCatalog.EVENT_LOOP_DELAY, null, null);
       value(MetricCatalog.PROCESS_CPU, null, null);
       lastProbeNanos = System.nanoTime();
-      timers.add(vertx.setPeriodic(PROBE_MS, id -> probe()));
-      timers.add(vertx.setPeriodic(settings.sampleIntervalSeconds() * 1000L, id -> sample()));
+      timers.add(vertx.setPeriodic(PROBE_MS, id -> cost.run(SelfCost.Part.RUNTIME, this::probe)));
+      timers.add(vertx.setPeriodic(settings.sampleIntervalSeconds() * 1000L,
+          id -> cost.run(SelfCost.Part.RUNTIME, this::sample)));
     }
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> {
-      if (settings.enabled()) sample();
+      if (settings.enabled()) cost.run(SelfCost.Part.RUNTIME, this::sample);
     });
   }
 
@@ -140,7 +143,7 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
     }
     lastCounts = counts;
     samplePool();
-    Future<Void> db = sql.query(PG_STATS).execute().map(rows -> {
+    Future<Void> db = cost.timed(SelfCost.Part.RUNTIME, sql.query(PG_STATS).execute()).map(rows -> {
       for (Row row : rows) {
         counter(MetricCatalog.DB_TRANSACTIONS, MetricCatalog.RESULT, "commit").set(row.getLong("xact_commit"));
         counter(MetricCatalog.DB_TRANSACTIONS, MetricCatalog.RESULT, "rollback").set(row.getLong("xact_rollback"));
@@ -150,12 +153,20 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
       LOG.debug("pg_stat_database not read", kv("reason", err.getMessage()));
       return Future.succeededFuture();
     });
-    Future<Map<String, Double>> os = vertx.executeBlocking(RuntimeMetricsVerticle::readOs, false);
-    Future.join(db, os).onComplete(ar -> {
+    Future<Map<String, Double>> os = vertx.executeBlocking(() -> {
+      long cpu0 = SelfCost.cpuNow();
+      long bytes0 = SelfCost.allocatedNow();
+      try {
+        return readOs();
+      } finally {
+        cost.since(SelfCost.Part.RUNTIME, cpu0, bytes0);
+      }
+    }, false);
+    Future.join(db, os).onComplete(ar -> cost.run(SelfCost.Part.RUNTIME, () -> {
       sampling = false;
       if (os.succeeded()) applyOs(os.result(), seconds);
       else LOG.debug("OS figures not read", kv("reason", String.valueOf(os.cause())));
-    });
+    }));
   }
 
   private void samplePool() {

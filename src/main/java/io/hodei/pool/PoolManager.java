@@ -377,7 +377,7 @@ final class PoolManager {
       return Future.failedFuture(new DomainException(409, "Conflict", "the worker could not take the job",
           new JsonObject().put("reason", "no_capacity")));
     }
-    persistAssignment(w, from, "job " + jobId);
+    persistAssignment(w, from, Events.WORKER_ASSIGNMENT_REASON + jobId);
     w.execution = execution;
     execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
     return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
@@ -422,7 +422,8 @@ final class PoolManager {
         terminate(p, w, "drained");
       } else {
         w.state = WorkerStates.IDLE;
-        persistAssignment(w, WorkerStates.BUSY, "job " + jobId + " " + result.outcome().name().toLowerCase());
+        persistAssignment(w, WorkerStates.BUSY,
+            Events.WORKER_ASSIGNMENT_REASON + jobId + " " + result.outcome().name().toLowerCase());
       }
     }
     reconcile(p);

@@ -247,6 +247,8 @@ public final class MetricsAccuracyBench {
       if (opt.quiet()) quietPostgres(db);
       pause(1_100); // PostgreSQL's backends report their table statistics at most once a second
       ProcCpu.Postgres pg = ProcCpu.postgres(db);
+      JsonObject self0 = selfCost(server);
+      long allocated0 = allocatedBytes();
       PgWatch watch = PgWatch.start(db, pg);
       double machine0 = ProcCpu.machine();
       double jvm0 = ProcCpu.self();
@@ -264,7 +266,10 @@ public final class MetricsAccuracyBench {
       JsonObject byThreads = ProcCpu.byThreads(threads0, ProcCpu.threads(), jvmSeconds);
       double pgSeconds = pg.seconds() - pg0;
       double otherSeconds = ProcCpu.machine() - machine0 - jvmSeconds - pgSeconds;
+      long allocated = allocatedBytes() - allocated0;
       JsonObject pgWatch = watch.stop(pgSeconds);
+      JsonObject self = attributed(self0, selfCost(server), allocated, byThreads.getDouble("gc"),
+          jvmSeconds + pgSeconds);
       http.close();
       double seconds = lastJobEnded(db, start);
       pgWatch.put("drain_polls", polls).put("drain_poll", explainOpenJobs(db));
@@ -279,10 +284,57 @@ public final class MetricsAccuracyBench {
           .put("cpu_s_per_1000_jobs", (jvmSeconds + pgSeconds) * 1000 / accepted)
           .put("load_average_after", os.getSystemLoadAverage()).put("other_processes_cpu_s", otherSeconds)
           .put("pg_watch", pgWatch);
+      if (metrics) out.put("metrics_self", self);
       log(out.encode());
       if (metrics) out.put("accuracy", accuracy(server));
       return out;
     }
+  }
+
+  /** The server's {@code hodei_metrics_self_*} counters: {seconds: {part: s}, bytes: {part: n}} (empty when off). */
+  static JsonObject selfCost(TestServer server) {
+    JsonObject seconds = new JsonObject();
+    JsonObject bytes = new JsonObject();
+    for (Prometheus.Sample m : Prometheus.parse(server.get("/metrics", null).body())) {
+      String part = m.labels().get(MetricCatalog.PART);
+      if (m.name().equals(MetricCatalog.METRICS_SELF_SECONDS.name())) seconds.put(part, m.value());
+      else if (m.name().equals(MetricCatalog.METRICS_SELF_BYTES.name())) bytes.put(part, m.value());
+    }
+    return new JsonObject().put("seconds", seconds).put("bytes", bytes);
+  }
+
+  /** Bytes allocated so far by this JVM's live threads. */
+  static long allocatedBytes() {
+    com.sun.management.ThreadMXBean t = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long b : t.getThreadAllocatedBytes(t.getAllThreadIds())) sum += Math.max(0, b);
+    return sum;
+  }
+
+  /**
+   * The metrics-on round's cost as the server measured it ({@link io.hodei.metrics.SelfCost}): the window's
+   * {@code hodei_metrics_self_seconds_total} (CPU of its own work, wall time of its SQL and snapshot requests) plus
+   * its share of the GC threads' CPU (its allocated bytes / all bytes the JVM allocated meanwhile); as a cost in %
+   * of the round's CPU without it (JVM + PostgreSQL - attributed), comparable with the paired on/off cost.
+   */
+  static JsonObject attributed(JsonObject before, JsonObject after, long jvmAllocated, double gcSeconds,
+                               double cpuSeconds) {
+    JsonObject seconds = new JsonObject();
+    double own = 0;
+    for (String part : after.getJsonObject("seconds").fieldNames()) {
+      double d = after.getJsonObject("seconds").getDouble(part) - before.getJsonObject("seconds").getDouble(part, 0.0);
+      seconds.put(part, d);
+      own += d;
+    }
+    double bytes = 0;
+    for (String part : after.getJsonObject("bytes").fieldNames()) {
+      bytes += after.getJsonObject("bytes").getDouble(part) - before.getJsonObject("bytes").getDouble(part, 0.0);
+    }
+    double gcShare = jvmAllocated <= 0 ? 0 : gcSeconds * Math.min(1, bytes / jvmAllocated);
+    double total = own + gcShare;
+    return new JsonObject().put("seconds_by_part", seconds).put("own_s", own).put("allocated_bytes", bytes)
+        .put("jvm_allocated_bytes", jvmAllocated).put("gc_share_s", gcShare).put("attributed_s", total)
+        .put("cost_pct", 100.0 * total / Math.max(1e-9, cpuSeconds - total));
   }
 
   /**
@@ -484,7 +536,13 @@ public final class MetricsAccuracyBench {
       sides.put(figure, new JsonObject().put("off", spread(off)).put("on", spread(on)));
       paired.put(figure, spread(cost).put("values_pct", new JsonArray(new ArrayList<>(cost))));
     }
+    List<Double> attributed = new ArrayList<>();
+    for (Object o : runs) {
+      JsonObject self = ((JsonObject) o).getJsonObject("metrics_self");
+      if (self != null && ((JsonObject) o).getInteger("round") >= 0) attributed.add(self.getDouble("cost_pct"));
+    }
     return new JsonObject().put("pairs", pairs.size()).put("sides", sides).put("paired_cost_pct", paired)
+        .put("attributed_cpu_cost_pct", spread(attributed))
         .put("targets_pct", new JsonObject().put("cpu_s_per_1000_jobs", 1.0).put("jobs_per_s", 3.0));
   }
 
@@ -545,6 +603,13 @@ public final class MetricsAccuracyBench {
           cost.getDouble("min"), cost.getDouble("max"), target == null ? "" : "< " + target.intValue() + "%",
           target == null ? "" : verdict(cost, target));
     }
+    JsonObject att = ov.getJsonObject("attributed_cpu_cost_pct");
+    if (att != null && att.getInteger("n") > 0) {
+      System.out.printf("| CPU cost measured by the server (hodei_metrics_self_* + GC share), %% of the round's CPU | "
+              + "| | %.2f%%; %.2f%% +- %.2f (%.2f..%.2f) | < 1%% | %s |%n", att.getDouble("median"),
+          att.getDouble("mean"), att.getInteger("n") > 1 ? (att.getDouble("ci95_high") - att.getDouble("ci95_low")) / 2
+              : Double.NaN, att.getDouble("min"), att.getDouble("max"), verdict(att, 1.0));
+    }
     System.out.printf("| accuracy: /metrics series equal to the database | | %d / %d (%.2f%%) | | > 99.9%% |%n",
         acc.getInteger("agreed"), acc.getInteger("compared"), acc.getDouble("agreement_pct"));
     System.out.println("per round:");
@@ -557,6 +622,13 @@ public final class MetricsAccuracyBench {
           run.getDouble("jvm_cpu_s_per_1000_jobs"), run.getDouble("pg_cpu_s_per_1000_jobs"),
           run.getInteger("pg_processes"), run.getDouble("load_average_after"),
           run.getDouble("other_processes_cpu_s", Double.NaN));
+      JsonObject self = run.getJsonObject("metrics_self");
+      if (self != null) {
+        System.out.printf("    measured by the server: %.3f s (%s) + GC share %.3f s (%.1f of %.0f MB allocated) = "
+                + "%.2f%% of the round's CPU%n", self.getDouble("own_s"), seconds(self.getJsonObject("seconds_by_part")),
+            self.getDouble("gc_share_s"), self.getDouble("allocated_bytes") / 1e6,
+            self.getLong("jvm_allocated_bytes") / 1e6, self.getDouble("cost_pct"));
+      }
       JsonObject w = run.getJsonObject("pg_watch");
       if (w != null) {
         System.out.printf("    PostgreSQL: autovacuum %d, autoanalyze %d runs, %d checkpoints, WAL %.0f MB; CPU s by "
@@ -566,6 +638,14 @@ public final class MetricsAccuracyBench {
     }
     System.out.println("JVM CPU s by threads, median per side (off / on): " + threadMedians(r.getJsonArray("runs")));
     for (Object m : acc.getJsonArray("mismatches")) System.out.println("  mismatch " + m);
+  }
+
+  private static String seconds(JsonObject byPart) {
+    StringBuilder out = new StringBuilder();
+    for (String part : byPart.fieldNames()) {
+      out.append(out.length() == 0 ? "" : ", ").append(String.format("%s %.3f", part, byPart.getDouble(part)));
+    }
+    return out.toString();
   }
 
   /** Per thread group, the median CPU seconds of the rounds of each side. */

@@ -276,8 +276,15 @@ class MetricsCollectorTest {
     assertThat(metrics.stream().map(m -> ((JsonObject) m).getString("name")))
         .containsAll(MetricCatalog.COLLECTED.stream().map(MetricCatalog.Def::name).toList());
     assertThat(health().json().getJsonObject("collector").getLong("runs")).isPositive();
-    assertThat(Prometheus.parse(server.get("/metrics", null).body()))
-        .anyMatch(m -> m.name().equals(MetricCatalog.COLLECTOR_LAST_RUN.name()) && m.value() > 1.7e9);
+    List<Prometheus.Sample> scraped = Prometheus.parse(server.get("/metrics", null).body());
+    assertThat(scraped).anyMatch(m -> m.name().equals(MetricCatalog.COLLECTOR_LAST_RUN.name()) && m.value() > 1.7e9);
+    // what metrics cost: a run was measured, in the JSON status and on /metrics (one series per part)
+    assertThat(collector.json().getJsonObject("self_cost").getJsonObject("seconds").getDouble("collect")).isPositive();
+    assertThat(scraped).filteredOn(m -> m.name().equals(MetricCatalog.METRICS_SELF_SECONDS.name()))
+        .extracting(m -> m.labels().get(MetricCatalog.PART))
+        .containsExactlyInAnyOrder("tap", "apply", "collect", "runtime", "history");
+    assertThat(scraped).anyMatch(m -> m.name().equals(MetricCatalog.METRICS_SELF_SECONDS.name())
+        && "collect".equals(m.labels().get(MetricCatalog.PART)) && m.value() > 0);
 
     assertProblem(server.get("/api/v1/observability/collector", null), 401);
     assertProblem(server.get("/api/v1/pools/m-nope/metrics", null), 401);

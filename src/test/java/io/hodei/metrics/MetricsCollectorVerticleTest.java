@@ -79,7 +79,7 @@ class MetricsCollectorVerticleTest {
 
   @Test
   void failedRunsAreCountedAndPoolsLeavingTheSnapshotLoseTheirMeters() {
-    String id = vertx.deployVerticle(new MetricsCollectorVerticle(new MetricsSettings(true, 1), registry)).await();
+    String id = vertx.deployVerticle(new MetricsCollectorVerticle(new MetricsSettings(true, 1), registry, new SelfCost())).await();
     JsonObject failed = Poll.until(() -> ask(MetricsAddresses.COLLECTOR).getJsonObject("collector"),
         c -> c.getLong("errors") > 0, Duration.ofSeconds(20), "a failed run");
     assertThat(failed.getString("last_error")).contains("pools are restarting");
@@ -105,5 +105,17 @@ class MetricsCollectorVerticleTest {
     assertThat(registry.getMeters()).noneMatch(m -> m.getId().getName().startsWith("hodei_pool_"));
     assertThatThrownBy(() -> ask(MetricsAddresses.HEALTH))
         .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.status()).isEqualTo(503));
+  }
+
+  @Test
+  void workersTakingAndGivingBackJobsAreNotKeptButTheirLifecycleIs() {
+    String address = io.hodei.common.Events.address(io.hodei.common.Events.WORKER_STATE);
+    JsonObject taken = new JsonObject().put("worker_id", "w1").put("pool_id", "p1").put("reason", "job j-1");
+    JsonObject givenBack = taken.copy().put("reason", "job j-1 succeeded");
+    JsonObject ready = taken.copy().put("reason", "ready").put("duration_ms", 12L);
+    assertThat(MetricsCollectorVerticle.keep(address, taken)).isNull();
+    assertThat(MetricsCollectorVerticle.keep(address, givenBack)).isNull();
+    assertThat(MetricsCollectorVerticle.keep(address, ready))
+        .isEqualTo(new MetricsCollectorVerticle.WorkerMoved("p1", "w1", "ready", 12L));
   }
 }

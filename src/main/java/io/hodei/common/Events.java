@@ -43,10 +43,12 @@ public final class Events {
   private final Vertx vertx;
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final EventObservers observers;
 
   public Events(Vertx vertx, MeterRegistry registry) {
     this.vertx = vertx;
     this.registry = registry;
+    this.observers = EventObservers.of(vertx);
     EventCodec.register(vertx);
   }
 
@@ -54,11 +56,14 @@ public final class Events {
 
   /**
    * Publishes the event; from then on it belongs to its consumers, who share it ({@link EventCodec}): the caller
-   * must not change it (or anything it holds) afterwards.
+   * must not change it (or anything it holds) afterwards. In-process {@link EventObservers} see it next, on this
+   * thread.
    */
   public void publish(String type, JsonObject event) {
     event.put("type", type).put("at", Instant.now().toString());
-    vertx.eventBus().publish(address(type), event, EventCodec.DELIVERY);
+    String address = address(type);
+    vertx.eventBus().publish(address, event, EventCodec.DELIVERY);
+    observers.published(address, event);
     counters.computeIfAbsent(type, t -> Counter.builder(MetricCatalog.EVENTS_PUBLISHED.meterName())
         .description(MetricCatalog.EVENTS_PUBLISHED.help())
         .tag(MetricCatalog.EVENT_TYPE, t)

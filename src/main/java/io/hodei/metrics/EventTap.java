@@ -1,15 +1,15 @@
 package io.hodei.metrics;
 
+import io.hodei.common.EventObservers;
 import io.hodei.common.Events;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryContext;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
@@ -18,22 +18,24 @@ import java.util.function.Consumer;
  * collector's event loop costs a hand-off to that loop and, as the loop is mostly idle, a wake-up of it (an eventfd
  * write, an epoll return) for every event: four per job (job started and finished, the worker taken and given
  * back), which was most of the event-loop CPU that {@code metrics.enabled=true} added under load. The tap is an
- * outbound event-bus interceptor instead: it sees each publish to one of its addresses on the publisher's own thread
- * and queues the event (with when it was published); the collector applies the queue on its own loop in batches, at
- * most {@link #BATCH_MS} ms after the first event of a batch (one hop and one timer per batch, nothing while no event
- * arrives), and before anything that reads its state ({@link #drain}). Every event is applied, in publish order.
+ * in-process observer of {@link Events#publish} instead ({@link EventObservers}; until 2026-11-23 an event-bus
+ * interceptor, which every other message passed too): it sees each event of its addresses on the publisher's own
+ * thread and queues what it keeps of it (with when it was published); the collector applies the queue on its own
+ * loop in batches, at most {@link #BATCH_MS} ms after the first event of a batch (one hop and one timer per batch,
+ * nothing while no event arrives), and before anything that reads its state ({@link #drain}). Every event is
+ * applied, in publish order.
  *
  * <p>What is queued is not the published {@link JsonObject} but what {@code extract} keeps of it (a few fields),
  * read on the publisher's thread: like every consumer of a domain event ({@link io.hodei.common.EventCodec}) the tap
  * only reads the event, and its publisher no longer changes it. Queued events live until their batch is applied;
  * whole events held that long were copied by every young collection that found them queued.
  *
- * <p>Its cost is measured ({@link SelfCost}): one call in {@link SelfCost#TAP_SAMPLE} on the publishers' threads
+ * <p>Its cost is measured ({@link SelfCost}): one event in {@link SelfCost#TAP_SAMPLE} on the publishers' threads
  * ({@link SelfCost.Part#TAP}), and each batch applied ({@link SelfCost.Part#APPLY}).
  *
  * @param <T> what the sink needs of one event
  */
-final class EventTap<T> implements Handler<DeliveryContext<Object>> {
+final class EventTap<T> implements BiConsumer<String, JsonObject> {
   /** The longest an event waits before the collector applies it (metrics are scraped every few seconds). */
   static final long BATCH_MS = 100;
 
@@ -71,50 +73,46 @@ final class EventTap<T> implements Handler<DeliveryContext<Object>> {
     this.cost = cost;
   }
 
-  /** Starts tapping the event bus. */
-  EventTap open() {
-    vertx.eventBus().addOutboundInterceptor(this);
+  /** Starts observing the events. */
+  EventTap<T> open() {
+    EventObservers.of(vertx).add(addresses, this);
     return this;
   }
 
   /** Stops tapping; events still queued are dropped. Call on the collector's context. */
   void close() {
     closed = true;
-    vertx.eventBus().removeOutboundInterceptor(this);
+    EventObservers.of(vertx).remove(this);
     if (timer >= 0) vertx.cancelTimer(timer);
     queue.clear();
   }
 
-  /** On the publisher's thread, for every message sent or published on the event bus: keep it short. */
+  /** On the publisher's thread, for every event published to one of its addresses: keep it short. */
   @Override
-  public void handle(DeliveryContext<Object> delivery) {
-    try {
-      // picked at random: the messages of a job come in a fixed sequence, which every n-th call would sample unevenly
-      if (ThreadLocalRandom.current().nextInt(SelfCost.TAP_SAMPLE) != 0) {
-        tap(delivery);
-      } else {
-        long bytes0 = SelfCost.allocatedNow();
-        long t0 = System.nanoTime();
-        tap(delivery);
-        long nanos = System.nanoTime() - t0;
-        long bytes = bytes0 < 0 ? 0 : SelfCost.allocatedNow() - bytes0;
-        cost.add(SelfCost.Part.TAP, nanos * SelfCost.TAP_SAMPLE, bytes * SelfCost.TAP_SAMPLE);
-      }
-    } finally {
-      delivery.next();
+  public void accept(String address, JsonObject event) {
+    if (closed) return;
+    // picked at random: the events of a job come in a fixed sequence, which every n-th one would sample unevenly
+    if (ThreadLocalRandom.current().nextInt(SelfCost.TAP_SAMPLE) != 0) {
+      tap(address, event);
+      return;
+    }
+    long bytes0 = SelfCost.allocatedNow();
+    long t0 = System.nanoTime();
+    tap(address, event);
+    long nanos = System.nanoTime() - t0;
+    long bytes = bytes0 < 0 ? 0 : SelfCost.allocatedNow() - bytes0;
+    // a call this long was descheduled or stopped at a safepoint meanwhile: its wall time is not its cost
+    if (nanos < SelfCost.TAP_PREEMPTED_NANOS) {
+      cost.add(SelfCost.Part.TAP, nanos * SelfCost.TAP_SAMPLE, bytes * SelfCost.TAP_SAMPLE);
     }
   }
 
-  private void tap(DeliveryContext<Object> delivery) {
-    String address = delivery.message().address();
-    // most messages are requests and replies: the prefix turns them away before any hashing
-    if (!closed && address.startsWith(Events.PREFIX) && addresses.contains(address)
-        && delivery.body() instanceof JsonObject event) {
-      T kept = extract.apply(address, event);
-      if (kept != null) {
-        queue.add(new Tapped<>(kept, System.nanoTime()));
-        if (scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
-      }
+  private void tap(String address, JsonObject event) {
+    T kept = extract.apply(address, event);
+    if (kept != null) {
+      queue.add(new Tapped<>(kept, System.nanoTime()));
+      // read first: a failed compare-and-set still takes the cache line from the other publishers
+      if (!scheduled.get() && scheduled.compareAndSet(false, true)) context.runOnContext(v -> schedule());
     }
   }
 

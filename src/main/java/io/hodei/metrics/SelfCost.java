@@ -18,8 +18,9 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>work on an event loop or worker thread (applying tapped events, a collection, a runtime or history sample):
  *   the thread's CPU time and the bytes it allocated meanwhile, read around the work;</li>
- *   <li>the event tap on the publishers' threads: one call in {@value #TAP_SAMPLE}, picked at random, is timed (wall time, as a call
- *   is far shorter than a scheduling slice) and counted {@value #TAP_SAMPLE} times;</li>
+ *   <li>the event tap on the publishers' threads: one call in {@value #TAP_SAMPLE}, picked at random, is timed (wall
+ *   time, as a call is far shorter than a scheduling slice; a call the thread was descheduled in is left out, see
+ *   {@link #TAP_PREEMPTED_NANOS}) and counted {@value #TAP_SAMPLE} times;</li>
  *   <li>what runs elsewhere on its behalf (its SQL statements, the pool domain building a snapshot): the wall time
  *   from request to answer, which bounds the CPU both ends spend on it from above.</li>
  * </ul>
@@ -44,6 +45,12 @@ public final class SelfCost {
 
   /** One tap call in this many is measured. */
   static final int TAP_SAMPLE = 64;
+  /**
+   * A measured tap call that took longer than this (wall time) is left out: the thread was descheduled or held at a
+   * safepoint meanwhile (a call is a few hundred ns; a scheduling slice or a GC pause is 100 us or more). Such calls
+   * are a tiny fraction of the sample, so leaving them out barely lowers the estimate.
+   */
+  static final long TAP_PREEMPTED_NANOS = 50_000;
 
   private static final com.sun.management.ThreadMXBean THREADS = threads();
 

@@ -1,6 +1,8 @@
 package io.hodei.metrics;
 
+import io.hodei.common.Events;
 import io.hodei.support.Poll;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,22 +20,28 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The collector's event tap: every event of its addresses, in publish order, on the collector's context only. */
+/**
+ * The collector's event tap: every event {@link Events#publish}ed to its addresses, in publish order, on the collector's
+ * context only.
+ */
 class EventTapTest {
-  private static final String TAPPED = "hodei.events.test.tapped";
-  private static final String OTHER = "hodei.events.test.other";
+  private static final String TAPPED_TYPE = "test.tapped";
+  private static final String OTHER_TYPE = "test.other";
+  private static final String TAPPED = Events.address(TAPPED_TYPE);
 
   private Vertx vertx;
   private Context context;
   private final List<String> applied = new CopyOnWriteArrayList<>();
   private final AtomicInteger offContext = new AtomicInteger();
   private EventTap<String> tap;
+  private Events events;
   private final SelfCost cost = new SelfCost();
 
   @BeforeEach
   void start() {
     vertx = Vertx.vertx();
     context = vertx.getOrCreateContext();
+    events = new Events(vertx, new SimpleMeterRegistry());
     tap = new EventTap<String>(vertx, context, Set.of(TAPPED), (address, event) -> event.getString("id"), t -> {
       if (Vertx.currentContext() != context) offContext.incrementAndGet();
       applied.add(t.event());
@@ -53,15 +61,15 @@ class EventTapTest {
     List<String> published = new ArrayList<>();
     for (int i = 0; i < 2_000; i++) {
       published.add("e" + i);
-      vertx.eventBus().publish(TAPPED, new JsonObject().put("id", "e" + i));
-      vertx.eventBus().publish(OTHER, new JsonObject().put("id", "other" + i));
+      events.publish(TAPPED_TYPE, new JsonObject().put("id", "e" + i));
+      events.publish(OTHER_TYPE, new JsonObject().put("id", "other" + i));
     }
     Poll.until(applied::size, n -> n == published.size(), Duration.ofSeconds(20), "every event applied");
     assertThat(applied).containsExactlyElementsOf(published);
     assertThat(offContext.get()).isZero();
     Poll.until(delivered::size, n -> n == published.size(), Duration.ofSeconds(20), "every event delivered");
     assertThat(delivered).containsExactlyElementsOf(published);
-    // its cost is measured: of 2,000 tapped sends, about 31 are sampled (none: p = (63/64)^2000 < 1e-13)
+    // its cost is measured: of 2,000 tapped events, about 31 are sampled (none: p = (63/64)^2000 < 1e-13)
     assertThat(cost.seconds(SelfCost.Part.TAP)).isPositive();
     assertThat(cost.bytes(SelfCost.Part.TAP)).isPositive();
     assertThat(cost.seconds(SelfCost.Part.APPLY)).isPositive();
@@ -69,11 +77,11 @@ class EventTapTest {
 
   @Test
   void drainAppliesWhatIsQueuedAtOnceAndNothingIsTappedAfterClose() {
-    vertx.eventBus().publish(TAPPED, new JsonObject().put("id", "a"));
+    events.publish(TAPPED_TYPE, new JsonObject().put("id", "a"));
     onContext(tap::drain);
     assertThat(applied).containsExactly("a");
     onContext(tap::close);
-    vertx.eventBus().publish(TAPPED, new JsonObject().put("id", "b"));
+    events.publish(TAPPED_TYPE, new JsonObject().put("id", "b"));
     onContext(tap::drain);
     assertThat(applied).containsExactly("a");
   }

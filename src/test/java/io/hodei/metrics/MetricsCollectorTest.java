@@ -94,9 +94,10 @@ class MetricsCollectorTest {
         status::equals, DEADLINE, "pool " + pool + " " + status + " in /health");
   }
 
+  /** As a domain publishes an event (the collector observes {@link io.hodei.common.Events#publish}). */
   static void publish(String type, JsonObject event) {
-    server.server().vertx().eventBus().publish("hodei.events." + type,
-        event.put("type", type).put("at", java.time.Instant.now().toString()));
+    new io.hodei.common.Events(server.server().vertx(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
+        .publish(type, event);
   }
 
   // ------------------------------------------------------------------ tests

@@ -25,8 +25,9 @@ class MetricsDisabledTest {
       assertThat(server.admin(HttpMethod.POST, "/api/v1/pools", pool).status()).isEqualTo(201);
       Poll.until(() -> server.get("/api/v1/pools/off", TestServer.ADMIN_TOKEN).json(),
           p -> p.getJsonObject("workers").getInteger("idle") == 2, Duration.ofSeconds(60), "2 idle workers");
-      server.server().vertx().eventBus().publish("hodei.events.job.finished", new JsonObject().put("job_id", "j")
-          .put("tenant_id", "t").put("pool_id", "off").put("state", "succeeded").put("duration_ms", 5));
+      new io.hodei.common.Events(server.server().vertx(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
+          .publish("job.finished", new JsonObject().put("job_id", "j").put("tenant_id", "t").put("pool_id", "off")
+              .put("state", "succeeded").put("duration_ms", 5));
 
       assertThat(server.get("/health/ready", null).status()).isEqualTo(200);
       Response health = server.get("/health", null);
@@ -41,7 +42,8 @@ class MetricsDisabledTest {
       Response metrics = server.get("/metrics", null);
       assertThat(metrics.status()).isEqualTo(200);
       assertThat(Prometheus.parse(metrics.body()))
-          .noneMatch(s -> s.name().startsWith("hodei_pool_") || s.name().startsWith("hodei_tenant_"))
+          .noneMatch(s -> s.name().startsWith("hodei_pool_") || s.name().startsWith("hodei_tenant_")
+              || s.name().startsWith("hodei_metrics_self_"))
           .anyMatch(s -> s.name().startsWith("hodei_http_requests_total"))
           .anyMatch(s -> s.name().startsWith("jvm_"));
     }

@@ -135,12 +135,12 @@ public final class HodeiServer {
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
                   registry, metricsCost)))
-              .compose(v -> deploy(new RuntimeMetricsVerticle(pool, registry, new RuntimeSettings(
+              .compose(v -> deploy(new RuntimeMetricsVerticle(started.metricsPool(), registry, new RuntimeSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
                   config.getInt(ConfigSchema.DB_POOL_SIZE)), metricsCost)))
               .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
               .compose(v -> deploy(new SchedulerVerticle(pool, schedulerSettings(), registry)))
-              .compose(v -> deploy(new MetricsHistoryVerticle(pool, registry, new HistorySettings(
+              .compose(v -> deploy(new MetricsHistoryVerticle(started.metricsPool(), registry, new HistorySettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED) && config.getBool(ConfigSchema.METRICS_HISTORY),
                   config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),
                   config.getInt(ConfigSchema.METRICS_RAW_RETENTION),

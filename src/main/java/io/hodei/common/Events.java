@@ -52,7 +52,15 @@ public final class Events {
     EventCodec.register(vertx);
   }
 
-  public static String address(String type) { return PREFIX + type; }
+  /** Addresses by type, made once: a publish then hands on a string whose hash is already computed. */
+  private static final ConcurrentHashMap<String, String> ADDRESSES = new ConcurrentHashMap<>();
+
+  public static String address(String type) {
+    String address = ADDRESSES.get(type);
+    if (address != null) return address;
+    // types are a small fixed set (KNOWN_TYPES and tests' own); a cap keeps a stray caller from growing the map
+    return ADDRESSES.size() < 256 ? ADDRESSES.computeIfAbsent(type, t -> PREFIX + t) : PREFIX + type;
+  }
 
   /**
    * Publishes the event; from then on it belongs to its consumers, who share it ({@link EventCodec}): the caller

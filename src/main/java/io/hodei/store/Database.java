@@ -29,17 +29,32 @@ public final class Database {
 
   private final EmbeddedPostgres embedded;
   private final Path ephemeralDir;
+  /** {@code application_name} of the metrics subsystem's connections (how PostgreSQL and its operators see them). */
+  public static final String METRICS_APPLICATION_NAME = "hodei-metrics";
+  /** Connections of the metrics pool: history writes and queries, the runtime sampler's statistics. */
+  static final int METRICS_POOL_SIZE = 2;
+
   private final Pool pool;
+  private final Pool metricsPool;
   private final PgConnectOptions connectOptions;
 
-  private Database(EmbeddedPostgres embedded, Path ephemeralDir, Pool pool, PgConnectOptions connectOptions) {
+  private Database(EmbeddedPostgres embedded, Path ephemeralDir, Pool pool, Pool metricsPool,
+                   PgConnectOptions connectOptions) {
     this.embedded = embedded;
     this.ephemeralDir = ephemeralDir;
     this.pool = pool;
+    this.metricsPool = metricsPool;
     this.connectOptions = connectOptions;
   }
 
   public Pool pool() { return pool; }
+
+  /**
+   * The metrics subsystem's own connections ({@value #METRICS_POOL_SIZE}, {@code application_name}
+   * {@value #METRICS_APPLICATION_NAME}): its statements never wait for, or take, the domains' connections, and what
+   * they cost PostgreSQL can be told apart.
+   */
+  public Pool metricsPool() { return metricsPool; }
 
   /** A short, safe description for logs: never the password. */
   public String describe() {
@@ -90,7 +105,12 @@ public final class Database {
           .connectingTo(options.setCachePreparedStatements(true).setReconnectAttempts(0))
           .using(vertx)
           .build();
-      return new Database(embedded, ephemeralDir, pool, options);
+      Pool metricsPool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(METRICS_POOL_SIZE).setName("hodei-pg-metrics").setShared(false))
+          .connectingTo(new PgConnectOptions(options).addProperty("application_name", METRICS_APPLICATION_NAME))
+          .using(vertx)
+          .build();
+      return new Database(embedded, ephemeralDir, pool, metricsPool, options);
     } catch (RuntimeException | IOException e) {
       closeEmbedded(embedded, ephemeralDir);
       throw e;
@@ -113,7 +133,7 @@ public final class Database {
   }
 
   public Future<Void> close(Vertx vertx) {
-    return pool.close().recover(err -> Future.succeededFuture())
+    return Future.join(pool.close(), metricsPool.close()).<Void>mapEmpty().recover(err -> Future.succeededFuture())
         .compose(v -> vertx.executeBlocking(() -> {
           closeEmbedded(embedded, ephemeralDir);
           return null;

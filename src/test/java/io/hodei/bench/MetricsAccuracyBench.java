@@ -58,11 +58,11 @@ public final class MetricsAccuracyBench {
   private static final List<String> TERMINAL = List.of("succeeded", "failed", "cancelled", "timed_out", "abandoned");
 
   record Options(int jobs, int tenants, int pools, int workers, int failEvery, int durationMs, int batch, int lanes,
-                 int rounds, int warmup, boolean quiet, String jvms, boolean history, String out) {
+                 int rounds, int warmup, boolean quiet, String jvms, boolean history, int attribution, String out) {
     static Options parse(String[] args) {
       String[] defaults = {"jobs", "10000", "tenants", "10", "pools", "4", "workers", "10", "fail-every", "10",
           "duration-ms", "20", "batch", "50", "lanes", "4", "rounds", "6", "warmup", "3", "quiet", "true",
-          "jvms", "split", "history", "true", "out", "bench/results"};
+          "jvms", "split", "history", "true", "attribution-rounds", "3", "out", "bench/results"};
       Map<String, String> a = new HashMap<>();
       for (int i = 0; i + 1 < defaults.length; i += 2) a.put(defaults[i], defaults[i + 1]);
       for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
@@ -70,14 +70,15 @@ public final class MetricsAccuracyBench {
       return new Options(n.apply("jobs"), n.apply("tenants"), n.apply("pools"), n.apply("workers"),
           n.apply("fail-every"), n.apply("duration-ms"), n.apply("batch"), n.apply("lanes"), n.apply("rounds"),
           n.apply("warmup"), Boolean.parseBoolean(a.get("quiet")), a.get("jvms"),
-          Boolean.parseBoolean(a.get("history")), a.get("out"));
+          Boolean.parseBoolean(a.get("history")), n.apply("attribution-rounds"), a.get("out"));
     }
 
     JsonObject json() {
       return new JsonObject().put("jobs", jobs).put("tenants", tenants).put("pools", pools)
           .put("workers_per_pool", workers).put("fail_every", failEvery).put("job_duration_ms", durationMs)
           .put("batch", batch).put("http_lanes", lanes).put("rounds", rounds).put("warmup_rounds", warmup)
-          .put("quiet_postgres", quiet).put("jvms", jvms).put("history_on_the_metrics_side", history);
+          .put("quiet_postgres", quiet).put("jvms", jvms).put("history_on_the_metrics_side", history)
+          .put("attribution_rounds", attribution);
     }
   }
 
@@ -121,7 +122,13 @@ public final class MetricsAccuracyBench {
         off.round(-1 - w);
         on.round(-1 - w);
       }
-      return result(pairs(off::round, on::round));
+      JsonArray runs = pairs(off::round, on::round);
+      JsonArray attribution = new JsonArray();
+      for (int a = 0; a < opt.attribution(); a++) {
+        attribution.add(on.round(ATTRIBUTION + a));
+        attribution.add(off.round(ATTRIBUTION + a));
+      }
+      return result(runs).put("attribution", attribution(attribution));
     }
   }
 
@@ -203,7 +210,13 @@ public final class MetricsAccuracyBench {
   private JsonObject run() {
     // warm-up (JIT, embedded PostgreSQL start-up paths), discarded: the first server in a JVM is far slower
     for (int w = 0; w < opt.warmup(); w++) round(w % 2 == 0, -1 - w);
-    return result(pairs(r -> round(false, r), r -> round(true, r)));
+    JsonArray runs = pairs(r -> round(false, r), r -> round(true, r));
+    JsonArray attribution = new JsonArray();
+    for (int a = 0; a < opt.attribution(); a++) {
+      attribution.add(round(true, ATTRIBUTION + a));
+      attribution.add(round(false, ATTRIBUTION + a));
+    }
+    return result(runs).put("attribution", attribution(attribution));
   }
 
   private JsonObject result(JsonArray runs) {
@@ -256,12 +269,15 @@ public final class MetricsAccuracyBench {
       double pg0 = pg.seconds();
       long t0 = System.nanoTime();
       java.time.Instant start = java.time.Instant.now();
-      profiler(round, metrics, "start");
+      boolean sampled = round >= ATTRIBUTION;
+      if (sampled) Samples.start();
+      else profiler(round, metrics, "start");
       int accepted = submit(http, tokens);
       double submitSeconds = (System.nanoTime() - t0) / 1e9;
       int polls = waitUntilDrained(server);
       double detectedSeconds = (System.nanoTime() - t0) / 1e9;
-      profiler(round, metrics, "stop");
+      JsonObject samples = sampled ? Samples.stop() : null;
+      if (!sampled) profiler(round, metrics, "stop");
       double jvmSeconds = ProcCpu.self() - jvm0;
       JsonObject byThreads = ProcCpu.byThreads(threads0, ProcCpu.threads(), jvmSeconds);
       double pgSeconds = pg.seconds() - pg0;
@@ -285,9 +301,117 @@ public final class MetricsAccuracyBench {
           .put("load_average_after", os.getSystemLoadAverage()).put("other_processes_cpu_s", otherSeconds)
           .put("pg_watch", pgWatch);
       if (metrics) out.put("metrics_self", self);
+      if (samples != null && samples.getBoolean("available")) {
+        samples.put("metrics_cpu_s", samples.getDouble("metrics_fraction") * jvmSeconds);
+      }
+      if (samples != null) out.put("samples", samples);
       log(out.encode());
       if (metrics) out.put("accuracy", accuracy(server));
       return out;
+    }
+  }
+
+  /** Round numbers from here on are attribution rounds: profiled, and outside the pairs. */
+  static final int ATTRIBUTION = 1000;
+
+  /**
+   * The attribution rounds: one more round per side with this JVM's CPU sampled (async-profiler, {@link Samples#start},
+   * all threads; its own cost hits the round, which is why these rounds are not in the pairs).
+   * Metrics code = samples with a frame of a class that only runs with {@code metrics.enabled=true} ({@link
+   * Samples#METRICS_ONLY}); its CPU = its share of the samples x the JVM's CPU in the window. The metrics-off rounds
+   * are the control: their share is what the pattern catches without the metrics. The cost of a metrics-on round =
+   * that CPU + what runs outside the JVM's metrics frames: the PostgreSQL CPU of the metrics subsystem's own
+   * connections ({@link PgWatch#METRICS_BACKENDS}) and the {@code collect} part of
+   * {@code hodei_metrics_self_seconds_total} (wall time of the pool snapshot requests, an upper bound) + its share of
+   * GC, as a % of the round's CPU without it.
+   */
+  static JsonObject attribution(JsonArray rounds) {
+    List<Double> on = new ArrayList<>();
+    List<Double> control = new ArrayList<>();
+    for (Object o : rounds) {
+      JsonObject r = (JsonObject) o;
+      JsonObject samples = r.getJsonObject("samples");
+      if (samples == null || !samples.getBoolean("available", false)) continue;
+      double cpu = r.getDouble("cpu_s");
+      if (!r.getBoolean("metrics_enabled")) {
+        control.add(100.0 * samples.getDouble("metrics_cpu_s") / cpu);
+        continue;
+      }
+      JsonObject self = r.getJsonObject("metrics_self");
+      JsonObject parts = self.getJsonObject("seconds_by_part");
+      double pgMetrics = r.getJsonObject("pg_watch").getJsonObject("cpu_s_by_backend_type")
+          .getDouble(PgWatch.METRICS_BACKENDS, 0.0);
+      double outside = pgMetrics + parts.getDouble("collect", 0.0);
+      double total = samples.getDouble("metrics_cpu_s") + outside + self.getDouble("gc_share_s");
+      double pct = 100.0 * total / Math.max(1e-9, cpu - total);
+      r.put("attributed", new JsonObject().put("jvm_metrics_frames_s", samples.getDouble("metrics_cpu_s"))
+          .put("outside_bound_s", outside).put("gc_share_s", self.getDouble("gc_share_s")).put("total_s", total)
+          .put("cost_pct", pct));
+      on.add(pct);
+    }
+    return new JsonObject().put("rounds", rounds).put("cost_pct", spread(on))
+        .put("control_pct", spread(control));
+  }
+
+  /** async-profiler, for the attribution rounds. */
+  static final class Samples {
+    /** Classes that only run with metrics.enabled=true (the collector, its tap and meters, sampler and history). */
+    static final java.util.regex.Pattern METRICS_ONLY = java.util.regex.Pattern.compile(
+        "io[/.]hodei[/.](metrics[/.](EventTap|MetricsCollectorVerticle|PoolMeters|TenantMeters|LatencyMeter|Reservoir"
+            + "|PoolHealth|CollectorStatus|RuntimeMetricsVerticle|RuntimeReports|HostStats|MetricsHistoryVerticle"
+            + "|MetricsHistory|SelfCost)|common[/.]EventObservers)[.$]");
+
+    /** perf_events CPU samples every 500 us where the kernel allows them, else itimer (about every 4 ms here). */
+    static void start() {
+      try {
+        one.profiler.AsyncProfiler p = one.profiler.AsyncProfiler.getInstance();
+        try {
+          p.execute("start,event=cpu,interval=500us");
+        } catch (IllegalStateException e) {
+          log("perf_events CPU samples not available (" + e.getMessage() + "): itimer");
+          p.execute("start,event=itimer,interval=1ms");
+        }
+      } catch (Exception | LinkageError e) {
+        log("profiler not available: " + e);
+      }
+    }
+
+    /** Samples in the window: all, those in metrics code, their share, and the metrics samples by outermost class. */
+    static JsonObject stop() {
+      try {
+        one.profiler.AsyncProfiler p = one.profiler.AsyncProfiler.getInstance();
+        p.execute("stop");
+        String collapsed = p.dumpCollapsed(one.profiler.Counter.SAMPLES);
+        String dir = System.getProperty("bench.attribution.stacks");
+        if (dir != null) {
+          Files.writeString(Path.of(dir).resolve("attribution-" + System.nanoTime() + ".collapsed"), collapsed);
+        }
+        return count(collapsed);
+      } catch (Exception | LinkageError e) {
+        return new JsonObject().put("available", false).put("reason", String.valueOf(e));
+      }
+    }
+
+    /** Counts collapsed stacks ({@code frame;frame;... count} per line). */
+    static JsonObject count(String collapsed) {
+      long all = 0;
+      long metrics = 0;
+      Map<String, Long> byClass = new TreeMap<>();
+      for (String line : collapsed.split("\n")) {
+        int space = line.lastIndexOf(' ');
+        if (space < 0) continue;
+        long n = Long.parseLong(line.substring(space + 1).trim());
+        all += n;
+        java.util.regex.Matcher m = METRICS_ONLY.matcher(line.substring(0, space));
+        if (m.find()) {
+          metrics += n;
+          byClass.merge(m.group(1).replace('/', '.'), n, Long::sum);
+        }
+      }
+      JsonObject classes = new JsonObject();
+      byClass.forEach(classes::put);
+      return new JsonObject().put("available", all > 0).put("samples", all).put("metrics_samples", metrics)
+          .put("metrics_fraction", all == 0 ? 0.0 : (double) metrics / all).put("metrics_by_class", classes);
     }
   }
 
@@ -567,6 +691,16 @@ public final class MetricsAccuracyBench {
     return df <= t.length ? t[df - 1] : 1.96 + 2.4 / df;
   }
 
+  /**
+   * The CPU target: met when the attribution's interval is below 1% and the paired on/off cost does not contradict
+   * it (its interval's low end is below 1%); missed when either interval lies wholly above 1%.
+   */
+  static String cpuVerdict(JsonObject paired, JsonObject attributed) {
+    if (attributed.getInteger("n") < 2) return "not resolved (fewer than 2 attribution rounds)";
+    if (attributed.getDouble("ci95_low") > 1.0 || paired.getDouble("ci95_low") > 1.0) return "missed";
+    return attributed.getDouble("ci95_high") < 1.0 ? "met" : "not resolved";
+  }
+
   /** Met when the whole interval is below the target, missed when it is above it, else not resolved. */
   static String verdict(JsonObject cost, double target) {
     double low = cost.getDouble("ci95_low");
@@ -610,6 +744,19 @@ public final class MetricsAccuracyBench {
           att.getDouble("mean"), att.getInteger("n") > 1 ? (att.getDouble("ci95_high") - att.getDouble("ci95_low")) / 2
               : Double.NaN, att.getDouble("min"), att.getDouble("max"), verdict(att, 1.0));
     }
+    JsonObject attribution = r.getJsonObject("attribution");
+    JsonObject cpuCost = paired.getJsonObject("cpu_s_per_1000_jobs");
+    if (attribution != null && attribution.getJsonObject("cost_pct").getInteger("n") > 0) {
+      JsonObject c = attribution.getJsonObject("cost_pct");
+      JsonObject control = attribution.getJsonObject("control_pct");
+      System.out.printf("| CPU cost attributed from CPU samples (%d profiled metrics-on rounds; metrics-off control "
+              + "%.2f%%) | | | %.2f%%; %.2f%% +- %.2f (%.2f..%.2f) | < 1%% | %s |%n", c.getInteger("n"),
+          control.getInteger("n") > 0 ? control.getDouble("mean") : Double.NaN, c.getDouble("median"),
+          c.getDouble("mean"), c.getInteger("n") > 1 ? (c.getDouble("ci95_high") - c.getDouble("ci95_low")) / 2
+              : Double.NaN, c.getDouble("min"), c.getDouble("max"), verdict(c, 1.0));
+      System.out.println("| **CPU cost < 1%** (attributed interval below 1%, and the paired on/off interval not above "
+          + "it) | | | | < 1% | **" + cpuVerdict(cpuCost, c) + "** |");
+    }
     System.out.printf("| accuracy: /metrics series equal to the database | | %d / %d (%.2f%%) | | > 99.9%% |%n",
         acc.getInteger("agreed"), acc.getInteger("compared"), acc.getDouble("agreement_pct"));
     System.out.println("per round:");
@@ -634,6 +781,25 @@ public final class MetricsAccuracyBench {
         System.out.printf("    PostgreSQL: autovacuum %d, autoanalyze %d runs, %d checkpoints, WAL %.0f MB; CPU s by "
                 + "backend type %s%n", w.getLong("autovacuum_runs"), w.getLong("autoanalyze_runs"),
             w.getLong("checkpoints"), w.getDouble("wal_mb"), w.getJsonObject("cpu_s_by_backend_type").encode());
+      }
+    }
+    if (attribution != null) {
+      System.out.println("attribution rounds (profiled):");
+      for (Object o : attribution.getJsonArray("rounds")) {
+        JsonObject run = (JsonObject) o;
+        JsonObject samples = run.getJsonObject("samples");
+        if (samples == null || !samples.getBoolean("available")) {
+          System.out.println("  no samples: " + (samples == null ? "" : samples.getString("reason")));
+          continue;
+        }
+        JsonObject share = run.getJsonObject("attributed");
+        System.out.printf("  metrics %-5s %6.1f s, CPU %.2f s (JVM %.2f); samples %d, metrics code %d (%.2f%%) = %.3f s"
+                + "%s  %s%n", run.getBoolean("metrics_enabled"), run.getDouble("seconds"), run.getDouble("cpu_s"),
+            run.getDouble("jvm_cpu_s"), samples.getLong("samples"), samples.getLong("metrics_samples"),
+            100 * samples.getDouble("metrics_fraction"), samples.getDouble("metrics_cpu_s"),
+            share == null ? "" : String.format(" + outside %.3f s + GC %.3f s = %.2f%% of the round's CPU",
+                share.getDouble("outside_bound_s"), share.getDouble("gc_share_s"), share.getDouble("cost_pct")),
+            samples.getJsonObject("metrics_by_class").encode());
       }
     }
     System.out.println("JVM CPU s by threads, median per side (off / on): " + threadMedians(r.getJsonArray("runs")));
@@ -709,7 +875,9 @@ public final class MetricsAccuracyBench {
    * WAL. Same queries on both sides; a diagnostic, not one of the compared figures.
    */
   static final class PgWatch {
-    private static final String ACTIVITY = "SELECT pid, backend_type FROM pg_stat_activity";
+    private static final String ACTIVITY = "SELECT pid, backend_type, application_name FROM pg_stat_activity";
+    /** The backend type under which the metrics subsystem's own connections are counted. */
+    static final String METRICS_BACKENDS = "client backend (" + io.hodei.store.Database.METRICS_APPLICATION_NAME + ")";
     private static final String TABLES = "SELECT relname, seq_scan, coalesce(idx_scan, 0) AS idx_scan, n_tup_ins, "
         + "n_tup_upd, n_tup_hot_upd, n_tup_del, autovacuum_count, autoanalyze_count, vacuum_count, analyze_count, "
         + "n_live_tup, n_dead_tup FROM pg_stat_user_tables";
@@ -755,7 +923,8 @@ public final class MetricsAccuracyBench {
       int autovacuum = 0;
       for (Row row : db.query(ACTIVITY).execute().await()) {
         int pid = row.getInteger("pid");
-        String type = row.getString("backend_type");
+        String type = io.hodei.store.Database.METRICS_APPLICATION_NAME.equals(row.getString("application_name"))
+            ? METRICS_BACKENDS : row.getString("backend_type");
         long[] s = ProcCpu.stat(pid);
         if (s == null) continue;
         types.putIfAbsent(pid, type == null ? "unknown" : type);

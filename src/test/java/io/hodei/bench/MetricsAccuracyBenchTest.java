@@ -58,4 +58,31 @@ class MetricsAccuracyBenchTest {
   private static JsonObject ci(double low, double high) {
     return new JsonObject().put("ci95_low", low).put("ci95_high", high);
   }
+
+  @Test
+  void samplesInMetricsOnlyCodeAreCountedByTheirOutermostClass() {
+    String collapsed = String.join("\n",
+        "java/lang/Thread.run;io/vertx/core/impl/ContextImpl.run;io/hodei/metrics/EventTap.drain;"
+            + "io/hodei/metrics/MetricsCollectorVerticle.onEvent;io/micrometer/core/instrument/Counter.increment 7",
+        "io/hodei/scheduler/Scheduler.started;io/hodei/common/Events.publish;io/hodei/common/EventObservers.published;"
+            + "io/hodei/metrics/EventTap.accept 3",
+        // always on (HTTP meters): not metrics.enabled code
+        "io/vertx/core/http/impl/Http1xServerConnection.handle;io/hodei/metrics/ServiceMeters.record 5",
+        "io/hodei/scheduler/Scheduler.dispatch 85");
+    JsonObject c = MetricsAccuracyBench.Samples.count(collapsed);
+    assertThat(c.getLong("samples")).isEqualTo(100);
+    assertThat(c.getLong("metrics_samples")).isEqualTo(10);
+    assertThat(c.getDouble("metrics_fraction")).isCloseTo(0.10, within(1e-9));
+    assertThat(c.getJsonObject("metrics_by_class").getLong("metrics.EventTap")).isEqualTo(7);
+    assertThat(c.getJsonObject("metrics_by_class").getLong("common.EventObservers")).isEqualTo(3);
+  }
+
+  @Test
+  void theCpuTargetNeedsTheAttributionBelowItAndThePairsNotAboveIt() {
+    assertThat(MetricsAccuracyBench.cpuVerdict(ci(-3, 2), ci(0.4, 0.6).put("n", 3))).isEqualTo("met");
+    assertThat(MetricsAccuracyBench.cpuVerdict(ci(-3, 2), ci(0.8, 1.1).put("n", 3))).isEqualTo("not resolved");
+    assertThat(MetricsAccuracyBench.cpuVerdict(ci(1.5, 4), ci(0.4, 0.6).put("n", 3))).isEqualTo("missed");
+    assertThat(MetricsAccuracyBench.cpuVerdict(ci(-3, 2), ci(1.1, 1.3).put("n", 3))).isEqualTo("missed");
+    assertThat(MetricsAccuracyBench.cpuVerdict(ci(-3, 2), ci(0.4, 0.6).put("n", 1))).startsWith("not resolved");
+  }
 }

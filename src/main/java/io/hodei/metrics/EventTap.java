@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * collector's event loop costs a hand-off to that loop and, as the loop is mostly idle, a wake-up of it (an eventfd
  * write, an epoll return) for every event: four per job (job started and finished, the worker taken and given
  * back), which was most of the event-loop CPU that {@code metrics.enabled=true} added under load. The tap is an
- * in-process observer of {@link Events#publish} instead ({@link EventObservers}; until 2026-11-23 an event-bus
+ * in-process observer of {@link Events#publish} instead ({@link EventObservers}; until 2026-11-24 an event-bus
  * interceptor, which every other message passed too): it sees each event of its addresses on the publisher's own
  * thread and queues what it keeps of it (with when it was published); the collector applies the queue on its own
  * loop in batches, at most {@link #BATCH_MS} ms after the first event of a batch (one hop and one timer per batch,

@@ -100,7 +100,7 @@ final class EventTap<T> implements BiConsumer<String, JsonObject> {
     long t0 = System.nanoTime();
     tap(address, event);
     long nanos = System.nanoTime() - t0;
-    long bytes = bytes0 < 0 ? 0 : SelfCost.allocatedNow() - bytes0;
+    long bytes = SelfCost.allocatedSince(bytes0);
     // a call this long was descheduled or stopped at a safepoint meanwhile: its wall time is not its cost
     if (nanos < SelfCost.TAP_PREEMPTED_NANOS) {
       cost.add(SelfCost.Part.TAP, nanos * SelfCost.TAP_SAMPLE, bytes * SelfCost.TAP_SAMPLE);

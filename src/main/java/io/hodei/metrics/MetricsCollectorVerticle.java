@@ -178,7 +178,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
         status.succeeded(now, System.nanoTime() - started);
         lastRun.set(now.toEpochMilli() / 1000.0);
         // wall time from the request on: the pool domain's snapshot is built for this run too
-        cost.add(SelfCost.Part.COLLECT, System.nanoTime() - started, bytes0 < 0 ? 0 : SelfCost.allocatedNow() - bytes0);
+        cost.add(SelfCost.Part.COLLECT, System.nanoTime() - started, SelfCost.allocatedSince(bytes0));
       } else {
         String reason = Bus.toDomain(ar.cause()).getMessage();
         status.failed(Instant.now(), System.nanoTime() - started, reason);

@@ -29,7 +29,7 @@ import java.util.function.Supplier;
 public final class SelfCost {
   /** Where the time goes. */
   public enum Part {
-    /** The event tap on the publishers' threads (every event-bus send passes it). */
+    /** The event tap on the publishers' threads (every domain event it observes passes it). */
     TAP,
     /** Applying the tapped events to the meters, on the collector's loop. */
     APPLY,
@@ -63,6 +63,9 @@ public final class SelfCost {
 
   /** Bytes the current thread allocated so far (-1 when the JVM cannot tell). */
   static long allocatedNow() { return THREADS == null ? -1 : THREADS.getCurrentThreadAllocatedBytes(); }
+
+  /** Bytes the current thread allocated since {@code bytes0} (a read of {@link #allocatedNow}; 0 when unknown). */
+  static long allocatedSince(long bytes0) { return bytes0 < 0 ? 0 : allocatedNow() - bytes0; }
 
   /** Adds the CPU and allocation of the current thread since {@code cpu0} / {@code bytes0} (from the two reads). */
   void since(Part part, long cpu0, long bytes0) {
@@ -101,7 +104,7 @@ public final class SelfCost {
     long started = System.nanoTime();
     long bytes0 = allocatedNow();
     Future<T> future = work.get();
-    long allocated = bytes0 < 0 ? 0 : allocatedNow() - bytes0;
+    long allocated = allocatedSince(bytes0);
     return future.andThen(ar -> add(part, System.nanoTime() - started, allocated));
   }
 

@@ -29,6 +29,7 @@ import io.hodei.pool.provider.WorkerProvider;
 import java.util.Map;
 import io.hodei.store.Database;
 import io.hodei.store.DatabaseConfig;
+import io.hodei.store.GroupCommit;
 import io.hodei.tenant.BurstPolicy;
 import io.hodei.tenant.QuotaDefaults;
 import io.hodei.tenant.TenantVerticle;
@@ -218,9 +219,26 @@ public final class HodeiServer {
     });
   }
 
+  /**
+   * Ready when the write path works: the database answers and accepts writes (it is not a read-only standby), and
+   * no domain's writer is stalled waiting for it to come back.
+   */
   private Future<Void> databaseReady() {
-    return database.pool().query("SELECT 1").execute()
-        .timeout(Database.READY_TIMEOUT_MS, TimeUnit.MILLISECONDS).mapEmpty();
+    return database.pool().query("SELECT pg_is_in_recovery()").execute()
+        .timeout(Database.READY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .recover(err -> Future.failedFuture(new IllegalStateException("the database does not answer")))
+        .compose(rows -> {
+          if (rows.iterator().next().getBoolean(0)) {
+            return Future.failedFuture(new IllegalStateException("the database is read-only (in recovery)"));
+          }
+          List<io.vertx.core.json.JsonObject> stalled = GroupCommit.stalledWriters(vertx);
+          if (!stalled.isEmpty()) {
+            return Future.failedFuture(new IllegalStateException("database writes are waiting to be retried: "
+                + stalled.stream().map(w -> w.getString("writer") + " since " + w.getString("since"))
+                .collect(java.util.stream.Collectors.joining(", "))));
+          }
+          return Future.succeededFuture();
+        });
   }
 
   public int httpPort() { return http.port(); }

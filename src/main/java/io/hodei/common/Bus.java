@@ -87,7 +87,8 @@ public final class Bus {
         return;
       }
       DomainException problem = toDomain(ar.cause());
-      if (problem.status() >= 500 && !(ar.cause() instanceof DomainException)) {
+      // a 503 because the database is away is reported once by its writers and by readiness, not per request
+      if (problem.status() >= 500 && !(ar.cause() instanceof DomainException) && !PgErrors.isTransient(ar.cause())) {
         LOG.error("request failed", kv("address", address), kv("trace_id", msg.headers().get(BusHeaders.TRACE_ID)),
             ar.cause());
       }
@@ -115,6 +116,8 @@ public final class Bus {
     if (err instanceof io.vertx.core.impl.NoStackTraceTimeoutException || err instanceof java.util.concurrent.TimeoutException) {
       return DomainException.unavailable("the request timed out");
     }
+    // connect refused, a reset or closed connection: the database is away, not the request wrong
+    if (PgErrors.isTransient(err)) return DomainException.unavailable("the database is not available");
     return new DomainException(500, "Internal Server Error", "an unexpected error occurred; see the server log");
   }
 }

@@ -189,8 +189,9 @@ public final class HttpVerticle extends VerticleBase {
       if (ar.succeeded()) {
         json(ctx, 200, new JsonObject().put("status", "UP").put("database", "UP"));
       } else {
+        ctx.response().putHeader("Retry-After", "5");
         json(ctx, 503, new JsonObject().put("status", "DOWN").put("database", "DOWN")
-            .put("reason", "the database does not answer"));
+            .put("reason", ar.cause().getMessage()));
       }
     });
   }

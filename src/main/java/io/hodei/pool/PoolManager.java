@@ -25,6 +25,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -667,12 +668,16 @@ final class PoolManager {
     publishWorker(w, from, reason, null);
   }
 
+  static final long SHUTDOWN_DRAIN_SECONDS = 10;
+
   /** Stops reconciling and waits for the writes already queued. */
   Future<Void> shutdown() {
     stopped = true;
     List<Future<Void>> writes = new ArrayList<>();
     pools.values().forEach(p -> p.workers.values().forEach(w -> writes.add(w.lastWrite)));
-    return Future.join(writes).transform(x -> store.drain());
+    // bounded: writes waiting for an unavailable database are given up (the next start reconciles from it)
+    return Future.join(writes).transform(x -> store.drain()).timeout(SHUTDOWN_DRAIN_SECONDS, TimeUnit.SECONDS)
+        .onFailure(err -> store.close());
   }
 
   private void persistEvent(Worker w, String from, String reason, Long durationMs, Instant terminatedAt,

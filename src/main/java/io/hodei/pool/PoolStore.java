@@ -157,6 +157,9 @@ final class PoolStore {
   /** Completes when every queued worker write has landed, and releases the writer's connection (shutdown). */
   Future<Void> drain() { return writer.drain(); }
 
+  /** Stops retrying writes that wait for the database (after a bounded drain at shutdown). */
+  void close() { writer.close(); }
+
   Future<Void> heartbeats(List<String> workerIds, Instant at) {
     if (workerIds.isEmpty()) return Future.succeededFuture();
     return writer.write(GroupCommit.Statement.of("heartbeats", HEARTBEATS, Tuple.of(workerIds.toArray(String[]::new), utc(at))));

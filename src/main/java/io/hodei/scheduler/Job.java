@@ -50,8 +50,15 @@ final class Job {
   Instant finishedAt;
   /** Order of arrival, to keep FIFO among equal priorities. */
   long sequence;
-  /** This job's writes, chained so they reach the database in the order they happened. */
+  /** This job's last write: completes when it committed (or the database refused it). */
   io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
+  /** The row's version as of this job's last write queued (the row starts at 1; each write adds 1). */
+  long version = 1;
+  /**
+   * The fields of this job's last committed write, with the row {@code version} it produced; null until the first
+   * write after submission commits. Reads show these, never what is not committed yet.
+   */
+  io.vertx.core.json.JsonObject committed;
   /** The SLA status last published, so each transition is published once. */
   String slaStatus;
 

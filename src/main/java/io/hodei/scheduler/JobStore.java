@@ -68,6 +68,9 @@ final class JobStore {
       + "WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR job_id = $3) "
       + "ORDER BY id LIMIT $4";
   private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
+  // Every transition names the states it leaves, so a state never goes backwards in the database and a write tried
+  // again after a COMMIT whose answer was lost (it had committed) changes nothing and logs no second event.
+
   /** Placement is one decision: the rows, then their admitted and then their running events. */
   private static final String MARK_RUNNING = "WITH d AS (SELECT * FROM unnest($1::text[], $2::int[], "
       + "$3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], "
@@ -76,6 +79,7 @@ final class JobStore {
       + "'running', attempts = d.attempts, admitted_at = d.admitted_at, started_at = d.started_at, placed_pool_id = "
       + "d.pool_id, worker_id = d.worker_id, pid = d.pid, process_started_at = d.process_started_at, burst_grant_id = "
       + "d.burst_grant_id, next_attempt_at = NULL, version = job.version + 1 FROM d WHERE job.id = d.id "
+      + "AND job.state IN ('queued', 'admitted') "
       + "RETURNING job.id, job.tenant_id, d.admitted_at, d.started_at, d.admitted_detail, d.running_detail) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, 'admitted', admitted_detail::jsonb, admitted_at FROM u "
@@ -87,14 +91,15 @@ final class JobStore {
       + "$3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[]) AS d(id, state, at, exit_code, "
       + "error_type, run_ms, detail)), u AS (UPDATE job SET state = d.state, finished_at = d.at, exit_code = "
       + "d.exit_code, error_type = d.error_type, run_ms = d.run_ms, version = job.version + 1 FROM d "
-      + "WHERE job.id = d.id RETURNING job.id, job.tenant_id, d.state, d.detail, d.at) "
+      + "WHERE job.id = d.id AND job.state IN ('queued', 'admitted', 'running') "
+      + "RETURNING job.id, job.tenant_id, d.state, d.detail, d.at) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, state, detail::jsonb, at FROM u";
   private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
       Integer.class, String.class, Long.class, String.class};
   private static final String MARK_REQUEUED = "WITH u AS (UPDATE job SET state = 'queued', next_attempt_at = $2, "
       + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1 "
-      + "RETURNING id, tenant_id) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
+      + "AND state = 'running' RETURNING id, tenant_id) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, 'queued', $4::jsonb, $5::timestamptz FROM u";
   private static final String MARK_CANCEL_REQUESTED = "UPDATE job SET cancel_requested = true, version = version + 1 "
       + "WHERE id = $1";
@@ -141,7 +146,7 @@ final class JobStore {
           j.idempotencyKey, utc(j.submittedAt), j.traceId},
           result -> inserted[index] = returned.computeIfAbsent(result, JobStore::jobIds).contains(j.id)));
     }
-    return writer.write(rows).compose(v -> {
+    return writer.tryWrite(rows).compose(v -> {
       List<Tuple> replays = new ArrayList<>();
       for (int i = 0; i < jobs.size(); i++) {
         Job j = jobs.get(i);
@@ -249,6 +254,15 @@ final class JobStore {
   /** Completes when every queued write has landed (shutdown). */
   Future<Void> drain() { return writer.drain(); }
 
+  /** Stops retrying writes that wait for the database (after a bounded drain at shutdown). */
+  void close() { writer.close(); }
+
+  /** Whether job writes commit now (false while the writer waits for the database). */
+  boolean writable() { return writer.healthy(); }
+
+  /** Runs {@code listener} each time job writes commit again after the database was unavailable. */
+  void onRecovered(Runnable listener) { writer.onRecovered(listener); }
+
   private static String json(Object value) {
     if (value == null) return null;
     if (value instanceof JsonObject o) return o.isEmpty() ? "{}" : o.encode();
@@ -303,6 +317,7 @@ final class JobStore {
         .put("run_ms", r.getLong("run_ms"))
         .put("cancel_requested", r.getBoolean("cancel_requested"))
         .put("burst_grant_id", r.getString("burst_grant_id"))
+        .put("burst", r.getString("burst_grant_id") != null)
         .put("trace_id", r.getString("trace_id"))
         .put("version", r.getLong("version"));
     return json;

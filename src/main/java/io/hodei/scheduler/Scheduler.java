@@ -56,8 +56,15 @@ final class Scheduler {
   private final Events events;
 
   final Map<String, Job> open = new HashMap<>();
-  /** Jobs that ended but whose final write has not landed yet: reads show their final state meanwhile. */
+  /**
+   * Jobs that ended here but whose final write has not committed yet. Reads still show their last committed state;
+   * reconciliation must not take them for jobs it does not know.
+   */
   final Map<String, Job> finishing = new HashMap<>();
+  /** Jobs whose final write committed while a reconciliation read was under way (null: none under way). */
+  private Set<String> departed;
+  private boolean reconciling;
+  private boolean reconcileAgain;
   final Map<String, PriorityQueue<Job>> queues = new HashMap<>();
   final Map<String, Usage> usage = new HashMap<>();
   /** Jobs counted against max_queued_jobs: waiting plus submissions being written. */
@@ -128,6 +135,13 @@ final class Scheduler {
           views.add(stored);
           continue;
         }
+        Job adopted = open.get(job.id);
+        if (adopted != null) {
+          // a reconciliation read the committed row before this reply arrived and queued it already
+          queuedCount.merge(job.tenantId, -1, Integer::sum);
+          views.add(view(adopted));
+          continue;
+        }
         job.sequence = ++sequence;
         open.put(job.id, job);
         enqueue(job);
@@ -171,7 +185,9 @@ final class Scheduler {
 
   /** Places as many waiting jobs as quotas, fairness and free workers allow. Not re-entrant. */
   void dispatch() {
-    if (stopped) return;
+    // no new placement while job writes cannot commit: a start nobody can record would be a run the database
+    // does not know of (the writer's recovery reconciles and dispatches again)
+    if (stopped || !store.writable()) return;
     if (dispatching) {
       dispatchAgain = true;
       return;
@@ -275,7 +291,8 @@ final class Scheduler {
     hold(job, 1);
     inflight++;
     placing.merge(job.selectorKey(), 1, Integer::sum);
-    JsonObject spec = new JsonObject().put("job_id", job.id).put("command", job.command).put("env", job.env)
+    JsonObject spec = new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+        .put("command", job.command).put("env", job.env)
         .put("payload", job.payload).put("timeout_s", job.timeoutSeconds).put("cpu_m", job.cpuM)
         .put("memory_mb", job.memoryMb);
     JsonObject body = new JsonObject().put("job", spec).put("pool_ids", new JsonArray(new ArrayList<>(poolIds)));
@@ -301,13 +318,15 @@ final class Scheduler {
     long latency = Duration.between(job.submittedAt, job.startedAt).toMillis();
     long wait = Duration.between(job.queuedAt, job.startedAt).toMillis();
     metrics.decision("place");
-    metrics.scheduled(job.tenantId, latency, wait);
     JsonObject detail = placement.copy().put("attempt", job.attempts);
-    write(job, "start", () -> store.markRunning(job, detail));
-    events.publish(Events.JOB_STARTED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+    JsonObject event = new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("queue_wait_ms", wait)
         .put("scheduling_latency_ms", latency).put("attempt", job.attempts).put("trace_id", job.traceId)
-        .put("admitted_at", job.admittedAt.toString()).put("started_at", job.startedAt.toString()));
+        .put("admitted_at", job.admittedAt.toString()).put("started_at", job.startedAt.toString());
+    write(job, "start", () -> store.markRunning(job, detail), () -> {
+      metrics.scheduled(job.tenantId, latency, wait);
+      events.publish(Events.JOB_STARTED, event);
+    });
     LOG.info("job started", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
         kv("pool", job.placedPoolId),
         kv("worker_id", job.workerId), kv("queue_wait_ms", wait));
@@ -426,10 +445,11 @@ final class Scheduler {
     queuedCount.merge(job.tenantId, 1, Integer::sum);
     metrics.decision("retry");
     JsonObject retry = detail.copy().put("reason", "retry").put("retry_at", job.nextAttemptAt.toString());
-    write(job, "retry", () -> store.markRequeued(job, errorType, log, retry));
-    events.publish(Events.JOB_RETRY, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+    JsonObject event = new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("trace_id", job.traceId)
-        .put("error_type", errorType).put("attempt", job.attempts).put("retry_at", job.nextAttemptAt.toString()));
+        .put("error_type", errorType).put("attempt", job.attempts).put("retry_at", job.nextAttemptAt.toString());
+    write(job, "retry", () -> store.markRequeued(job, errorType, log, retry),
+        () -> events.publish(Events.JOB_RETRY, event));
     refreshGauges();
   }
 
@@ -442,17 +462,23 @@ final class Scheduler {
     job.errorType = errorType;
     job.runMs = runMs;
     job.finishedAt = now;
-    if (JobStates.SUCCEEDED.equals(state)) metrics.completed(job.tenantId);
-    else metrics.failed(job.tenantId, errorType);
     finishing.put(job.id, job);
-    write(job, "end", () -> store.markFinished(job, state, now, exitCode, errorType, runMs, log, detail));
-    job.lastWrite.onComplete(ar -> finishing.remove(job.id));
-    events.publish(Events.JOB_FINISHED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+    JsonObject event = new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("state", state)
         .put("error_type", errorType).put("exit_code", exitCode).put("duration_ms", runMs)
         .put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb).put("burst_grant_id", job.burstGrantId)
-        .put("trace_id", job.traceId).put("started_at", job.startedAt == null ? null : job.startedAt.toString()).put("finished_at", now.toString())
-        .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis()));
+        .put("trace_id", job.traceId).put("started_at", job.startedAt == null ? null : job.startedAt.toString())
+        .put("finished_at", now.toString())
+        .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis());
+    write(job, "end", () -> store.markFinished(job, state, now, exitCode, errorType, runMs, log, detail), () -> {
+      if (JobStates.SUCCEEDED.equals(state)) metrics.completed(job.tenantId);
+      else metrics.failed(job.tenantId, errorType);
+      events.publish(Events.JOB_FINISHED, event);
+    });
+    job.lastWrite.onComplete(ar -> {
+      finishing.remove(job.id);
+      if (departed != null) departed.add(job.id);
+    });
     LOG.info("job finished", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
         kv("state", state),
         kv("error_type", errorType), kv("pool", job.placedPoolId), kv("worker_id", job.workerId));
@@ -470,6 +496,9 @@ final class Scheduler {
       });
     }
     caller.requireTenant(job.tenantId, io.hodei.common.Role.SUBMITTER);
+    // a cancel is answered once it committed; while the database is away it is refused, not left hanging
+    if (!store.writable()) return Future.failedFuture(DomainException.unavailable(
+        "the database is not available; the job was not cancelled, try again shortly"));
     metrics.decision("cancel");
     switch (job.state) {
       case JobStates.QUEUED -> {
@@ -482,22 +511,49 @@ final class Scheduler {
       case JobStates.ADMITTED -> job.cancelRequested = true;
       default -> {
         job.cancelRequested = true;
-        write(job, "cancel request", () -> store.markCancelRequested(job));
+        write(job, "cancel request", () -> store.markCancelRequested(job), null);
         kill(job, "cancelled");
       }
     }
-    return Future.succeededFuture(view(job));
+    return job.lastWrite.map(v -> view(job));
   }
 
   /**
-   * Queues a job write now: the store's group commit lands writes in queue order, so a fast job's end is never
-   * overwritten by its start. {@code job.lastWrite} completes when this write has landed (or failed, logged).
+   * Queues a job write now. The store's group commit lands a job's writes in queue order (a fast job's end never
+   * overtakes its start) and retries them until they commit, across a database outage. What the write decides
+   * becomes visible only once it committed: reads show the job as of its last committed write ({@link
+   * Job#committed}), and {@code onCommit} (events, counters) runs then. {@code job.lastWrite} completes when this
+   * write has committed, or the database refused it: then the database is the judge, and the open jobs are
+   * reloaded from it.
    */
-  private void write(Job job, String what, java.util.function.Supplier<Future<Void>> op) {
-    job.lastWrite = op.get().recover(err -> {
-      LOG.error("could not persist job " + what, kv("job_id", job.id), err);
-      return Future.succeededFuture();
+  private void write(Job job, String what, java.util.function.Supplier<Future<Void>> op, Runnable onCommit) {
+    JsonObject snapshot = committedFields(job).put("version", ++job.version);
+    job.lastWrite = op.get().transform(ar -> {
+      if (ar.succeeded()) {
+        job.committed = snapshot;
+        if (onCommit != null) onCommit.run();
+      } else {
+        LOG.error("the database refused a job " + what + "; reloading open jobs from it", kv("job_id", job.id),
+            ar.cause());
+        reconcile();
+      }
+      return Future.<Void>succeededFuture();
     });
+  }
+
+  /** The fields a write changes, as a read shows them once it committed. */
+  private static JsonObject committedFields(Job job) {
+    return new JsonObject().put("state", job.state).put("attempts", job.attempts).put("worker_id", job.workerId)
+        .put("placed_pool_id", job.placedPoolId).put("cancel_requested", job.cancelRequested)
+        .put("burst", job.burstGrantId != null)
+        .put("pid", job.pid > 0 ? job.pid : null)
+        .put("process_started_at", job.processStartedAt == null ? null : job.processStartedAt.toString())
+        .put("admitted_at", job.admittedAt == null ? null : job.admittedAt.toString())
+        .put("started_at", job.startedAt == null ? null : job.startedAt.toString())
+        .put("next_attempt_at", job.nextAttemptAt == null ? null : job.nextAttemptAt.toString())
+        .put("error_type", job.errorType)
+        .put("exit_code", job.exitCode).put("run_ms", job.runMs)
+        .put("finished_at", job.finishedAt == null ? null : job.finishedAt.toString());
   }
 
   private void kill(Job job, String reason) {
@@ -542,25 +598,73 @@ final class Scheduler {
    */
   Future<Void> recover() {
     return store.loadOpen().compose(rows -> {
-      List<Future<Void>> reaps = new ArrayList<>();
-      for (JsonObject row : rows) {
-        Job job = fromRow(row);
-        job.sequence = ++sequence;
-        open.put(job.id, job);
-        if (JobStates.RUNNING.equals(row.getString("state"))) {
-          reaps.add(reap(job).map(v -> {
-            retryOrFail(job, "worker_lost", null, null, null,
-                new JsonObject().put("reason", "server restarted while the job ran").put("worker_id", job.workerId));
-            return null;
-          }));
-        } else {
-          queuedCount.merge(job.tenantId, 1, Integer::sum);
-          enqueue(job);
-        }
-      }
+      Future<Void> adopted = adopt(rows, "server restarted while the job ran");
       LOG.info("scheduler recovered", kv("open_jobs", rows.size()));
-      return Future.all(reaps).<Void>mapEmpty();
+      return adopted;
     });
+  }
+
+  /**
+   * On doubt, the database wins: after the job writer stalled (a COMMIT whose answer was lost may or may not have
+   * committed, such as a submission answered 503) or a write the database refused, the open jobs are read again and
+   * any this scheduler does not hold are taken up as on a restart. Jobs that ended here meanwhile are left alone.
+   */
+  void reconcile() {
+    if (stopped) return;
+    if (reconciling) {
+      reconcileAgain = true;
+      return;
+    }
+    reconciling = true;
+    departed = new HashSet<>();
+    store.loadOpen().onComplete(ar -> {
+      Set<String> endedMeanwhile = departed;
+      departed = null;
+      reconciling = false;
+      if (ar.failed()) {
+        LOG.warn("reconciliation with the database failed; trying again", kv("error", ar.cause().getMessage()));
+        vertx.setTimer(1000, id -> reconcile());
+        return;
+      }
+      List<JsonObject> unknown = ar.result().stream().filter(row -> !open.containsKey(row.getString("id"))
+          && !finishing.containsKey(row.getString("id")) && !endedMeanwhile.contains(row.getString("id"))).toList();
+      if (!unknown.isEmpty()) {
+        LOG.warn("open jobs found in the database that the scheduler did not hold; taken up",
+            kv("jobs", unknown.size()));
+        adopt(unknown, "the scheduler lost track of the job while the database was unavailable");
+        dispatch();
+      }
+      if (reconcileAgain) {
+        reconcileAgain = false;
+        reconcile();
+      }
+    });
+  }
+
+  /**
+   * Takes up open jobs read from the database: queued ones wait again; one that was running has lost its worker as
+   * far as this scheduler knows: its process (if it still runs) is killed so it cannot run twice, and it is retried
+   * or failed as worker_lost.
+   */
+  private Future<Void> adopt(List<JsonObject> rows, String lostReason) {
+    List<Future<Void>> reaps = new ArrayList<>();
+    for (JsonObject row : rows) {
+      Job job = fromRow(row);
+      job.sequence = ++sequence;
+      open.put(job.id, job);
+      if (JobStates.RUNNING.equals(row.getString("state")) || JobStates.ADMITTED.equals(row.getString("state"))) {
+        job.state = JobStates.RUNNING;
+        reaps.add(reap(job).map(v -> {
+          retryOrFail(job, "worker_lost", null, null, null,
+              new JsonObject().put("reason", lostReason).put("worker_id", job.workerId));
+          return null;
+        }));
+      } else {
+        queuedCount.merge(job.tenantId, 1, Integer::sum);
+        enqueue(job);
+      }
+    }
+    return Future.all(reaps).<Void>mapEmpty();
   }
 
   private Future<Void> reap(Job job) {
@@ -606,6 +710,7 @@ final class Scheduler {
     job.cancelRequested = r.getBoolean("cancel_requested", false);
     job.burstGrantId = r.getString("burst_grant_id");
     job.traceId = r.getString("trace_id");
+    job.version = r.getLong("version", 1L);
     return job;
   }
 

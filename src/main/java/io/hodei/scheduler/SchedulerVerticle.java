@@ -25,6 +25,8 @@ import java.util.function.Function;
  * and pool events and on a short timer. Jobs belong to tenants: a tenant token sees and changes only its own.
  */
 public final class SchedulerVerticle extends VerticleBase {
+  /** How long a stop waits for queued job writes to commit. */
+  static final long SHUTDOWN_DRAIN_SECONDS = 10;
   private final Pool sql;
   private final SchedulerSettings settings;
   private final MeterRegistry registry;
@@ -63,12 +65,10 @@ public final class SchedulerVerticle extends VerticleBase {
     serve(SchedulerAddresses.GET, this::get);
     serve(SchedulerAddresses.LIST, this::list);
     serve(SchedulerAddresses.CANCEL, req -> scheduler.cancel(req.param("id"), req.caller()));
-    serve(SchedulerAddresses.EVENTS, req -> owned(req).compose(row -> settled(row).compose(v ->
-            store.events(row.getString("id"))))
+    serve(SchedulerAddresses.EVENTS, req -> owned(req).compose(row -> store.events(row.getString("id")))
         .map(items -> new JsonObject().put("job_id", req.param("id")).put("items", items)));
     serve(SchedulerAddresses.EVENTS_SINCE, this::eventsSince);
-    serve(SchedulerAddresses.LOGS, req -> owned(req).compose(row -> settled(row).compose(v ->
-            store.logs(row.getString("id"))))
+    serve(SchedulerAddresses.LOGS, req -> owned(req).compose(row -> store.logs(row.getString("id")))
         .map(items -> new JsonObject().put("job_id", req.param("id")).put("attempts", items)));
     serve(SchedulerAddresses.SLA, this::sla);
     serve(SchedulerAddresses.QUEUE_STATUS, req -> {
@@ -88,6 +88,7 @@ public final class SchedulerVerticle extends VerticleBase {
       consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(type),
           msg -> pools.refresh().onSuccess(v -> scheduler.capacityChanged())));
     }
+    store.onRecovered(scheduler::reconcile);
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
         .compose(v -> tenants.start())
         .compose(v -> pools.refresh())
@@ -106,7 +107,11 @@ public final class SchedulerVerticle extends VerticleBase {
   public Future<?> stop() {
     scheduler.stop();
     timers.forEach(vertx::cancelTimer);
-    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).eventually(store::drain)
+    // writes waiting for an unavailable database are given up after a bounded wait: the database stays the judge,
+    // and the next start takes up from it whatever they would have changed
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList())
+        .eventually(() -> store.drain().timeout(SHUTDOWN_DRAIN_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+            .onFailure(err -> store.close()))
         .eventually(tenants::stop);
   }
 
@@ -157,13 +162,6 @@ public final class SchedulerVerticle extends VerticleBase {
     return new DomainException(e.status(), e.title(), detail, ext);
   }
 
-  /** Completes when the job's queued writes have landed, so a read sees everything the API already showed. */
-  private Future<Void> settled(JsonObject row) {
-    Job job = scheduler.open.get(row.getString("id"));
-    if (job == null) job = scheduler.finishing.get(row.getString("id"));
-    return job == null ? Future.succeededFuture() : job.lastWrite;
-  }
-
   /** The stored job if the caller may see it (404 otherwise, also for another tenant's job). */
   private Future<JsonObject> owned(BusRequest req) {
     String id = req.param("id");
@@ -180,21 +178,16 @@ public final class SchedulerVerticle extends VerticleBase {
     return owned(req).map(row -> {
       Job open = scheduler.open.get(row.getString("id"));
       if (open == null) open = scheduler.finishing.get(row.getString("id"));
-      if (open != null) {
-        row.put("state", open.state).put("attempts", open.attempts).put("worker_id", open.workerId)
-            .put("placed_pool_id", open.placedPoolId).put("cancel_requested", open.cancelRequested)
-            .put("burst", open.burstGrantId != null)
-            .put("pid", open.pid > 0 ? open.pid : null)
-            .put("process_started_at", open.processStartedAt == null ? null : open.processStartedAt.toString())
-            .put("admitted_at", open.admittedAt == null ? null : open.admittedAt.toString())
-            .put("started_at", open.startedAt == null ? null : open.startedAt.toString())
-            .put("next_attempt_at", open.nextAttemptAt == null ? null : open.nextAttemptAt.toString());
-        if (open.errorType != null) row.put("error_type", open.errorType);
-        if (open.finishedAt != null) {
-          row.put("exit_code", open.exitCode).put("error_type", open.errorType).put("run_ms", open.runMs)
-              .put("finished_at", open.finishedAt.toString());
-        }
-        if (open.waiting()) row.put("waiting", explainer.explain(open));
+      if (open == null) return row;
+      // The row was read on another connection: a write of this job may have committed after that read began.
+      // Show whichever is newer, the row or the job's last committed write, never a write not committed yet:
+      // a client that saw a state never reads an earlier one afterwards.
+      JsonObject committed = open.committed;
+      if (committed != null && committed.getLong("version") > row.getLong("version", 0L)) {
+        committed.forEach(field -> row.put(field.getKey(), field.getValue()));
+      }
+      if (open.waiting() && JobStates.QUEUED.equals(row.getString("state"))) {
+        row.put("waiting", explainer.explain(open));
       }
       return row;
     });

@@ -15,7 +15,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
+import io.hodei.common.DomainException;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +42,15 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * transactions commit one at a time, so rows drawing ids from a sequence become visible in id order (the job event
  * log's sequence). When a group fails, its writes are retried one transaction each, in order, with nothing else in
  * flight, so one bad write fails alone.
+ *
+ * <p><b>The database is the judge.</b> A {@link #write durable} write is retried until it commits: when a
+ * transaction fails because the database is away or the connection broke ({@link PgErrors#isTransient}), the writer
+ * gives its connection back, <em>stalls</em> (nothing behind the failed writes starts, so the order above holds across
+ * the outage) and tries the failed writes again with a growing back-off until they commit. A {@link #tryWrite
+ * try-write} (a request a client waits for, such as a submission) is never retried: it fails at once with 503 while
+ * the writer is stalled, and fails with its transaction otherwise. Whether a transaction whose COMMIT got no answer
+ * committed is unknown; {@link #onRecovered} listeners hear when the writer commits again after a stall, and reload
+ * what they hold from the database. {@link #stalledWriters} tells readiness whether the write path works.
  *
  * <p>Confined to the event loop of the context that created it; a write from elsewhere hops onto it first.
  */
@@ -68,7 +80,15 @@ public final class GroupCommit {
     }
   }
 
-  private record Write(List<Statement> statements, Promise<Void> done) {}
+  private record Write(List<Statement> statements, Promise<Void> done, boolean durable) {}
+
+  /** First and longest pause between tries of stalled writes. */
+  static final long FIRST_RETRY_MS = 100;
+  static final long MAX_RETRY_MS = 2_000;
+
+  /** Every writer of a Vert.x instance, for readiness; weakly held (a writer nobody uses any more drops out). */
+  private static final Map<Vertx, Set<GroupCommit>> WRITERS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   /**
    * Every statement of a writer is driven by entity keys (multi-row statements join their {@code unnest} rows to
@@ -91,6 +111,11 @@ public final class GroupCommit {
    */
   static final int DEPTH = 2;
 
+  /** Longest wait for the writer's connection (taken from the pool and set up). */
+  static final long CONNECT_TIMEOUT_MS = 5_000;
+  /** Longest wait for a transaction's answers before its connection is taken for dead. */
+  static final long TRANSACTION_TIMEOUT_MS = 30_000;
+
   private final String name;
   private final Pool pool;
   private final Context context;
@@ -108,6 +133,15 @@ public final class GroupCommit {
   private boolean scheduled;
   private long groups;
   private long writes;
+  /** Durable writes whose transaction failed for a transient reason, in queue order: tried again before anything. */
+  private final List<Write> stalled = new ArrayList<>();
+  /** When the writer stalled (epoch ms), 0 while it commits. Read by readiness from other threads. */
+  private volatile long stalledSince;
+  private volatile String stallReason;
+  private long retryDelayMs = FIRST_RETRY_MS;
+  private long retryTimer = -1;
+  private long stalls;
+  private final List<Runnable> recoveryListeners = new ArrayList<>();
 
   /** {@code maxStatements}: a group holds at most this many statements (a larger single write goes alone). */
   public GroupCommit(String name, Vertx vertx, Pool pool, int maxStatements) {
@@ -115,11 +149,56 @@ public final class GroupCommit {
     this.pool = pool;
     this.context = vertx.getOrCreateContext();
     this.maxStatements = maxStatements;
+    WRITERS.computeIfAbsent(vertx, v -> java.util.Collections.synchronizedSet(
+        java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()))).add(this);
   }
 
-  /** Queues statements that commit together, each after the statements queued before it about the same entity. */
-  public Future<Void> write(List<Statement> statements) {
-    Write w = new Write(statements, Promise.promise());
+  /**
+   * Queues statements that commit together, each after the statements queued before it about the same entity. The
+   * write is durable: retried until it commits, across a database outage; it fails only when the database refuses its
+   * statements (a constraint, a bug), never because the database was away.
+   */
+  public Future<Void> write(List<Statement> statements) { return submit(new Write(statements, Promise.promise(), true)); }
+
+  public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
+
+  /**
+   * Like {@link #write(List)}, but never retried: fails at once with 503 while the writer is stalled, and with its
+   * transaction when that fails (for a request whose client is waiting and can try again).
+   */
+  public Future<Void> tryWrite(List<Statement> statements) {
+    return submit(new Write(statements, Promise.promise(), false));
+  }
+
+  /** Runs {@code listener} on this writer's event loop each time it commits again after a stall. */
+  public void onRecovered(Runnable listener) { recoveryListeners.add(listener); }
+
+  /** Whether writes commit now (false while the writer is stalled, retrying after a transient failure). */
+  public boolean healthy() { return stalledSince == 0; }
+
+  public String name() { return name; }
+
+  /**
+   * The writers of {@code vertx} that are stalled now, with since when and why (empty: the write path works). For
+   * readiness; callable from any thread.
+   */
+  public static List<JsonObject> stalledWriters(Vertx vertx) {
+    Set<GroupCommit> all = WRITERS.get(vertx);
+    List<JsonObject> result = new ArrayList<>();
+    if (all == null) return result;
+    synchronized (all) {
+      for (GroupCommit w : all) {
+        long since = w.stalledSince;
+        if (since != 0) {
+          result.add(new JsonObject().put("writer", w.name).put("since", java.time.Instant.ofEpochMilli(since)
+              .toString()).put("reason", w.stallReason));
+        }
+      }
+    }
+    return result;
+  }
+
+  private Future<Void> submit(Write w) {
     if (Vertx.currentContext() != context) {
       context.runOnContext(v -> enqueue(w));
     } else {
@@ -129,8 +208,12 @@ public final class GroupCommit {
   }
 
   private void enqueue(Write w) {
+    if (!w.durable && stalledSince != 0) {
+      w.done.tryFail(unavailable());
+      return;
+    }
     queue.add(w);
-    if (!scheduled && inFlight < DEPTH && failedGroups.isEmpty()) {
+    if (!scheduled && inFlight < DEPTH && failedGroups.isEmpty() && stalled.isEmpty()) {
       scheduled = true;
       context.runOnContext(v -> {
         scheduled = false;
@@ -138,8 +221,6 @@ public final class GroupCommit {
       });
     }
   }
-
-  public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
 
   /**
    * Completes when every write queued so far has committed or failed, then gives the writer's connection back to the
@@ -167,14 +248,27 @@ public final class GroupCommit {
   int maxInFlight() { return maxInFlight; }
 
   private boolean idle() {
-    return inFlight == 0 && !scheduled && queue.isEmpty() && failedGroups.isEmpty();
+    return inFlight == 0 && !scheduled && queue.isEmpty() && failedGroups.isEmpty() && stalled.isEmpty();
   }
+
+  /** Writes stalled since the last recovery (for tests and benchmarks). */
+  long stalls() { return stalls; }
 
   /**
    * Starts the next transaction with every queued write it can take, while fewer than {@link #DEPTH} are in flight.
    * A group ends at the first write about a key still in flight (the entity's order) or at {@code maxStatements}.
    */
   private void flush() {
+    if (!stalled.isEmpty()) {
+      if (inFlight == 0 && retryTimer < 0) {
+        retryTimer = context.owner().setTimer(retryDelayMs, id -> {
+          retryTimer = -1;
+          retryStalled();
+        });
+        retryDelayMs = Math.min(MAX_RETRY_MS, retryDelayMs * 2);
+      }
+      return;
+    }
     if (!failedGroups.isEmpty()) {
       if (inFlight == 0) retryFailed();
       return;
@@ -226,6 +320,9 @@ public final class GroupCommit {
       keys.forEach(k -> busyKeys.computeIfPresent(k, (key, n) -> n == 1 ? null : n - 1));
       if (ar.succeeded()) {
         group.forEach(w -> w.done.tryComplete());
+        if (stalled.isEmpty()) recovered();
+      } else if (PgErrors.isTransient(ar.cause())) {
+        stall(group, ar.cause());
       } else if (group.size() == 1) {
         group.get(0).done.tryFail(ar.cause());
       } else {
@@ -256,10 +353,68 @@ public final class GroupCommit {
     if (index >= group.size()) return Future.succeededFuture();
     Write w = group.get(index);
     return run(List.of(w)).transform(ar -> {
-      if (ar.succeeded()) w.done.tryComplete();
-      else w.done.tryFail(ar.cause());
+      if (ar.succeeded()) {
+        w.done.tryComplete();
+      } else if (PgErrors.isTransient(ar.cause())) {
+        // the database went away meanwhile: this write and the rest wait for it, in order
+        stall(group.subList(index, group.size()), ar.cause());
+        return Future.succeededFuture();
+      } else {
+        w.done.tryFail(ar.cause());
+      }
       return oneByOne(group, index + 1);
     });
+  }
+
+  /**
+   * The writes of a transaction that failed for a transient reason: durable ones wait to be tried again (before
+   * anything queued after them), try-writes fail with 503, and so do the try-writes still queued.
+   */
+  private void stall(List<Write> group, Throwable cause) {
+    discard();
+    for (Write w : group) {
+      if (w.durable) stalled.add(w);
+      else w.done.tryFail(unavailable());
+    }
+    queue.removeIf(w -> {
+      if (w.durable) return false;
+      w.done.tryFail(unavailable());
+      return true;
+    });
+    if (stalled.isEmpty()) return;
+    stalls++;
+    if (stalledSince == 0) {
+      stalledSince = System.currentTimeMillis();
+      stallReason = String.valueOf(cause.getMessage());
+      LOG.warn("database write failed; retrying until it commits", kv("writer", name),
+          kv("writes", stalled.size()), kv("error", stallReason));
+    }
+  }
+
+  /** Tries the stalled writes again, as one transaction (their layers keep each entity's order). */
+  private void retryStalled() {
+    if (stalled.isEmpty() || inFlight > 0) {
+      flush();
+      return;
+    }
+    List<Write> retry = new ArrayList<>(stalled);
+    stalled.clear();
+    start(retry);
+  }
+
+  /** After a stall: the writer commits again; listeners reload what may have been decided without them. */
+  private void recovered() {
+    if (stalledSince == 0) return;
+    long downMs = System.currentTimeMillis() - stalledSince;
+    stalledSince = 0;
+    stallReason = null;
+    retryDelayMs = FIRST_RETRY_MS;
+    LOG.info("database writes commit again", kv("writer", name), kv("stalled_ms", downMs));
+    recoveryListeners.forEach(Runnable::run);
+  }
+
+  private static DomainException unavailable() {
+    return DomainException.unavailable("the database is not available; try again shortly");
   }
 
   /**
@@ -277,15 +432,18 @@ public final class GroupCommit {
       }
       Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
       pipeline.add(commit);
-      // join, not all: the group completes (and its keys free up) only when its whole pipeline has answered
-      return Future.join(pipeline).transform(ar -> {
+      // join, not all: the group completes (and its keys free up) only when its whole pipeline has answered, or
+      // the connection is taken for dead (no answer in time: the outcome is unknown, as after a lost connection)
+      return Future.join(pipeline).timeout(TRANSACTION_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .transform(ar -> {
         if (ar.succeeded()) return Future.<Void>succeededFuture();
-        if (commit.failed()) release(); // the transaction's end is unknown: never reuse that connection
+        // the transaction's end is unknown: never reuse that connection
+        if (!commit.succeeded()) discard();
         return Future.<Void>failedFuture(firstCause(pipeline, ar.cause()));
       });
     }).onFailure(err -> {
-      // a broken connection is replaced on the next transaction
-      if (held != null && !(err instanceof io.vertx.pgclient.PgException)) release();
+      // a broken connection (or one the server ended: 57P01, class 08) is replaced on the next transaction
+      if (held != null && (PgErrors.isTransient(err) || !(err instanceof io.vertx.pgclient.PgException))) discard();
     });
   }
 
@@ -305,7 +463,10 @@ public final class GroupCommit {
     if (held != null) return Future.succeededFuture(held);
     if (connecting != null) return connecting;
     connecting = pool.getConnection().compose(conn -> conn.query(WRITER_SESSION).execute().map(conn)
-        .onFailure(err -> conn.close())).onComplete(ar -> connecting = null).onSuccess(conn -> {
+        .onFailure(err -> conn.close()))
+        // a connection that died without a word may never answer: give up on it and try again
+        .timeout(CONNECT_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(ar -> connecting = null).onSuccess(conn -> {
           held = conn;
           conn.closeHandler(v -> {
             if (held == conn) held = null;
@@ -318,6 +479,30 @@ public final class GroupCommit {
     SqlConnection conn = held;
     held = null;
     if (conn != null) conn.query(DEFAULT_SESSION).execute().onComplete(ar -> conn.close());
+  }
+
+  /**
+   * Gives a connection that may be broken back at once, without a statement first: one sent on a dead connection
+   * may never be answered, and the connection would never return to the pool.
+   */
+  private void discard() {
+    SqlConnection conn = held;
+    held = null;
+    if (conn != null) conn.close();
+  }
+
+  /** Stops retrying (shutdown): stalled writes fail, so nothing waits for a database that is not coming back. */
+  public void close() {
+    context.runOnContext(v -> {
+      if (retryTimer >= 0) context.owner().cancelTimer(retryTimer);
+      retryTimer = -1;
+      List<Write> left = new ArrayList<>(stalled);
+      stalled.clear();
+      left.forEach(w -> w.done.tryFail(unavailable()));
+      Set<GroupCommit> all = WRITERS.get(context.owner());
+      if (all != null) all.remove(this);
+      flush();
+    });
   }
 
   /** Statements by layer (one past the same key's previous statement), then by SQL in first-seen order. */

@@ -464,12 +464,12 @@ final class Scheduler {
     Job job = open.get(jobId);
     if (job == null) {
       return store.get(jobId).compose(stored -> {
-        caller.requireTenant(stored.getString("tenant_id"), io.hodei.common.Role.SUBMITTER);
+        caller.requireOwner("job", jobId, stored.getString("tenant_id"), io.hodei.common.Role.SUBMITTER);
         return Future.failedFuture(DomainException.conflict("job '" + jobId + "' already ended: "
             + stored.getString("state")));
       });
     }
-    caller.requireTenant(job.tenantId, io.hodei.common.Role.SUBMITTER);
+    caller.requireOwner("job", jobId, job.tenantId, io.hodei.common.Role.SUBMITTER);
     metrics.decision("cancel");
     switch (job.state) {
       case JobStates.QUEUED -> {

@@ -22,11 +22,23 @@ public record Caller(String tokenId, Role role, String tenantId) {
    * tenant is told the tenant does not exist (404), so tenants cannot probe each other's ids.
    */
   public void requireTenant(String tenant, Role minimum) {
-    if (isAdmin()) return;
-    if (tenantId == null || !tenantId.equals(tenant)) throw DomainException.notFound("tenant", tenant);
-    if (!role.atLeast(minimum)) {
-      throw DomainException.forbidden("this operation needs the " + minimum.wire() + " role or higher");
-    }
+    requireOwner("tenant", tenant, tenant, minimum);
+  }
+
+  /**
+   * Requires access to the {@code what} called {@code id}, owned by {@code ownerTenant}, with at least
+   * {@code minimum}. A resource of another tenant is answered exactly as one that does not exist (404, the same
+   * detail, naming only {@code what} and {@code id}), so ids cannot be probed and owners are never named; the role is
+   * checked only once the caller may know the resource exists.
+   */
+  public void requireOwner(String what, String id, String ownerTenant, Role minimum) {
+    if (!mayAccess(ownerTenant)) throw DomainException.notFound(what, id);
+    requireRole(minimum);
+  }
+
+  /** Whether the caller may see what {@code ownerTenant} owns (admins see everything; null owner: only admins). */
+  public boolean mayAccess(String ownerTenant) {
+    return isAdmin() || (tenantId != null && tenantId.equals(ownerTenant));
   }
 
   /** Requires at least the given role, whatever the tenant. */

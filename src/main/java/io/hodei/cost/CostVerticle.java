@@ -168,9 +168,7 @@ public final class CostVerticle extends VerticleBase {
     caller.requireRole(Role.VIEWER);
     return store.report(id).map(report -> {
       if (report == null) throw DomainException.notFound("cost report", id);
-      if (!caller.isAdmin() && (caller.tenantId() == null || !caller.tenantId().equals(report.getString("tenant_id")))) {
-        throw DomainException.notFound("cost report", id);
-      }
+      caller.requireOwner("cost report", id, report.getString("tenant_id"), Role.VIEWER);
       return report;
     });
   }

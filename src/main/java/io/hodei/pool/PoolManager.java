@@ -1,5 +1,6 @@
 package io.hodei.pool;
 
+import io.hodei.common.Caller;
 import io.hodei.common.DomainException;
 import io.hodei.common.Events;
 import io.hodei.common.Paging;
@@ -106,6 +107,7 @@ final class PoolManager {
           String from = w.state;
           w.state = WorkerStates.TERMINATED;
           w.currentJobId = null;
+          w.currentJobTenantId = null;
           return store.updateWorker(w, from, "lost_on_restart", null, Instant.now(), null, "lost_on_restart");
         }));
       }
@@ -258,10 +260,10 @@ final class PoolManager {
   }
 
   /** A live worker of a pool, from memory. */
-  JsonObject worker(String id, String workerId) {
+  JsonObject worker(String id, String workerId, Caller viewer) {
     Worker w = pool(id).workers.get(workerId);
     if (w == null) throw DomainException.notFound("worker", workerId);
-    return w.toJson();
+    return w.toJson(viewer);
   }
 
   /** Operator removes one worker gracefully: it takes no new job, finishes its current one, then terminates. */
@@ -301,29 +303,33 @@ final class PoolManager {
    * Live workers come from memory (always current); terminated ones from PostgreSQL (the history). Ordered by id,
    * cursor-paged.
    */
-  Future<JsonObject> listWorkers(String id, String state, String cursor, int limit) {
+  Future<JsonObject> listWorkers(String id, String state, String cursor, int limit, Caller viewer) {
     Pool pool = pool(id);
     if (WorkerStates.TERMINATED.equals(state)) {
-      return store.listWorkers(id, state, cursor, limit + 1).map(items -> new Paging(limit, cursor).page(items, "id"));
+      // a stored row does not know its job's tenant: only admins see it
+      return store.listWorkers(id, state, cursor, limit + 1).map(items -> {
+        if (!viewer.isAdmin()) items.forEach(w -> w.putNull("current_job_id"));
+        return new Paging(limit, cursor).page(items, "id");
+      });
     }
     List<JsonObject> items = pool.workers.values().stream()
         .filter(w -> state == null || state.equals(w.state))
         .filter(w -> cursor == null || w.id.compareTo(cursor) > 0)
         .sorted(java.util.Comparator.comparing(w -> w.id))
         .limit(limit + 1L)
-        .map(Worker::toJson)
+        .map(w -> w.toJson(viewer))
         .toList();
     return Future.succeededFuture(new Paging(limit, cursor).page(items, "id"));
   }
 
   /** Every pool with its live workers, for the metrics collector. */
-  JsonObject snapshot(boolean detail) {
+  JsonObject snapshot(boolean detail, Caller viewer) {
     JsonArray all = new JsonArray();
     for (Pool p : pools.values()) {
       JsonObject json = p.toJson();
       if (detail) {
         JsonArray workers = new JsonArray();
-        p.workers.values().forEach(w -> workers.add(w.toJson()));
+        p.workers.values().forEach(w -> workers.add(w.toJson(viewer)));
         json.put("workers_detail", workers);
       }
       all.add(json);
@@ -361,6 +367,7 @@ final class PoolManager {
     Pool p = bestPool;
     String jobId = job.getString("job_id");
     w.currentJobId = jobId;
+    w.currentJobTenantId = job.getString("tenant_id");
     String from = w.state;
     w.state = WorkerStates.BUSY;
     JobSpec spec = new JobSpec(jobId, stringList(job.getJsonArray("command")),
@@ -372,19 +379,29 @@ final class PoolManager {
     } catch (RuntimeException e) {
       // the provider refused (it still thinks the worker is busy): give the worker back, the job is requeued
       w.currentJobId = null;
+      w.currentJobTenantId = null;
       w.state = from;
       LOG.warn("provider refused a job", kv("pool", p.id), kv("worker_id", w.id), kv("job_id", jobId),
           kv("reason", e.getMessage()));
       return Future.failedFuture(new DomainException(409, "Conflict", "the worker could not take the job",
           new JsonObject().put("reason", "no_capacity")));
     }
-    persistAssignment(w, from, Events.WORKER_ASSIGNMENT_REASON + jobId);
+    // the published reason names no job: worker events reach every tenant's bridge
+    persistAssignment(w, from, Events.WORKER_ASSIGNMENT_REASON + "assigned");
     w.execution = execution;
     execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
     return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
         .put("pid", execution.pid())
         .put("process_started_at", execution.processStartedAt() == null ? null
             : execution.processStartedAt().toString()));
+  }
+
+  /** A job.started event: the worker running {@code jobId} learns its tenant (if it still runs that job). */
+  void jobStarted(String workerId, String jobId, String tenantId) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      if (w != null && jobId != null && jobId.equals(w.currentJobId)) w.currentJobTenantId = tenantId;
+    }
   }
 
   Future<JsonObject> killJob(String workerId, String jobId, String reason) {
@@ -408,6 +425,7 @@ final class PoolManager {
   private void finishJob(Pool p, Worker w, String jobId, AsyncResult<JobResult> ar) {
     w.execution = null;
     w.currentJobId = null;
+    w.currentJobTenantId = null;
     JobResult result = ar.succeeded() ? ar.result()
         : new JobResult(WorkerProvider.Outcome.LOST, null, 0, "worker_lost", String.valueOf(ar.cause().getMessage()));
     if (WorkerStates.UNHEALTHY.equals(w.state) && result.outcome() == WorkerProvider.Outcome.KILLED) {
@@ -424,7 +442,7 @@ final class PoolManager {
       } else {
         w.state = WorkerStates.IDLE;
         persistAssignment(w, WorkerStates.BUSY,
-            Events.WORKER_ASSIGNMENT_REASON + jobId + " " + result.outcome().name().toLowerCase());
+            Events.WORKER_ASSIGNMENT_REASON + result.outcome().name().toLowerCase());
       }
     }
     reconcile(p);

@@ -70,8 +70,10 @@ public final class PoolVerticle extends VerticleBase {
     serveAdmin(PoolAddresses.LIFECYCLE, "pool.lifecycle",
         req -> manager.lifecycle(req.param("id"), req.ifMatch(), requests.action(req.payload())));
     serve(PoolAddresses.WORKERS_LIST, this::listWorkers);
-    serve(PoolAddresses.WORKER_GET, req -> read(req, () -> manager.worker(req.param("id"), req.param("worker_id"))));
-    serve(PoolAddresses.SNAPSHOT, req -> read(req, () -> manager.snapshot(!"false".equals(req.query("detail")))));
+    serve(PoolAddresses.WORKER_GET,
+        req -> read(req, () -> manager.worker(req.param("id"), req.param("worker_id"), req.caller())));
+    serve(PoolAddresses.SNAPSHOT,
+        req -> read(req, () -> manager.snapshot(!"false".equals(req.query("detail")), req.caller())));
     serveAdmin(PoolAddresses.WORKERS_ADD, "pool.workers.add",
         req -> manager.addWorkers(req.param("id"), requests.workerCount(req.payload())));
     serveAdmin(PoolAddresses.WORKER_REMOVE, "pool.worker.remove",
@@ -104,6 +106,9 @@ public final class PoolVerticle extends VerticleBase {
       return manager.reapOrphan(body.getString("provider", ""), body.getLong("pid", -1L),
           started == null ? null : Instant.parse(started));
     });
+    // which tenant a worker's job belongs to decides who sees its current_job_id
+    consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.JOB_STARTED), msg -> manager.jobStarted(
+        msg.body().getString("worker_id"), msg.body().getString("job_id"), msg.body().getString("tenant_id"))));
     return manager.load()
         .compose(v -> seedConfiguredPools(store))
         .compose(v -> Future.all(consumers.stream().map(MessageConsumer::completion).toList()))
@@ -206,6 +211,6 @@ public final class PoolVerticle extends VerticleBase {
     if (state != null && !WorkerStates.ALL.contains(state)) {
       throw DomainException.unprocessable("state must be one of " + WorkerStates.ALL);
     }
-    return manager.listWorkers(req.param("id"), state, paging.cursor(), paging.limit());
+    return manager.listWorkers(req.param("id"), state, paging.cursor(), paging.limit(), req.caller());
   }
 }

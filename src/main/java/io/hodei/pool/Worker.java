@@ -1,5 +1,6 @@
 package io.hodei.pool;
 
+import io.hodei.common.Caller;
 import io.hodei.pool.provider.WorkerProvider.JobExecution;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +16,8 @@ final class Worker {
   long memoryMb;
   boolean draining;
   String currentJobId;
+  /** The tenant of {@link #currentJobId} once known (placement or job.started); until then only admins see the job. */
+  String currentJobTenantId;
   JobExecution execution;
   Instant createdAt;
   Instant startedAt;
@@ -47,6 +50,16 @@ final class Worker {
         .put("last_heartbeat_at", iso(lastHeartbeatAt))
         .put("provisioned_in_ms", provisionedInMs)
         .put("unhealthy_since", iso(unhealthySince));
+  }
+
+  /**
+   * The worker as {@code viewer} may see it: {@code current_job_id} is null unless the viewer is an admin or belongs
+   * to that job's tenant, so a worker never tells one tenant what another runs.
+   */
+  JsonObject toJson(Caller viewer) {
+    JsonObject json = toJson();
+    if (currentJobId != null && !viewer.mayAccess(currentJobTenantId)) json.putNull("current_job_id");
+    return json;
   }
 
   static String iso(Instant t) { return t == null ? null : t.toString(); }

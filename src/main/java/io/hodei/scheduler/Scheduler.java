@@ -490,12 +490,12 @@ final class Scheduler {
     Job job = open.get(jobId);
     if (job == null) {
       return store.get(jobId).compose(stored -> {
-        caller.requireTenant(stored.getString("tenant_id"), io.hodei.common.Role.SUBMITTER);
+        caller.requireOwner("job", jobId, stored.getString("tenant_id"), io.hodei.common.Role.SUBMITTER);
         return Future.failedFuture(DomainException.conflict("job '" + jobId + "' already ended: "
             + stored.getString("state")));
       });
     }
-    caller.requireTenant(job.tenantId, io.hodei.common.Role.SUBMITTER);
+    caller.requireOwner("job", jobId, job.tenantId, io.hodei.common.Role.SUBMITTER);
     // a cancel is answered once it committed; while the database is away it is refused, not left hanging
     if (!store.writable()) return Future.failedFuture(DomainException.unavailable(
         "the database is not available; the job was not cancelled, try again shortly"));

@@ -166,10 +166,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private Future<JsonObject> owned(BusRequest req) {
     String id = req.param("id");
     return store.get(id).map(row -> {
-      if (!req.caller().isAdmin() && !row.getString("tenant_id").equals(req.caller().tenantId())) {
-        throw DomainException.notFound("job", id);
-      }
-      req.caller().requireRole(Role.VIEWER);
+      req.caller().requireOwner("job", id, row.getString("tenant_id"), Role.VIEWER);
       return row;
     });
   }
@@ -203,7 +200,7 @@ public final class SchedulerVerticle extends VerticleBase {
     }
     String tenant = req.query("tenant");
     if (!caller.isAdmin()) {
-      if (tenant != null && !tenant.equals(caller.tenantId())) throw DomainException.notFound("tenant", tenant);
+      if (tenant != null) caller.requireTenant(tenant, Role.VIEWER);
       tenant = caller.tenantId();
     }
     return store.list(tenant, state, req.query("pool"), paging.cursor(), paging.limit() + 1)
@@ -222,14 +219,12 @@ public final class SchedulerVerticle extends VerticleBase {
     String tenant = req.query("tenant");
     String jobId = req.query("job");
     if (!caller.isAdmin()) {
-      if (tenant != null && !tenant.equals(caller.tenantId())) throw DomainException.notFound("tenant", tenant);
+      if (tenant != null) caller.requireTenant(tenant, Role.VIEWER);
       tenant = caller.tenantId();
     }
     String tenantId = tenant;
     Future<Void> visible = jobId == null ? Future.succeededFuture() : store.get(jobId).map(row -> {
-      if (!caller.isAdmin() && !row.getString("tenant_id").equals(caller.tenantId())) {
-        throw DomainException.notFound("job", jobId);
-      }
+      caller.requireOwner("job", jobId, row.getString("tenant_id"), Role.VIEWER);
       return null;
     });
     return visible.compose(v -> store.eventsSince(after, tenantId, jobId, limit)).map(items -> new JsonObject()

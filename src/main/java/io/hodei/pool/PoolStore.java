@@ -81,9 +81,9 @@ final class PoolStore {
   private final GroupCommit writer;
 
   /** Create on the pool verticle's event loop: worker writes are queued from it. */
-  PoolStore(Vertx vertx, Pool pool) {
+  PoolStore(Vertx vertx, Pool pool, Pool writerPool) {
     this.pool = pool;
-    this.writer = new GroupCommit("workers", vertx, pool, GROUP_STATEMENTS);
+    this.writer = new GroupCommit("workers", vertx, writerPool, GROUP_STATEMENTS);
   }
 
   Future<java.util.Set<String>> seededConfigPools() {

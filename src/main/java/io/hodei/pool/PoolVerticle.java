@@ -35,6 +35,7 @@ public final class PoolVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PoolVerticle.class);
 
   private final Pool sql;
+  private final Pool writerSql;
   private final PoolSettings settings;
   private final MeterRegistry registry;
   private final Function<Vertx, Map<String, WorkerProvider>> providerFactory;
@@ -44,9 +45,10 @@ public final class PoolVerticle extends VerticleBase {
   private PoolManager manager;
   private PoolRequests requests;
 
-  public PoolVerticle(Pool sql, PoolSettings settings, MeterRegistry registry,
+  public PoolVerticle(Pool sql, Pool writerSql, PoolSettings settings, MeterRegistry registry,
                       Function<Vertx, Map<String, WorkerProvider>> providerFactory) {
     this.sql = sql;
+    this.writerSql = writerSql;
     this.settings = settings;
     this.registry = registry;
     this.providerFactory = providerFactory;
@@ -55,7 +57,7 @@ public final class PoolVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     providers = providerFactory.apply(vertx);
-    PoolStore store = new PoolStore(vertx, sql);
+    PoolStore store = new PoolStore(vertx, sql, writerSql);
     manager = new PoolManager(vertx, store, providers, new Events(vertx, registry), settings, registry);
     requests = new PoolRequests(providers, settings.defaultKind(), settings.maxWorkersPerPool());
     serve(PoolAddresses.CREATE, this::create);

@@ -119,9 +119,9 @@ final class JobStore {
    * job_event ids (the WatchJobs sequence) become visible in id order without a lock. Create on the scheduler's
    * event loop.
    */
-  JobStore(Vertx vertx, Pool pool) {
+  JobStore(Vertx vertx, Pool pool, Pool writerPool) {
     this.pool = pool;
-    this.writer = new GroupCommit("jobs", vertx, pool, GROUP_STATEMENTS);
+    this.writer = new GroupCommit("jobs", vertx, writerPool, GROUP_STATEMENTS);
   }
 
   /**

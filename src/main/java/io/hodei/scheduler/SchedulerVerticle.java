@@ -28,6 +28,7 @@ public final class SchedulerVerticle extends VerticleBase {
   /** How long a stop waits for queued job writes to commit. */
   static final long SHUTDOWN_DRAIN_SECONDS = 10;
   private final Pool sql;
+  private final Pool writerSql;
   private final SchedulerSettings settings;
   private final MeterRegistry registry;
   private SchedulerMetrics schedulerMetrics;
@@ -41,15 +42,17 @@ public final class SchedulerVerticle extends VerticleBase {
   private PoolView pools;
   private Events events;
 
-  public SchedulerVerticle(Pool sql, SchedulerSettings settings, MeterRegistry registry) {
+  /** {@code writerSql}: the connections of the job writer (see {@code Database#writerPool}). */
+  public SchedulerVerticle(Pool sql, Pool writerSql, SchedulerSettings settings, MeterRegistry registry) {
     this.sql = sql;
+    this.writerSql = writerSql;
     this.settings = settings;
     this.registry = registry;
   }
 
   @Override
   public Future<?> start() {
-    store = new JobStore(vertx, sql);
+    store = new JobStore(vertx, sql, writerSql);
     requests = new JobRequests(settings);
     tenants = new TenantCache(vertx);
     pools = new PoolView(vertx);

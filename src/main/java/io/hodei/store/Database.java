@@ -34,16 +34,24 @@ public final class Database {
   /** Connections of the metrics pool: history writes and queries, the runtime sampler's statistics. */
   static final int METRICS_POOL_SIZE = 2;
 
+  /**
+   * Connections of the domains' group-commit writers (jobs, workers: one each, and room for one given up on while
+   * it was still being opened), never shared with requests.
+   */
+  static final int WRITER_POOL_SIZE = 4;
+
   private final Pool pool;
   private final Pool metricsPool;
+  private final Pool writerPool;
   private final PgConnectOptions connectOptions;
 
-  private Database(EmbeddedPostgres embedded, Path ephemeralDir, Pool pool, Pool metricsPool,
+  private Database(EmbeddedPostgres embedded, Path ephemeralDir, Pool pool, Pool metricsPool, Pool writerPool,
                    PgConnectOptions connectOptions) {
     this.embedded = embedded;
     this.ephemeralDir = ephemeralDir;
     this.pool = pool;
     this.metricsPool = metricsPool;
+    this.writerPool = writerPool;
     this.connectOptions = connectOptions;
   }
 
@@ -55,6 +63,12 @@ public final class Database {
    * they cost PostgreSQL can be told apart.
    */
   public Pool metricsPool() { return metricsPool; }
+
+  /**
+   * The group-commit writers' connections ({@value #WRITER_POOL_SIZE}): a writer waiting to retry after an outage
+   * never queues behind request traffic for a connection, and requests never wait for a writer's.
+   */
+  public Pool writerPool() { return writerPool; }
 
   /** A short, safe description for logs: never the password. */
   public String describe() {
@@ -110,7 +124,12 @@ public final class Database {
           .connectingTo(new PgConnectOptions(options).addProperty("application_name", METRICS_APPLICATION_NAME))
           .using(vertx)
           .build();
-      return new Database(embedded, ephemeralDir, pool, metricsPool, options);
+      Pool writerPool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(WRITER_POOL_SIZE).setName("hodei-pg-writers").setShared(false))
+          .connectingTo(new PgConnectOptions(options).addProperty("application_name", "hodei-writers"))
+          .using(vertx)
+          .build();
+      return new Database(embedded, ephemeralDir, pool, metricsPool, writerPool, options);
     } catch (RuntimeException | IOException e) {
       closeEmbedded(embedded, ephemeralDir);
       throw e;
@@ -133,7 +152,7 @@ public final class Database {
   }
 
   public Future<Void> close(Vertx vertx) {
-    return Future.join(pool.close(), metricsPool.close()).<Void>mapEmpty().recover(err -> Future.succeededFuture())
+    return Future.join(pool.close(), metricsPool.close(), writerPool.close()).<Void>mapEmpty().recover(err -> Future.succeededFuture())
         .compose(v -> vertx.executeBlocking(() -> {
           closeEmbedded(embedded, ephemeralDir);
           return null;

@@ -80,7 +80,7 @@ public final class GroupCommit {
     }
   }
 
-  private record Write(List<Statement> statements, Promise<Void> done, boolean durable) {}
+  private record Write(List<Statement> statements, Promise<Void> done, boolean durable, long seq) {}
 
   /** First and longest pause between tries of stalled writes. */
   static final long FIRST_RETRY_MS = 100;
@@ -142,6 +142,10 @@ public final class GroupCommit {
   private long retryTimer = -1;
   private long stalls;
   private final List<Runnable> recoveryListeners = new ArrayList<>();
+  /** Order of writes as queued (stalled writes are tried again in this order, whatever order their failures came). */
+  private long seq;
+  /** Transactions in flight on the held connection: when it is given up, they are given up with it. */
+  private final List<Promise<Void>> onHeld = new ArrayList<>();
 
   /** {@code maxStatements}: a group holds at most this many statements (a larger single write goes alone). */
   public GroupCommit(String name, Vertx vertx, Pool pool, int maxStatements) {
@@ -158,7 +162,7 @@ public final class GroupCommit {
    * write is durable: retried until it commits, across a database outage; it fails only when the database refuses its
    * statements (a constraint, a bug), never because the database was away.
    */
-  public Future<Void> write(List<Statement> statements) { return submit(new Write(statements, Promise.promise(), true)); }
+  public Future<Void> write(List<Statement> statements) { return submit(new Write(statements, Promise.promise(), true, ++seq)); }
 
   public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
 
@@ -167,7 +171,7 @@ public final class GroupCommit {
    * transaction when that fails (for a request whose client is waiting and can try again).
    */
   public Future<Void> tryWrite(List<Statement> statements) {
-    return submit(new Write(statements, Promise.promise(), false));
+    return submit(new Write(statements, Promise.promise(), false, ++seq));
   }
 
   /** Runs {@code listener} on this writer's event loop each time it commits again after a stall. */
@@ -383,6 +387,8 @@ public final class GroupCommit {
     });
     if (stalled.isEmpty()) return;
     stalls++;
+    LOG.debug("database write failed; waiting to retry", kv("writer", name), kv("stalled", stalled.size()),
+        kv("error", String.valueOf(cause)));
     if (stalledSince == 0) {
       stalledSince = System.currentTimeMillis();
       stallReason = String.valueOf(cause.getMessage());
@@ -398,7 +404,9 @@ public final class GroupCommit {
       return;
     }
     List<Write> retry = new ArrayList<>(stalled);
+    retry.sort(java.util.Comparator.comparingLong(Write::seq));
     stalled.clear();
+    LOG.debug("retrying stalled database writes", kv("writer", name), kv("writes", retry.size()));
     start(retry);
   }
 
@@ -425,6 +433,8 @@ public final class GroupCommit {
   private Future<Void> run(List<Write> group) {
     List<Map<String, List<Statement>>> layers = layers(group);
     return connection().compose(conn -> {
+      Promise<Void> outcome = Promise.promise();
+      if (conn == held) onHeld.add(outcome);
       List<Future<?>> pipeline = new ArrayList<>();
       pipeline.add(conn.query("BEGIN").execute());
       for (Map<String, List<Statement>> layer : layers) {
@@ -434,13 +444,19 @@ public final class GroupCommit {
       pipeline.add(commit);
       // join, not all: the group completes (and its keys free up) only when its whole pipeline has answered, or
       // the connection is taken for dead (no answer in time: the outcome is unknown, as after a lost connection)
-      return Future.join(pipeline).timeout(TRANSACTION_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .transform(ar -> {
-        if (ar.succeeded()) return Future.<Void>succeededFuture();
-        // the transaction's end is unknown: never reuse that connection
-        if (!commit.succeeded()) discard();
-        return Future.<Void>failedFuture(firstCause(pipeline, ar.cause()));
-      });
+      Future.join(pipeline).timeout(TRANSACTION_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .onComplete(ar -> {
+            onHeld.remove(outcome);
+            if (ar.succeeded()) {
+              outcome.tryComplete();
+              return;
+            }
+            Throwable cause = firstCause(pipeline, ar.cause());
+            // the transaction's end is unknown: never reuse that connection
+            if (!commit.succeeded() && conn == held) discard();
+            outcome.tryFail(cause);
+          });
+      return outcome.future();
     }).onFailure(err -> {
       // a broken connection (or one the server ended: 57P01, class 08) is replaced on the next transaction
       if (held != null && (PgErrors.isTransient(err) || !(err instanceof io.vertx.pgclient.PgException))) discard();
@@ -462,11 +478,18 @@ public final class GroupCommit {
   private Future<SqlConnection> connection() {
     if (held != null) return Future.succeededFuture(held);
     if (connecting != null) return connecting;
-    connecting = pool.getConnection().compose(conn -> conn.query(WRITER_SESSION).execute().map(conn)
-        .onFailure(err -> conn.close()))
-        // a connection that died without a word may never answer: give up on it and try again
-        .timeout(CONNECT_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-        .onComplete(ar -> connecting = null).onSuccess(conn -> {
+    // a connection that died without a word may never answer: give up on it after a while and try again (one that
+    // still arrives afterwards goes straight back)
+    Promise<SqlConnection> attempt = Promise.promise();
+    long timer = context.owner().setTimer(CONNECT_TIMEOUT_MS, id -> attempt.tryFail(
+        new java.util.concurrent.TimeoutException("no database connection within " + CONNECT_TIMEOUT_MS + " ms")));
+    pool.getConnection().compose(conn -> conn.query(WRITER_SESSION).execute().map(conn)
+        .onFailure(err -> conn.close())).onComplete(ar -> {
+          context.owner().cancelTimer(timer);
+          if (ar.failed()) attempt.tryFail(ar.cause());
+          else if (!attempt.tryComplete(ar.result())) ar.result().close();
+        });
+    connecting = attempt.future().onComplete(ar -> connecting = null).onSuccess(conn -> {
           held = conn;
           conn.closeHandler(v -> {
             if (held == conn) held = null;
@@ -488,7 +511,12 @@ public final class GroupCommit {
   private void discard() {
     SqlConnection conn = held;
     held = null;
+    // a broken connection may never answer the transactions still queued on it: they fail now, with it
+    List<Promise<Void>> doomed = new ArrayList<>(onHeld);
+    onHeld.clear();
     if (conn != null) conn.close();
+    io.vertx.core.VertxException gone = new io.vertx.core.VertxException("database connection given up", true);
+    doomed.forEach(p -> p.tryFail(gone));
   }
 
   /** Stops retrying (shutdown): stalled writes fail, so nothing waits for a database that is not coming back. */

@@ -3,6 +3,7 @@ package io.hodei.faults;
 import io.hodei.app.config.ConfigSchema;
 import io.hodei.support.FaultyDatabase;
 import io.hodei.support.Fixtures;
+import io.hodei.support.JobLedger;
 import io.hodei.support.Poll;
 import io.hodei.support.Response;
 import io.hodei.support.SubmitLoad;

@@ -30,6 +30,14 @@ public final class SubmitLoad implements AutoCloseable {
   private static final long RETRY_PAUSE_MS = 100;
 
   public SubmitLoad(int port, String token, JsonObject job, int clients, int maxJobs) {
+    this(port, token, job, clients, maxJobs, false);
+  }
+
+  /**
+   * {@code serverMayBeDown}: the server is killed on purpose, so a request without an answer is counted (status -1)
+   * rather than a violation.
+   */
+  public SubmitLoad(int port, String token, JsonObject job, int clients, int maxJobs, boolean serverMayBeDown) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     byte[] body = job.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     for (int i = 0; i < clients; i++) {
@@ -42,9 +50,11 @@ public final class SubmitLoad implements AutoCloseable {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
             record(r);
             // a refused client waits a little before trying again (a real one would honour Retry-After)
-            if (r.statusCode() == 503) Thread.sleep(RETRY_PAUSE_MS);
+            if (r.statusCode() == 503 && !pause()) return;
           } catch (java.io.IOException e) {
-            violations.add("no answer: " + e);
+            if (!serverMayBeDown) violations.add("no answer: " + e);
+            byStatus.computeIfAbsent(-1, st -> new AtomicInteger()).incrementAndGet();
+            if (!pause()) return;
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -57,6 +67,19 @@ public final class SubmitLoad implements AutoCloseable {
       t.start();
     }
   }
+
+  private static boolean pause() {
+    try {
+      Thread.sleep(RETRY_PAUSE_MS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Requests sent so far. */
+  public int sent() { return Math.min(sent.get(), Integer.MAX_VALUE); }
 
   private void record(HttpResponse<String> r) {
     byStatus.computeIfAbsent(r.statusCode(), s -> new AtomicInteger()).incrementAndGet();

@@ -1,8 +1,5 @@
-package io.hodei.faults;
+package io.hodei.support;
 
-import io.hodei.support.FaultyDatabase;
-import io.hodei.support.Poll;
-import io.hodei.support.Prometheus;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collection;
@@ -14,15 +11,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What must hold of the jobs in the database after a fault, read straight from PostgreSQL: every accepted job
  * exists and ends, and none ran after it ended or twice at once.
  */
-final class JobLedger {
-  static final String TERMINAL = "('succeeded', 'failed', 'cancelled', 'timed_out', 'abandoned')";
+public final class JobLedger {
+  public static final String TERMINAL = "('succeeded', 'failed', 'cancelled', 'timed_out', 'abandoned')";
 
   private final FaultyDatabase db;
 
-  JobLedger(FaultyDatabase db) { this.db = db; }
+  public JobLedger(FaultyDatabase db) { this.db = db; }
 
   /** Every accepted job is in the database and reaches a final state within {@code timeout}. */
-  void allEnd(Collection<String> accepted, Duration timeout) throws SQLException {
+  public void allEnd(Collection<String> accepted, Duration timeout) throws SQLException {
     String ids = idArray(accepted);
     assertThat(db.count("SELECT count(*) FROM job WHERE id = ANY(" + ids + ")")).as("accepted jobs stored")
         .isEqualTo(accepted.size());
@@ -34,7 +31,7 @@ final class JobLedger {
    * No job has an event after its first final event, none has two final events, and each attempt started once:
    * as many running events as attempts.
    */
-  void nothingRanTwice() throws SQLException {
+  public void nothingRanTwice() throws SQLException {
     List<String> afterEnd = db.column("SELECT DISTINCT e.job_id FROM job_event e JOIN job_event t "
         + "ON t.job_id = e.job_id AND t.state IN " + TERMINAL + " AND t.id < e.id LIMIT 10");
     assertThat(afterEnd).as("jobs with events after their end").isEmpty();
@@ -47,7 +44,7 @@ final class JobLedger {
   }
 
   /** The job counters a scrape shows agree with the rows: completions with succeeded jobs. */
-  void countersAgree(String metricsText) throws SQLException {
+  public void countersAgree(String metricsText) throws SQLException {
     List<Prometheus.Sample> samples = Prometheus.parse(metricsText);
     double completed = samples.stream().filter(s -> s.name().equals("hodei_jobs_completed_total"))
         .mapToDouble(Prometheus.Sample::value).sum();

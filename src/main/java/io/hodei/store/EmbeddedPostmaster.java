@@ -116,18 +116,23 @@ public final class EmbeddedPostmaster {
 
   public Path dataDir() { return dataDir; }
 
-  /** The running postmaster's PID, or -1 while there is none. */
+  /** The PID of the postmaster that accepts connections, or -1 while there is none (stopped, starting, dead). */
   public long postmasterPid() {
     Process current;
     synchronized (lock) {
       current = wrapper;
     }
-    if (current == null || !current.isAlive()) return -1;
+    return current == null ? -1 : readyPid(current);
+  }
+
+  /** The PID in {@code postmaster.pid} when that postmaster is the child of {@code wrapper} and says it is ready. */
+  private long readyPid(Process wrapper) {
     List<String> lines = pidFile(dataDir);
-    if (lines.isEmpty()) return -1;
+    // line 8 is the postmaster's status, "ready" once it accepts connections
+    if (lines.size() < 8 || !lines.get(7).strip().equals("ready")) return -1;
     long pid = parsePid(lines.get(0));
-    boolean ours = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(p -> p.pid() == current.pid())
-        .orElse(false);
+    boolean ours = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).flatMap(ProcessHandle::parent)
+        .map(p -> p.pid() == wrapper.pid()).orElse(false);
     return ours ? pid : -1;
   }
 
@@ -179,17 +184,10 @@ public final class EmbeddedPostmaster {
     process.onExit().thenAccept(this::exited);
   }
 
-  /** The postmaster is ready when it says so in line 8 of its {@code postmaster.pid}. */
   private void awaitReady(Process process) {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
-      List<String> lines = pidFile(dataDir);
-      if (lines.size() >= 8 && lines.get(7).strip().equals("ready")) {
-        long pid = parsePid(lines.get(0));
-        if (ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(p -> p.pid() == process.pid()).orElse(false)) {
-          return;
-        }
-      }
+      if (readyPid(process) > 0) return;
       // waits for the next look, or less if the postmaster exits meanwhile
       if (awaitExit(process.toHandle(), Duration.ofMillis(READY_POLL_MS))) {
         throw new IllegalStateException("postgres exited during start-up with status " + process.exitValue()

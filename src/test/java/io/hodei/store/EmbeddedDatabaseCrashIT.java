@@ -10,13 +10,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,7 +29,8 @@ class EmbeddedDatabaseCrashIT {
   private static final Path JAR = Path.of("target", "hodei-pools.jar").toAbsolutePath();
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-  private Path work;
+  @TempDir
+  Path work;
   private Path dataDir;
   private int port;
   private Process server;
@@ -38,19 +38,15 @@ class EmbeddedDatabaseCrashIT {
   @BeforeEach
   void setUp() throws IOException {
     assertThat(JAR).as("the jar is built by mvn package before this test").exists();
-    work = Files.createTempDirectory("hodei-crash-it-");
     dataDir = work.resolve("pg");
     port = freePort();
   }
 
   @AfterEach
-  void tearDown() throws IOException {
+  void tearDown() {
     if (server != null && server.isAlive()) {
       server.destroy();
       Poll.until(server::isAlive, alive -> !alive, Duration.ofSeconds(60), "server stopped");
-    }
-    try (Stream<Path> paths = Files.walk(work)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
 

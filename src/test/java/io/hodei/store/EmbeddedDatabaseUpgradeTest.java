@@ -6,12 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static io.hodei.store.EmbeddedDatabaseLockdownTest.connect;
 import static io.hodei.store.EmbeddedDatabaseLockdownTest.secret;
@@ -25,21 +24,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * when that version's postmaster was left running by a crash.
  */
 class EmbeddedDatabaseUpgradeTest {
-  private Path dir;
+  @TempDir
+  Path dir;
   private Vertx vertx;
 
   @BeforeEach
-  void setUp() throws Exception {
-    dir = Files.createTempDirectory("hodei-pg-upgrade-");
+  void setUp() {
     vertx = Vertx.vertx();
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  void tearDown() {
     vertx.close().await();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   @Test

@@ -11,33 +11,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The embedded postmaster heals while Hodei runs, and a start is not blocked by what a crash left behind. */
 class EmbeddedPostmasterRecoveryTest {
-  private Path dir;
+  @TempDir
+  Path dir;
   private Vertx vertx;
 
   @BeforeEach
-  void setUp() throws Exception {
-    dir = Files.createTempDirectory("hodei-pg-recovery-");
+  void setUp() {
     vertx = Vertx.vertx();
   }
 
   @AfterEach
-  void tearDown() throws Exception {
+  void tearDown() {
     vertx.close().await();
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   @Test

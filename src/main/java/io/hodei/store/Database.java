@@ -111,7 +111,7 @@ public final class Database {
 
   /**
    * Stops the embedded server, and its supervision, without closing the pool (used by tests to simulate an outage
-   * that lasts: a postmaster that dies by itself is restarted).
+   * that lasts: a postmaster that dies by itself is restarted). Blocking: never on an event loop.
    */
   public void stopEmbeddedServer() {
     if (embedded != null) embedded.postmaster().stop();
@@ -138,7 +138,7 @@ public final class Database {
       EmbeddedDataDir dataDir = null;
       try {
         PgBinaries binaries = PgBinaries.unpacked();
-        dataDir = EmbeddedDataDir.open(dir, binaries);
+        dataDir = EmbeddedDataDir.open(dir, binaries, config.embeddedDurable() && !config.ephemeral());
         int port = config.embeddedPort() > 0 ? config.embeddedPort() : freePort();
         EmbeddedPostmaster postmaster = EmbeddedPostmaster.start(binaries, dir, port, serverSettings(config));
         LOG.info("embedded PostgreSQL started", kv("data_dir", dir.toString()), kv("port", port),

@@ -77,13 +77,15 @@ final class EmbeddedDataDir implements AutoCloseable {
   }
 
   /**
-   * Creates (initdb) or opens the directory, takes its lock, stops a postmaster a crashed Hodei left running on it,
+   * Creates (initdb; without flushing to disk unless {@code durable}) or opens the directory, takes its lock, stops a postmaster a crashed Hodei left running on it,
    * sets up the roles when they are not known to be in place, and writes {@code pg_hba.conf}. Blocking.
    */
-  static EmbeddedDataDir open(Path dir, PgBinaries binaries) throws IOException {
+  static EmbeddedDataDir open(Path dir, PgBinaries binaries, boolean durable) throws IOException {
     Files.createDirectories(dir);
     boolean fresh = !Files.exists(dir.resolve("PG_VERSION"));
-    if (fresh) initdb(dir, binaries);
+    // not durable (throw-away or test directories): skip the flushes to disk, about a second per start
+    List<String> sync = durable ? List.of() : List.of("-F");
+    if (fresh) initdb(dir, binaries, durable);
     FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
     try {
@@ -104,7 +106,7 @@ final class EmbeddedDataDir implements AutoCloseable {
         Files.deleteIfExists(dir.resolve(BOOTSTRAP_DONE));
         if (superuserPassword == null) superuserPassword = writeSecret(dir.resolve(SUPERUSER_SECRET));
         if (rolePassword == null) rolePassword = writeSecret(dir.resolve(ROLE_SECRET));
-        bootstrap(dir, binaries, !fresh, superuserPassword, rolePassword);
+        bootstrap(dir, binaries, sync, !fresh, superuserPassword, rolePassword);
         Files.writeString(dir.resolve(BOOTSTRAP_DONE), "1\n", StandardCharsets.UTF_8);
       }
       Files.writeString(dir.resolve("pg_hba.conf"), PG_HBA, StandardCharsets.UTF_8);
@@ -131,7 +133,7 @@ final class EmbeddedDataDir implements AutoCloseable {
     }
   }
 
-  private static void initdb(Path dir, PgBinaries binaries) throws IOException {
+  private static void initdb(Path dir, PgBinaries binaries, boolean durable) throws IOException {
     // initdb wants the superuser's password before the directory exists; the real one is set right after, by the
     // bootstrap, so this throw-away one never has to be kept.
     Path pwfile = Files.createTempFile("hodei-initdb-", ".pw",
@@ -139,8 +141,10 @@ final class EmbeddedDataDir implements AutoCloseable {
     try {
       Files.writeString(pwfile, newPassword() + "\n", StandardCharsets.UTF_8);
       long started = System.nanoTime();
-      run(binaries.command("initdb", List.of("-A", "scram-sha-256", "-U", SUPERUSER, "--pwfile=" + pwfile,
-          "-D", dir.toString(), "-E", "UTF-8", "--no-instructions")), null, "initdb");
+      List<String> args = new ArrayList<>(List.of("-A", "scram-sha-256", "-U", SUPERUSER, "--pwfile=" + pwfile,
+          "-D", dir.toString(), "-E", "UTF-8", "--no-instructions"));
+      if (!durable) args.add("--no-sync");
+      run(binaries.command("initdb", args), null, "initdb");
       LOG.info("embedded PostgreSQL data directory created", kv("data_dir", dir.toString()),
           kv("ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
     } finally {
@@ -152,8 +156,8 @@ final class EmbeddedDataDir implements AutoCloseable {
    * Idempotent: every statement either checks first or may fail only with "already exists", so a start that was
    * interrupted half-way is simply repeated.
    */
-  private static void bootstrap(Path dir, PgBinaries binaries, boolean adoptPostgresDatabase, String superuserPassword,
-                                String rolePassword) throws IOException {
+  private static void bootstrap(Path dir, PgBinaries binaries, List<String> options, boolean adoptPostgresDatabase,
+                                String superuserPassword, String rolePassword) throws IOException {
     List<String> cluster = new ArrayList<>(List.of(
         "ALTER ROLE " + SUPERUSER + " WITH PASSWORD '" + superuserPassword + "'",
         "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + ROLE + "') THEN CREATE ROLE " + ROLE
@@ -170,8 +174,8 @@ final class EmbeddedDataDir implements AutoCloseable {
         "CREATE DATABASE postgres",
         "ALTER DATABASE " + DATABASE + " OWNER TO " + ROLE,
         "REVOKE ALL ON DATABASE " + DATABASE + " FROM PUBLIC"));
-    singleUser(dir, binaries, "template1", cluster, List.of(superuserPassword, rolePassword));
-    singleUser(dir, binaries, DATABASE, List.of(GIVE_OBJECTS_TO_ROLE), List.of());
+    singleUser(dir, binaries, options, "template1", cluster, List.of(superuserPassword, rolePassword));
+    singleUser(dir, binaries, options, DATABASE, List.of(GIVE_OBJECTS_TO_ROLE), List.of());
     LOG.info("embedded PostgreSQL secured", kv("data_dir", dir.toString()), kv("role", ROLE),
         kv("database", DATABASE), kv("adopted_previous_layout", adoptPostgresDatabase));
   }
@@ -204,12 +208,14 @@ final class EmbeddedDataDir implements AutoCloseable {
       END$$""".formatted(ROLE);
 
   /** Runs statements in single-user mode; any error other than "already exists" fails the start. */
-  private static void singleUser(Path dir, PgBinaries binaries, String database, List<String> statements,
-                                 List<String> hidden) throws IOException {
+  private static void singleUser(Path dir, PgBinaries binaries, List<String> options, String database,
+                                 List<String> statements, List<String> hidden) throws IOException {
     // -j: a statement ends at a semicolon followed by an empty line, so statements may span lines
     String script = String.join(";\n\n", statements) + ";\n\n";
-    String output = run(binaries.command("postgres", List.of("--single", "-j", "-D", dir.toString(),
-        "-c", "exit_on_error=false", database)), script, "postgres --single");
+    List<String> args = new ArrayList<>(List.of("--single", "-j", "-D", dir.toString()));
+    args.addAll(options);
+    args.add(database);
+    String output = run(binaries.command("postgres", args), script, "postgres --single");
     List<String> errors = new ArrayList<>();
     for (String line : output.split("\n")) {
       boolean error = line.contains("ERROR:") || line.contains("FATAL:") || line.contains("PANIC:");

@@ -62,6 +62,8 @@ public final class EmbeddedPostmaster {
 
   /** How long one start may take (crash recovery of a large WAL included). */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** How long Hodei's own start retries a postmaster that exits at once (e.g. shared memory of a killed one). */
+  private static final Duration START_RETRY_WINDOW = Duration.ofSeconds(15);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
@@ -94,10 +96,11 @@ public final class EmbeddedPostmaster {
   /** Starts the postmaster and waits until it accepts connections (blocking; retried until a deadline). */
   static EmbeddedPostmaster start(PgBinaries binaries, Path dataDir, int port, Map<String, String> settings) {
     EmbeddedPostmaster postmaster = new EmbeddedPostmaster(binaries, dataDir, port, settings);
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    long deadline = System.nanoTime() + START_RETRY_WINDOW.toNanos();
     while (true) {
       try {
         postmaster.startOnce();
+        postmaster.backoff = FIRST_BACKOFF;
         return postmaster;
       } catch (RuntimeException e) {
         if (System.nanoTime() + postmaster.backoff.toNanos() > deadline) {
@@ -138,7 +141,7 @@ public final class EmbeddedPostmaster {
 
   /**
    * Stops the postmaster (fast shutdown: open transactions are rolled back, then a checkpoint) and ends the
-   * supervision; nothing is restarted after this. Blocking, bounded.
+   * supervision; nothing is restarted after this. Blocking (bounded): never on an event loop.
    */
   void stop() {
     Process current;

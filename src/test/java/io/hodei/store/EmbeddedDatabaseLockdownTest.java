@@ -1,6 +1,13 @@
 package io.hodei.store;
 
 import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -9,6 +16,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,7 +49,11 @@ class EmbeddedDatabaseLockdownTest {
 
   @Test
   void superuserNeedsItsPasswordOverTcp() throws Exception {
-    assertThatThrownBy(() -> connect("postgres", "postgres", null)).isInstanceOf(SQLException.class);
+    // the server answers a start-up without credentials with a SCRAM challenge (10), never "authenticated" (0)
+    assertThat(authenticationRequest("postgres", "postgres")).isEqualTo(10);
+    assertThat(authenticationRequest("hodei", "hodei")).isEqualTo(10);
+    assertThatThrownBy(() -> connect("postgres", "postgres", null)).isInstanceOf(SQLException.class)
+        .hasMessageContaining("password");
     assertThatThrownBy(() -> connect("postgres", "postgres", "postgres"))
         .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28P01"));
     assertThatThrownBy(() -> connect("postgres", "hodei", "wrong"))
@@ -58,6 +70,16 @@ class EmbeddedDatabaseLockdownTest {
           .isEqualTo("t");
     }
     assertThat(Files.readString(dir.resolve("pg_hba.conf"))).doesNotContain("trust");
+  }
+
+  @Test
+  void nothingListensBeyondLoopback() throws Exception {
+    List<InetAddress> others = NetworkInterface.networkInterfaces().flatMap(NetworkInterface::inetAddresses)
+        .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress()).toList();
+    for (InetAddress address : others) {
+      assertThatThrownBy(() -> new Socket(address, port).close()).as(address.toString())
+          .isInstanceOf(java.io.IOException.class);
+    }
   }
 
   @Test
@@ -91,6 +113,28 @@ class EmbeddedDatabaseLockdownTest {
       assertThat(secret(name)).hasSizeGreaterThanOrEqualTo(32);
     }
     assertThat(secret(EmbeddedDataDir.SUPERUSER_SECRET)).isNotEqualTo(secret(EmbeddedDataDir.ROLE_SECRET));
+  }
+
+  /** Sends a protocol 3.0 start-up message and returns the code of the server's first authentication request. */
+  private static int authenticationRequest(String user, String database) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      ByteArrayOutputStream params = new ByteArrayOutputStream();
+      for (String p : new String[] {"user", user, "database", database}) {
+        params.write(p.getBytes(StandardCharsets.UTF_8));
+        params.write(0);
+      }
+      params.write(0);
+      DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+      out.writeInt(8 + params.size());
+      out.writeInt(196608); // protocol 3.0
+      out.write(params.toByteArray());
+      out.flush();
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      assertThat((char) in.readByte()).as("an authentication request").isEqualTo('R');
+      in.readInt(); // length
+      return in.readInt();
+    }
   }
 
   private static void assertRefused(Statement s, String sql) {

@@ -77,8 +77,9 @@ final class EmbeddedDataDir implements AutoCloseable {
   }
 
   /**
-   * Creates (initdb; without flushing to disk unless {@code durable}) or opens the directory, takes its lock, stops a postmaster a crashed Hodei left running on it,
-   * sets up the roles when they are not known to be in place, and writes {@code pg_hba.conf}. Blocking.
+   * Creates (initdb; without flushing to disk unless {@code durable}) or opens the directory, takes its lock, stops
+   * a postmaster a crashed Hodei left running on it, sets up the roles when they are not known to be in place, and
+   * writes {@code pg_hba.conf}. Blocking.
    */
   static EmbeddedDataDir open(Path dir, PgBinaries binaries, boolean durable) throws IOException {
     Files.createDirectories(dir);
@@ -191,12 +192,13 @@ final class EmbeddedDataDir implements AutoCloseable {
           EXECUTE format('ALTER %%s %%s OWNER TO %1$s', CASE r.relkind WHEN 'v' THEN 'VIEW'
             WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.name);
         END LOOP;
-        -- sequences that belong to a column moved with their table; the others
+        -- a sequence owned by a column moved with its table; the other sequences
         FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = 'public' AND c.relkind = 'S' AND c.relowner <> '%1$s'::regrole LOOP
           EXECUTE format('ALTER SEQUENCE %%s OWNER TO %1$s', r.name);
         END LOOP;
-        FOR r IN SELECT p.oid::regprocedure AS name, p.prokind FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        FOR r IN SELECT p.oid::regprocedure AS name, p.prokind
+                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                  WHERE n.nspname = 'public' AND p.proowner <> '%1$s'::regrole LOOP
           EXECUTE format('ALTER %%s %%s OWNER TO %1$s', CASE r.prokind WHEN 'p' THEN 'PROCEDURE'
             WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, r.name);

@@ -77,7 +77,7 @@ public final class EmbeddedPostmaster {
   private final Object lock = new Object();
   private Process wrapper;
   private boolean stopped;
-  private Duration backoff = FIRST_BACKOFF;
+  private volatile Duration backoff = FIRST_BACKOFF;
 
   private EmbeddedPostmaster(PgBinaries binaries, Path dataDir, int port, Map<String, String> settings) {
     this.binaries = binaries;

@@ -134,7 +134,7 @@ public final class Database {
   private record Embedded(EmbeddedDataDir dataDir, EmbeddedPostmaster postmaster, Path ephemeralDir) {
     static Embedded start(DatabaseConfig config) throws IOException {
       Path ephemeralDir = config.ephemeral() ? Files.createTempDirectory("hodei-pg-") : null;
-      Path dir = ephemeralDir != null ? ephemeralDir : config.dataDir().toAbsolutePath();
+      Path dir = ephemeralDir != null ? ephemeralDir : config.dataDir().toAbsolutePath().normalize();
       EmbeddedDataDir dataDir = null;
       try {
         PgBinaries binaries = PgBinaries.unpacked();

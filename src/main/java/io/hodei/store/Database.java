@@ -6,12 +6,14 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.flywaydb.core.Flyway;
@@ -21,14 +23,17 @@ import org.slf4j.LoggerFactory;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
- * The PostgreSQL source of truth: starts the embedded server when no URL is configured, migrates the schema with
- * Flyway (blocking, off the event loop) and hands out the reactive pool used for all runtime SQL.
+ * The PostgreSQL source of truth: starts the embedded server when no URL is configured (locked down: see
+ * {@link EmbeddedDataDir}; supervised: see {@link EmbeddedPostmaster}), migrates the schema with Flyway (blocking, off
+ * the event loop) and hands out the reactive pool used for all runtime SQL. On the embedded server Hodei connects as
+ * role {@value EmbeddedDataDir#ROLE} to database {@value EmbeddedDataDir#DATABASE}, never as a superuser.
  */
 public final class Database {
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
 
-  private final EmbeddedPostgres embedded;
-  private final Path ephemeralDir;
+  private static final String LOOPBACK = "127.0.0.1";
+
+  private final Embedded embedded;
   /** {@code application_name} of the metrics subsystem's connections (how PostgreSQL and its operators see them). */
   public static final String METRICS_APPLICATION_NAME = "hodei-metrics";
   /** Connections of the metrics pool: history writes and queries, the runtime sampler's statistics. */
@@ -45,10 +50,9 @@ public final class Database {
   private final Pool writerPool;
   private final PgConnectOptions connectOptions;
 
-  private Database(EmbeddedPostgres embedded, Path ephemeralDir, Pool pool, Pool metricsPool, Pool writerPool,
+  private Database(Embedded embedded, Pool pool, Pool metricsPool, Pool writerPool,
                    PgConnectOptions connectOptions) {
     this.embedded = embedded;
-    this.ephemeralDir = ephemeralDir;
     this.pool = pool;
     this.metricsPool = metricsPool;
     this.writerPool = writerPool;
@@ -81,35 +85,14 @@ public final class Database {
   }
 
   private static Database startBlocking(Vertx vertx, DatabaseConfig config) throws IOException {
-    EmbeddedPostgres embedded = null;
-    Path ephemeralDir = null;
+    Embedded embedded = null;
     PgConnectOptions options;
     try {
       if (config.url() == null || config.url().isBlank()) {
-        Path dir;
-        if (config.ephemeral()) {
-          ephemeralDir = Files.createTempDirectory("hodei-pg-");
-          dir = ephemeralDir;
-        } else {
-          dir = config.dataDir().toAbsolutePath();
-          Files.createDirectories(dir);
-        }
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-            .setDataDirectory(dir)
-            .setCleanDataDirectory(config.ephemeral())
-            .setRegisterShutdownHook(false)
-            .setPGStartupWait(Duration.ofSeconds(60))
-            .setServerConfig("max_connections", "100")
-            // the library's defaults are fsync=off and synchronous_commit=off: fast, but an acknowledged job could
-            // be lost (or the cluster damaged) by a crash of the machine
-            .setServerConfig("fsync", config.embeddedDurable() ? "on" : "off")
-            .setServerConfig("synchronous_commit", config.embeddedDurable() ? "on" : "off");
-        if (config.embeddedPort() > 0) builder.setPort(config.embeddedPort());
-        embedded = builder.start();
-        options = new PgConnectOptions().setHost("localhost").setPort(embedded.getPort())
-            .setDatabase("postgres").setUser("postgres").setPassword("postgres");
-        LOG.info("embedded PostgreSQL started", kv("data_dir", dir.toString()), kv("port", embedded.getPort()),
-            kv("ephemeral", config.ephemeral()));
+        embedded = Embedded.start(config);
+        options = new PgConnectOptions().setHost(LOOPBACK).setPort(embedded.postmaster().port())
+            .setDatabase(EmbeddedDataDir.DATABASE).setUser(EmbeddedDataDir.ROLE)
+            .setPassword(embedded.dataDir().rolePassword());
       } else {
         options = PgConnectOptions.fromUri(config.url());
       }
@@ -129,9 +112,9 @@ public final class Database {
           .connectingTo(new PgConnectOptions(options).addProperty("application_name", "hodei-writers"))
           .using(vertx)
           .build();
-      return new Database(embedded, ephemeralDir, pool, metricsPool, writerPool, options);
+      return new Database(embedded, pool, metricsPool, writerPool, options);
     } catch (RuntimeException | IOException e) {
-      closeEmbedded(embedded, ephemeralDir);
+      if (embedded != null) embedded.close();
       throw e;
     }
   }
@@ -146,34 +129,82 @@ public final class Database {
         .migrate();
   }
 
-  /** Stops the embedded server without closing the pool (used by tests to simulate an outage). */
-  public void stopEmbeddedServer() throws IOException {
-    if (embedded != null) embedded.close();
+  /**
+   * Stops the embedded server, and its supervision, without closing the pool (used by tests to simulate an outage
+   * that lasts: a postmaster that dies by itself is restarted). Blocking: never on an event loop.
+   */
+  public void stopEmbeddedServer() {
+    if (embedded != null) embedded.postmaster().stop();
+  }
+
+  /** The embedded server (its port, data directory and postmaster), or null on an external database. */
+  public EmbeddedPostmaster embeddedPostmaster() {
+    return embedded == null ? null : embedded.postmaster();
   }
 
   public Future<Void> close(Vertx vertx) {
-    return Future.join(pool.close(), metricsPool.close(), writerPool.close()).<Void>mapEmpty().recover(err -> Future.succeededFuture())
+    return Future.join(pool.close(), metricsPool.close(), writerPool.close()).<Void>mapEmpty()
+        .recover(err -> Future.succeededFuture())
         .compose(v -> vertx.executeBlocking(() -> {
-          closeEmbedded(embedded, ephemeralDir);
+          if (embedded != null) embedded.close();
           return null;
         }, false));
   }
 
-  private static void closeEmbedded(EmbeddedPostgres embedded, Path ephemeralDir) {
-    if (embedded != null) {
+  /** The embedded server's parts, stopped together, in order. */
+  private record Embedded(EmbeddedDataDir dataDir, EmbeddedPostmaster postmaster, Path ephemeralDir) {
+    static Embedded start(DatabaseConfig config) throws IOException {
+      Path ephemeralDir = config.ephemeral() ? Files.createTempDirectory("hodei-pg-") : null;
+      Path dir = ephemeralDir != null ? ephemeralDir : config.dataDir().toAbsolutePath().normalize();
+      EmbeddedDataDir dataDir = null;
       try {
-        embedded.close();
-      } catch (IOException e) {
-        LOG.warn("embedded PostgreSQL did not stop cleanly", e);
+        PgBinaries binaries = PgBinaries.unpacked();
+        dataDir = EmbeddedDataDir.open(dir, binaries, config.embeddedDurable() && !config.ephemeral());
+        int port = config.embeddedPort() > 0 ? config.embeddedPort() : freePort();
+        EmbeddedPostmaster postmaster = EmbeddedPostmaster.start(binaries, dir, port, serverSettings(config));
+        LOG.info("embedded PostgreSQL started", kv("data_dir", dir.toString()), kv("port", port),
+            kv("ephemeral", config.ephemeral()), kv("role", EmbeddedDataDir.ROLE));
+        return new Embedded(dataDir, postmaster, ephemeralDir);
+      } catch (IOException | RuntimeException e) {
+        if (dataDir != null) dataDir.close();
+        removeEphemeral(ephemeralDir);
+        throw e;
       }
     }
-    // The embedded server removes a directory it was told to clean; remove whatever is left.
-    if (ephemeralDir != null && Files.exists(ephemeralDir)) {
-      try (Stream<Path> paths = Files.walk(ephemeralDir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException e) {
-        LOG.warn("could not remove the throw-away database directory", kv("dir", ephemeralDir.toString()));
-      }
+
+    void close() {
+      postmaster.stop();
+      dataDir.close();
+      removeEphemeral(ephemeralDir);
+    }
+  }
+
+  private static Map<String, String> serverSettings(DatabaseConfig config) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    // loopback only, and no Unix socket (its directory would be shared, and its path length is limited)
+    settings.put("listen_addresses", LOOPBACK);
+    settings.put("unix_socket_directories", "");
+    settings.put("password_encryption", "scram-sha-256");
+    settings.put("max_connections", "100");
+    settings.put("timezone", "UTC");
+    // fast but unsafe when off: an acknowledged job could be lost (or the cluster damaged) by a crash of the machine
+    settings.put("fsync", config.embeddedDurable() ? "on" : "off");
+    settings.put("synchronous_commit", config.embeddedDurable() ? "on" : "off");
+    return settings;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static void removeEphemeral(Path ephemeralDir) {
+    if (ephemeralDir == null || !Files.exists(ephemeralDir)) return;
+    try (Stream<Path> paths = Files.walk(ephemeralDir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warn("could not remove the throw-away database directory", kv("dir", ephemeralDir.toString()));
     }
   }
 

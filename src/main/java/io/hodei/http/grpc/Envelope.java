@@ -19,7 +19,12 @@ final class Envelope {
     this.body = body;
   }
 
-  static Envelope of(Message request) { return new Envelope(ProtoJson.toJson(request)); }
+  /** The request's fields; a string holding a NUL fails with a 400 (INVALID_ARGUMENT), as in REST. */
+  static Envelope of(Message request) {
+    JsonObject json = ProtoJson.toJson(request);
+    io.hodei.http.HostileInput.checkJson(json);
+    return new Envelope(json);
+  }
 
   /** Moves {@code field} to the path parameter {@code param} (an unset field is the empty string). */
   Envelope param(String field, String param) {

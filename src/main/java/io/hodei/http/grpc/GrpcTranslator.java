@@ -108,7 +108,9 @@ final class GrpcTranslator {
 
   /** The caller of the {@code authorization} metadata, resolved like REST (fails UNAUTHENTICATED otherwise). */
   Future<Caller> authenticate(GrpcServerRequest<?, ?> call, String traceId) {
-    return authenticator.authenticate(call.headers().get(AUTHORIZATION), traceId);
+    io.vertx.core.net.SocketAddress remote = call.connection() == null ? null : call.connection().remoteAddress();
+    return authenticator.authenticate(call.headers().get(AUTHORIZATION), traceId,
+        remote == null ? null : remote.hostAddress());
   }
 
   /**

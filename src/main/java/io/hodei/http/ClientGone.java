@@ -11,7 +11,10 @@ final class ClientGone {
 
   static boolean is(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof HttpClosedException || t instanceof ClosedChannelException) return true;
+      if (t instanceof HttpClosedException || t instanceof ClosedChannelException
+          || t instanceof io.netty.handler.codec.PrematureChannelClosureException) {
+        return true;
+      }
       String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
       if (t instanceof IOException && (message.contains("connection reset") || message.contains("broken pipe"))) {
         return true;

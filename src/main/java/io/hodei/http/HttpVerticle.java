@@ -46,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer grpcServer;
   private EventBridges bridges;
   private List<String> templates = List.of();
+  private SlowClientGuard slowClients;
 
   public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness,
                       Tracing tracing) {
@@ -120,11 +121,12 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, ctx -> Problems.send(ctx, new DomainException(405, "Method Not Allowed",
         ctx.request().method() + " is not supported on " + ctx.request().path())));
 
-    HttpServerOptions options = edgeOptions().setHost(settings.host()).setPort(settings.port())
+    slowClients = new SlowClientGuard(edge.idleTimeoutSeconds(), edge.headerTimeoutSeconds(),
+        edge.bodyTimeoutSeconds());
+    HttpServerOptions options = slowClients.options().setHost(settings.host()).setPort(settings.port())
         .setMaxHeaderSize(16 * 1024).setCompressionSupported(true);
     long keepaliveMillis = edge.idleTimeoutSeconds() * 1000L / 2;
     GrpcGateway grpc = new GrpcGateway(vertx, authenticator, registry, readiness, tracing, keepaliveMillis);
-    SlowClientGuard slowClients = new SlowClientGuard(edge.headerTimeoutSeconds(), edge.bodyTimeoutSeconds());
     server = vertx.createHttpServer(options)
         .connectionHandler(slowClients::watch)
         .invalidRequestHandler(Problems::sendInvalid)
@@ -136,7 +138,7 @@ public final class HttpVerticle extends VerticleBase {
     Future<?> main = server.listen().recover(err -> Future.failedFuture(
         new IllegalStateException("server.port " + settings.port() + ": " + reason(err))));
     if (settings.grpcPort() >= 0) {
-      grpcServer = vertx.createHttpServer(edgeOptions().setHost(settings.host())
+      grpcServer = vertx.createHttpServer(slowClients.options().setHost(settings.host())
           .setPort(settings.grpcPort())).connectionHandler(slowClients::watch)
           .exceptionHandler(this::connectionFailure).requestHandler(grpc);
       main = main.compose(v -> grpcServer.listen().recover(err -> Future.failedFuture(
@@ -150,7 +152,7 @@ public final class HttpVerticle extends VerticleBase {
       ctx.put(HttpKeys.ENDPOINT, settings.prometheusPath());
       ctx.next();
     }).handler(metricsEndpoint);
-    metricsServer = vertx.createHttpServer(edgeOptions().setHost(settings.host())
+    metricsServer = vertx.createHttpServer(slowClients.options().setHost(settings.host())
         .setPort(settings.prometheusPort())).connectionHandler(slowClients::watch)
         .invalidRequestHandler(Problems::sendInvalid).exceptionHandler(this::connectionFailure)
         .requestHandler(scrape);
@@ -165,12 +167,6 @@ public final class HttpVerticle extends VerticleBase {
         : grpcServer.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS);
     Future<Void> tcpBridge = bridges == null ? Future.succeededFuture() : bridges.close();
     return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), grpc, scrape, tcpBridge);
-  }
-
-  /** Server options with the idle timeout every listener shares. */
-  private HttpServerOptions edgeOptions() {
-    return new HttpServerOptions().setIdleTimeout(settings.edge().idleTimeoutSeconds())
-        .setIdleTimeoutUnit(TimeUnit.SECONDS);
   }
 
   /** First handler of every request: hostile bytes end here as a 400 (see {@link HostileInput}). */
@@ -189,7 +185,7 @@ public final class HttpVerticle extends VerticleBase {
    */
   private void connectionFailure(Throwable failure) {
     if (ClientGone.is(failure) || failure instanceof IllegalArgumentException
-        || failure instanceof io.netty.handler.codec.DecoderException) {
+        || failure instanceof io.netty.handler.codec.CodecException) {
       ERRORS.debug("connection failure caused by the client", kv("reason", String.valueOf(failure.getMessage())));
     } else {
       ERRORS.warn("connection failure", kv("reason", String.valueOf(failure.getMessage())), failure);

@@ -1,6 +1,21 @@
 package io.hodei.http;
 
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.Message;
+import io.hodei.grpc.v1.CostOptimizationServiceGrpcService;
+import io.hodei.grpc.v1.JobServiceGrpcService;
+import io.hodei.grpc.v1.ObservabilityServiceGrpcService;
+import io.hodei.grpc.v1.ResourcePoolServiceGrpcService;
+import io.hodei.grpc.v1.TenantServiceGrpcService;
+import io.hodei.grpc.v1.WorkerServiceGrpcService;
 import io.hodei.support.Fixtures;
+import io.hodei.support.GrpcTestClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClientRequest;
+import io.vertx.grpc.common.GrpcStatus;
 import io.hodei.support.RawHttp;
 import io.hodei.support.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -35,7 +50,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>and, as a control, the same operations with harmless values ({@code x} in every path parameter, an empty
  *   object as body) never answer 5xx.</li>
  * </ul>
- * No exceptions (404/405/403) are needed: the edge answers before any route decides.
+ * No exceptions (404/405/403) are needed: the edge answers before any route decides. The gRPC services get the same
+ * sweep: every method of every hodei.v1 service, sent a request with a NUL in each of its string fields (nested
+ * messages and maps included), ends INVALID_ARGUMENT for both tokens, never INTERNAL or UNKNOWN.
  */
 class HostileInputTest {
   private static final Set<String> METHODS = Set.of("get", "post", "put", "patch", "delete");
@@ -171,6 +188,56 @@ class HostileInputTest {
     JsonObject node = document;
     for (String part : ref.substring(2).split("/")) node = node.getJsonObject(part);
     return resolve(node);
+  }
+
+  @Test
+  void nulInAnyStringOfAnyGrpcRequestIsInvalidArgument() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      int checked = 0;
+      for (Descriptors.ServiceDescriptor service : List.of(TenantServiceGrpcService.SERVICE_DESCRIPTOR,
+          ResourcePoolServiceGrpcService.SERVICE_DESCRIPTOR, WorkerServiceGrpcService.SERVICE_DESCRIPTOR,
+          JobServiceGrpcService.SERVICE_DESCRIPTOR, ObservabilityServiceGrpcService.SERVICE_DESCRIPTOR,
+          CostOptimizationServiceGrpcService.SERVICE_DESCRIPTOR)) {
+        for (Descriptors.MethodDescriptor method : service.getMethods()) {
+          DynamicMessage.Builder request = DynamicMessage.newBuilder(method.getInputType());
+          if (!withNul(request, 0)) continue;
+          for (String token : new String[] {TestServer.ADMIN_TOKEN, tenantAdmin}) {
+            GrpcTestClient client = GrpcTestClient.create(vertx).bearer(token);
+            GrpcClientRequest<Buffer, Buffer> call = client.request(
+                SocketAddress.inetSocketAddress(server.port(), "127.0.0.1")).await();
+            call.fullMethodName(service.getFullName() + "/" + method.getName());
+            GrpcStatus status = GrpcTestClient.statusOf(call.send(Buffer.buffer(request.build().toByteArray()))
+                .compose(response -> response.end().map(response)));
+            assertThat(status).as(method.getFullName()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+            checked++;
+          }
+        }
+      }
+      assertThat(checked).isGreaterThan(30);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** Sets every string field (and the strings of nested messages and maps) to one holding a NUL; true if any. */
+  private static boolean withNul(Message.Builder builder, int depth) {
+    boolean any = false;
+    for (Descriptors.FieldDescriptor field : builder.getDescriptorForType().getFields()) {
+      if (field.getJavaType() == Descriptors.FieldDescriptor.JavaType.STRING) {
+        if (field.isRepeated()) builder.addRepeatedField(field, "a\u0000b");
+        else builder.setField(field, "a\u0000b");
+        any = true;
+      } else if (field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && depth < 3) {
+        Message.Builder nested = builder.newBuilderForField(field);
+        if (withNul(nested, depth + 1)) {
+          if (field.isRepeated()) builder.addRepeatedField(field, nested.build());
+          else builder.setField(field, nested.build());
+          any = true;
+        }
+      }
+    }
+    return any;
   }
 
   @Test

@@ -88,12 +88,13 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     HttpServerResponse response = request.response();
     long start = System.nanoTime();
     ServerSpan span = tracing.startServer(method, request.getHeader(TraceContext.TRACEPARENT), TraceContext::newTraceId);
+    long keepAlive = keepAlive(request);
     response.endHandler(v -> {
+      if (keepAlive >= 0) vertx.cancelTimer(keepAlive);
       String status = status(response);
       metrics.record(method, status, System.nanoTime() - start);
       span.endGrpc(method, status);
     });
-    keepAlive(request);
     DISPATCHING_TRACE_ID.set(span.traceId());
     try {
       server.handle(request);
@@ -102,11 +103,14 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     }
   }
 
-  /** Pings the call's HTTP/2 connection every keepalive interval while the call is open (see the class doc). */
-  private void keepAlive(HttpServerRequest request) {
-    if (keepaliveMillis <= 0 || request.version() != io.vertx.core.http.HttpVersion.HTTP_2) return;
+  /**
+   * Pings the call's HTTP/2 connection every keepalive interval while the call is open (see the class doc); returns
+   * the timer (cancelled when the response ends, or at its next tick once the stream is gone), or -1.
+   */
+  private long keepAlive(HttpServerRequest request) {
+    if (keepaliveMillis <= 0 || request.version() != io.vertx.core.http.HttpVersion.HTTP_2) return -1;
     HttpServerResponse response = request.response();
-    vertx.setPeriodic(keepaliveMillis, timer -> {
+    return vertx.setPeriodic(keepaliveMillis, timer -> {
       if (response.ended() || response.closed()) {
         vertx.cancelTimer(timer);
         return;

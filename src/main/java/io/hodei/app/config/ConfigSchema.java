@@ -109,8 +109,8 @@ public final class ConfigSchema {
     add(key(SERVER_SHUTDOWN_TIMEOUT, Type.INT).def(30L).range(0, 600)
         .doc("seconds SIGTERM waits for in-flight requests"));
     add(key(SERVER_IDLE_TIMEOUT, Type.INT).def(60L).range(0, 86_400)
-        .doc("seconds a connection may send and receive nothing before it is closed (0 = never); long gRPC calls "
-            + "(WatchJobs) get HTTP/2 pings at half this interval"));
+        .doc("seconds a connection may send and receive nothing before it is closed (0 = never); open gRPC calls "
+            + "(WatchJobs) ping at half this; keep it above 25 (the SockJS bridge's heartbeat)"));
     add(key(SERVER_HEADER_TIMEOUT, Type.INT).def(10L).range(1, 3600)
         .doc("seconds an HTTP/1.x client has to send a request line and headers once it started (else closed)"));
     add(key(SERVER_BODY_TIMEOUT, Type.INT).def(30L).range(1, 3600)

@@ -46,7 +46,6 @@ public final class HttpVerticle extends VerticleBase {
   private HttpServer grpcServer;
   private EventBridges bridges;
   private List<String> templates = List.of();
-  private SlowClientGuard slowClients;
 
   public HttpVerticle(HttpSettings settings, PrometheusMeterRegistry registry, Supplier<Future<Void>> readiness,
                       Tracing tracing) {
@@ -121,7 +120,7 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, ctx -> Problems.send(ctx, new DomainException(405, "Method Not Allowed",
         ctx.request().method() + " is not supported on " + ctx.request().path())));
 
-    slowClients = new SlowClientGuard(edge.idleTimeoutSeconds(), edge.headerTimeoutSeconds(),
+    SlowClientGuard slowClients = new SlowClientGuard(edge.idleTimeoutSeconds(), edge.headerTimeoutSeconds(),
         edge.bodyTimeoutSeconds());
     HttpServerOptions options = slowClients.options().setHost(settings.host()).setPort(settings.port())
         .setMaxHeaderSize(16 * 1024).setCompressionSupported(true);

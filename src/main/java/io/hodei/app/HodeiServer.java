@@ -209,7 +209,11 @@ public final class HodeiServer {
         config.getBool(ConfigSchema.PROMETHEUS_ENABLED), config.getInt(ConfigSchema.PROMETHEUS_PORT),
         config.getString(ConfigSchema.PROMETHEUS_PATH), config.getInt(ConfigSchema.SERVER_GRPC_PORT),
         new BridgeSettings(config.getString(ConfigSchema.SERVER_HOST), config.getInt(ConfigSchema.BRIDGE_TCP_PORT),
-            config.getInt(ConfigSchema.BRIDGE_MAX_BUFFERED)));
+            config.getInt(ConfigSchema.BRIDGE_MAX_BUFFERED)),
+        new HttpSettings.Edge(config.getInt(ConfigSchema.SERVER_IDLE_TIMEOUT),
+            config.getInt(ConfigSchema.SERVER_HEADER_TIMEOUT), config.getInt(ConfigSchema.SERVER_BODY_TIMEOUT),
+            config.getInt(ConfigSchema.SERVER_AUTH_FAILURE_LIMIT),
+            config.getInt(ConfigSchema.SERVER_AUTH_FAILURE_WINDOW)));
   }
 
   private Future<Void> deploy(io.vertx.core.Deployable verticle) {

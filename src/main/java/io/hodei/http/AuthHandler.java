@@ -16,11 +16,18 @@ final class AuthHandler implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    authenticator.authenticate(ctx.request().getHeader("Authorization"), ctx.get(HttpKeys.TRACE_ID))
+    authenticator.authenticate(ctx.request().getHeader("Authorization"), ctx.get(HttpKeys.TRACE_ID),
+            remoteAddress(ctx.request()))
         .onSuccess(caller -> {
           ctx.put(HttpKeys.CALLER, caller);
           ctx.next();
         })
         .onFailure(ctx::fail);
+  }
+
+  /** The client's address (the peer of the connection: a proxy's forwarding headers are not trusted). */
+  static String remoteAddress(io.vertx.core.http.HttpServerRequest request) {
+    io.vertx.core.net.SocketAddress remote = request.remoteAddress();
+    return remote == null ? null : remote.hostAddress();
   }
 }

@@ -75,9 +75,12 @@ public final class HttpVerticle extends VerticleBase {
     HttpMetrics metrics = new HttpMetrics(registry);
     Router router = Router.router(vertx);
     router.route().handler(ctx -> observe(ctx, metrics));
+    router.route().handler(HttpVerticle::refuseHostileInput);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
 
-    TokenAuthenticator authenticator = new TokenAuthenticator(vertx, settings.tokenCacheSeconds());
+    HttpSettings.Edge edge = settings.edge();
+    TokenAuthenticator authenticator = new TokenAuthenticator(vertx, settings.tokenCacheSeconds(),
+        new AuthFailureLimiter(edge.authFailureLimit(), edge.authFailureWindowSeconds(), registry));
     AuthHandler auth = new AuthHandler(authenticator);
     RestBinder rest = new RestBinder(vertx, router, auth);
     MetricsEndpoint metricsEndpoint = new MetricsEndpoint(vertx, registry);
@@ -108,13 +111,25 @@ public final class HttpVerticle extends VerticleBase {
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> Problems.send(ctx, new DomainException(404, "Not Found",
         "no resource at " + ctx.request().path() + "; see /api/v1/openapi")));
+    // Failures of the router itself (a request it cannot match, such as a malformed path) are problems too.
+    router.errorHandler(400, ctx -> Problems.send(ctx, DomainException.badRequest("the request is malformed")));
+    router.errorHandler(500, ctx -> {
+      ERRORS.error("unhandled router failure", kv("trace_id", (String) ctx.get(HttpKeys.TRACE_ID)), ctx.failure());
+      Problems.send(ctx, new DomainException(500, "Internal Server Error", "the request could not be processed"));
+    });
     router.errorHandler(405, ctx -> Problems.send(ctx, new DomainException(405, "Method Not Allowed",
         ctx.request().method() + " is not supported on " + ctx.request().path())));
 
-    HttpServerOptions options = new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+    SlowClientGuard slowClients = new SlowClientGuard(edge.idleTimeoutSeconds(), edge.headerTimeoutSeconds(),
+        edge.bodyTimeoutSeconds());
+    HttpServerOptions options = slowClients.options().setHost(settings.host()).setPort(settings.port())
         .setMaxHeaderSize(16 * 1024).setCompressionSupported(true);
-    GrpcGateway grpc = new GrpcGateway(vertx, authenticator, registry, readiness, tracing);
+    long keepaliveMillis = edge.idleTimeoutSeconds() * 1000L / 2;
+    GrpcGateway grpc = new GrpcGateway(vertx, authenticator, registry, readiness, tracing, keepaliveMillis);
     server = vertx.createHttpServer(options)
+        .connectionHandler(slowClients::watch)
+        .invalidRequestHandler(Problems::sendInvalid)
+        .exceptionHandler(this::connectionFailure)
         .requestHandler(req -> {
           if (GrpcGateway.isGrpc(req)) grpc.handle(req);
           else router.handle(req);
@@ -122,8 +137,9 @@ public final class HttpVerticle extends VerticleBase {
     Future<?> main = server.listen().recover(err -> Future.failedFuture(
         new IllegalStateException("server.port " + settings.port() + ": " + reason(err))));
     if (settings.grpcPort() >= 0) {
-      grpcServer = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host())
-          .setPort(settings.grpcPort())).requestHandler(grpc);
+      grpcServer = vertx.createHttpServer(slowClients.options().setHost(settings.host())
+          .setPort(settings.grpcPort())).connectionHandler(slowClients::watch)
+          .exceptionHandler(this::connectionFailure).requestHandler(grpc);
       main = main.compose(v -> grpcServer.listen().recover(err -> Future.failedFuture(
           new IllegalStateException("server.grpc_port " + settings.grpcPort() + ": " + reason(err)))));
     }
@@ -135,8 +151,10 @@ public final class HttpVerticle extends VerticleBase {
       ctx.put(HttpKeys.ENDPOINT, settings.prometheusPath());
       ctx.next();
     }).handler(metricsEndpoint);
-    metricsServer = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host())
-        .setPort(settings.prometheusPort())).requestHandler(scrape);
+    metricsServer = vertx.createHttpServer(slowClients.options().setHost(settings.host())
+        .setPort(settings.prometheusPort())).connectionHandler(slowClients::watch)
+        .invalidRequestHandler(Problems::sendInvalid).exceptionHandler(this::connectionFailure)
+        .requestHandler(scrape);
     return main.compose(v -> metricsServer.listen().recover(err -> Future.failedFuture(
         new IllegalStateException("metrics.prometheus.port " + settings.prometheusPort() + ": " + reason(err)))));
   }
@@ -148,6 +166,29 @@ public final class HttpVerticle extends VerticleBase {
         : grpcServer.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS);
     Future<Void> tcpBridge = bridges == null ? Future.succeededFuture() : bridges.close();
     return Future.all(server.shutdown(settings.shutdownTimeoutSeconds(), TimeUnit.SECONDS), grpc, scrape, tcpBridge);
+  }
+
+  /** First handler of every request: hostile bytes end here as a 400 (see {@link HostileInput}). */
+  private static void refuseHostileInput(RoutingContext ctx) {
+    DomainException problem = HostileInput.inRequest(ctx.request());
+    if (problem != null) {
+      Problems.send(ctx, problem);
+    } else {
+      ctx.next();
+    }
+  }
+
+  /**
+   * A connection-level failure (no request to answer): a client that went away, or that sent bytes the HTTP decoder
+   * refused (answered 400 by {@link Problems#sendInvalid}), is routine.
+   */
+  private void connectionFailure(Throwable failure) {
+    if (ClientGone.is(failure) || failure instanceof IllegalArgumentException
+        || failure instanceof io.netty.handler.codec.CodecException) {
+      ERRORS.debug("connection failure caused by the client", kv("reason", String.valueOf(failure.getMessage())));
+    } else {
+      ERRORS.warn("connection failure", kv("reason", String.valueOf(failure.getMessage())), failure);
+    }
   }
 
   private static String reason(Throwable err) {
@@ -206,6 +247,12 @@ public final class HttpVerticle extends VerticleBase {
         default -> "the request could not be processed";
       };
       Problems.send(ctx, new DomainException(status, status == 413 ? "Content Too Large" : "Error", detail));
+      return;
+    }
+    if (ClientGone.is(failure)) {
+      // the client closed the connection (or it was closed as too slow) while we read its request: nobody to answer
+      ERRORS.debug("client went away during the request", kv("trace_id", (String) ctx.get(HttpKeys.TRACE_ID)),
+          kv("path", ctx.request().path()), kv("reason", String.valueOf(failure.getMessage())));
       return;
     }
     if (!(failure instanceof DomainException) && !(failure instanceof io.vertx.core.eventbus.ReplyException)) {

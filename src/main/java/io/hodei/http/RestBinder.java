@@ -142,6 +142,7 @@ final class RestBinder {
       throw DomainException.badRequest("the body is not valid JSON");
     }
     if (!(parsed instanceof JsonObject json)) throw DomainException.badRequest("the body must be a JSON object");
+    HostileInput.checkJson(json);
     return json;
   }
 

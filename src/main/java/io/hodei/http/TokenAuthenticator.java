@@ -25,19 +25,30 @@ public final class TokenAuthenticator {
 
   private final Vertx vertx;
   private final long cacheNanos;
+  private final AuthFailureLimiter limiter;
   private final Map<String, Cached> cache = new HashMap<>();
 
-  public TokenAuthenticator(Vertx vertx, int cacheSeconds) {
+  public TokenAuthenticator(Vertx vertx, int cacheSeconds, AuthFailureLimiter limiter) {
     this.vertx = vertx;
     this.cacheNanos = cacheSeconds * 1_000_000_000L;
+    this.limiter = limiter;
   }
 
-  /** The caller of a bearer header value, or a failed future with a 401 {@link DomainException}. */
-  public Future<Caller> authenticate(String authorizationHeader, String traceId) {
+  /**
+   * The caller of a bearer header value, or a failed future with a 401 {@link DomainException}, or a 429 when
+   * {@code remoteAddress} has failed too often (see {@link AuthFailureLimiter}). A missing header is a 401 that is not
+   * counted: only a presented credential that fails is a failed authentication.
+   */
+  public Future<Caller> authenticate(String authorizationHeader, String traceId, String remoteAddress) {
     String header = authorizationHeader;
     if (header == null || header.isBlank()) {
       return Future.failedFuture(DomainException.unauthorized("send an API token as 'Authorization: Bearer <token>'"));
     }
+    return verify(header, traceId).recover(err -> Future.failedFuture(
+        err instanceof DomainException d && d.status() == 401 ? limiter.failed(remoteAddress, d) : err));
+  }
+
+  private Future<Caller> verify(String header, String traceId) {
     if (header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)
         || header.length() - 7 > MAX_TOKEN_LENGTH) {
       return Future.failedFuture(DomainException.unauthorized("the Authorization header must be 'Bearer <token>'"));

@@ -38,6 +38,7 @@ public final class MetricCatalog {
   public static final String SLA_STATUS = "status";
   public static final String DIRECTION = "direction";
   public static final String PART = "part";
+  public static final String OUTCOME = "outcome";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -83,6 +84,10 @@ public final class MetricCatalog {
   public static final Def BRIDGE_DROPPED = new Def("hodei_bridge_dropped_total", Type.COUNTER, List.of(REASON),
       "events", "Events or registrations the event-bus bridges refused: reason slow_consumer (the connection's "
           + "buffer was full) or unauthorized (no or invalid token)");
+
+  public static final Def AUTH_FAILURES = new Def("hodei_auth_failures_total", Type.COUNTER, List.of(OUTCOME),
+      "requests", "Failed bearer-token authentications (REST, gRPC, bridges): outcome rejected (answered 401 or "
+          + "UNAUTHENTICATED) or limited (the address passed server.auth_failure_limit: 429 or RESOURCE_EXHAUSTED)");
 
   public static final Def BURST_CPU = new Def("hodei_tenant_burst_cpu_m_seconds_total", Type.COUNTER,
       List.of(TENANT_ID), "millicore-seconds", "CPU used above the base quota on burst grants (billed separately)");
@@ -175,7 +180,6 @@ public final class MetricCatalog {
   // methods and hodei.* event-bus request addresses (fixed at build time, ~150); kind, state, result and direction
   // are fixed enums; pushed series are at most PushedMetrics.MAX_SERIES (pool, model) pairs.
   public static final String SERVICE = "service";
-  public static final String OUTCOME = "outcome";
   public static final String KIND = "kind";
   public static final String MODEL = "model";
 
@@ -251,7 +255,7 @@ public final class MetricCatalog {
   public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
       WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
-      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED);
+      EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED, AUTH_FAILURES);
 
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST, SCALING, RUNTIME,

@@ -18,6 +18,11 @@ public final class ConfigSchema {
   public static final String SERVER_GRPC_PORT = "server.grpc_port";
   public static final String SERVER_BODY_LIMIT = "server.body_limit_bytes";
   public static final String SERVER_SHUTDOWN_TIMEOUT = "server.shutdown_timeout_seconds";
+  public static final String SERVER_IDLE_TIMEOUT = "server.idle_timeout_seconds";
+  public static final String SERVER_HEADER_TIMEOUT = "server.header_timeout_seconds";
+  public static final String SERVER_BODY_TIMEOUT = "server.body_timeout_seconds";
+  public static final String SERVER_AUTH_FAILURE_LIMIT = "server.auth_failure_limit";
+  public static final String SERVER_AUTH_FAILURE_WINDOW = "server.auth_failure_window_seconds";
   public static final String DB_URL = "database.url";
   public static final String DB_DATA_DIR = "database.data_dir";
   public static final String DB_EPHEMERAL = "database.ephemeral";
@@ -103,6 +108,18 @@ public final class ConfigSchema {
         .doc("largest accepted request body in bytes (413 above)"));
     add(key(SERVER_SHUTDOWN_TIMEOUT, Type.INT).def(30L).range(0, 600)
         .doc("seconds SIGTERM waits for in-flight requests"));
+    add(key(SERVER_IDLE_TIMEOUT, Type.INT).def(60L).range(0, 86_400)
+        .doc("seconds a connection may send and receive nothing before it is closed (0 = never); open gRPC calls "
+            + "(WatchJobs) ping at half this; keep it above 25 (the SockJS bridge's heartbeat)"));
+    add(key(SERVER_HEADER_TIMEOUT, Type.INT).def(10L).range(1, 3600)
+        .doc("seconds an HTTP/1.x client has to send a request line and headers once it started (else closed)"));
+    add(key(SERVER_BODY_TIMEOUT, Type.INT).def(30L).range(1, 3600)
+        .doc("seconds an HTTP/1.x client has to send a request body after its headers (else closed)"));
+    add(key(SERVER_AUTH_FAILURE_LIMIT, Type.INT).def(20L).range(0, 1_000_000)
+        .doc("failed token authentications per client address and window answered 401; later ones 429 with "
+            + "Retry-After (0 = no limit)"));
+    add(key(SERVER_AUTH_FAILURE_WINDOW, Type.INT).def(60L).range(1, 86_400)
+        .doc("seconds of the window of server.auth_failure_limit, from an address's first failure"));
     add(key(DB_URL, Type.STRING).def(null).env("HODEI_PG_URL")
         .doc("postgresql://user:pass@host:port/db; unset = embedded PostgreSQL"));
     add(key(DB_DATA_DIR, Type.STRING).def("./data/pg").env("HODEI_PG_DATA_DIR")

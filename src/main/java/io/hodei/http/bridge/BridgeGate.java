@@ -50,7 +50,8 @@ final class BridgeGate {
           ? Future.succeededFuture(session.caller)
           : Future.failedFuture(DomainException.unauthorized("send 'authorization: Bearer <token>' in the headers")));
     }
-    Future<Caller> authenticated = authenticator.authenticate(header.toString(), TraceContext.traceId((String) null))
+    Future<Caller> authenticated = authenticator.authenticate(header.toString(), TraceContext.traceId((String) null),
+            session.remoteAddress)
         .onSuccess(caller -> session.caller = caller);
     session.lastAuthentication = authenticated;
     return authenticated;

@@ -38,7 +38,7 @@ final class SockJsBridge {
     JsonObject raw = event.getRawMessage();
     switch (event.type()) {
       case SOCKET_CREATED -> {
-        sessions.put(socket, new BridgeSession());
+        sessions.put(socket, new BridgeSession(socket.remoteAddress()));
         event.complete(true);
       }
       case REGISTER -> gate.authenticate(session(socket), raw.getJsonObject("headers")).onComplete(ar -> {
@@ -73,6 +73,6 @@ final class SockJsBridge {
   }
 
   private BridgeSession session(SockJSSocket socket) {
-    return sessions.computeIfAbsent(socket, s -> new BridgeSession());
+    return sessions.computeIfAbsent(socket, s -> new BridgeSession(s.remoteAddress()));
   }
 }

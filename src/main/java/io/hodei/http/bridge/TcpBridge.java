@@ -55,13 +55,14 @@ final class TcpBridge {
   /** One client connection; frames are handled in order, each after the previous one's token check. */
   private final class Connection {
     private final NetSocket socket;
-    private final BridgeSession session = new BridgeSession();
+    private final BridgeSession session;
     private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
     private Buffer pending = Buffer.buffer();
     private Future<Void> previous = Future.succeededFuture();
 
     Connection(NetSocket socket) {
       this.socket = socket;
+      this.session = new BridgeSession(socket.remoteAddress());
     }
 
     void start() {

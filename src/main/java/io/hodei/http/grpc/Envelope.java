@@ -19,6 +19,7 @@ final class Envelope {
     this.body = body;
   }
 
+  /** The request's fields (a NUL in them was refused before, see {@link GrpcTranslator#refuseNul}). */
   static Envelope of(Message request) { return new Envelope(ProtoJson.toJson(request)); }
 
   /** Moves {@code field} to the path parameter {@code param} (an unset field is the empty string). */
@@ -71,7 +72,10 @@ final class Envelope {
     Object value = object.getValue(field);
     if (value instanceof String text) {
       try {
-        object.put(field, new JsonObject(text));
+        JsonObject parsed = new JsonObject(text);
+        // "\u0000" in the text is a NUL once parsed: refused like one in a REST body (400, INVALID_ARGUMENT)
+        io.hodei.http.HostileInput.checkJson(parsed);
+        object.put(field, parsed);
       } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
         // left as text: the domain answers 400 with the field's name
       }

@@ -26,6 +26,10 @@ import java.util.function.Supplier;
  * The gRPC face of Hodei Pools: the {@code hodei.v1} services, {@code grpc.health.v1} and server reflection v1, as
  * one handler of HTTP/2 requests. It serves on the REST port (dispatched by content type) and on its own port.
  * Health and reflection need no token; the {@code hodei.v1} services authenticate like REST.
+ *
+ * <p>A call still open after the keepalive interval (half of {@code server.idle_timeout_seconds}) sends an HTTP/2
+ * PING on its connection at that interval until it ends, so a quiet stream such as {@code WatchJobs} is not closed
+ * as idle, while a connection with no call open still is.
  */
 public final class GrpcGateway implements Handler<HttpServerRequest> {
   /** Names of the services that report their health (the empty name is the whole server). */
@@ -41,13 +45,18 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
   private final Tracing tracing;
   private final GrpcMetrics metrics;
   private final Set<String> methods = new HashSet<>();
+  private final Vertx vertx;
+  private final long keepaliveMillis;
 
   /**
    * @param readiness completes when the server can do its work (the database answers); health reports SERVING
    *                  only then
+   * @param keepaliveMillis how often an open call pings its connection (0 = never)
    */
   public GrpcGateway(Vertx vertx, TokenAuthenticator authenticator, MeterRegistry registry,
-                     Supplier<Future<Void>> readiness, Tracing tracing) {
+                     Supplier<Future<Void>> readiness, Tracing tracing, long keepaliveMillis) {
+    this.vertx = vertx;
+    this.keepaliveMillis = keepaliveMillis;
     this.tracing = tracing;
     this.metrics = new GrpcMetrics(registry);
     GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
@@ -79,7 +88,9 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     HttpServerResponse response = request.response();
     long start = System.nanoTime();
     ServerSpan span = tracing.startServer(method, request.getHeader(TraceContext.TRACEPARENT), TraceContext::newTraceId);
+    long keepAlive = keepAlive(request);
     response.endHandler(v -> {
+      if (keepAlive >= 0) vertx.cancelTimer(keepAlive);
       String status = status(response);
       metrics.record(method, status, System.nanoTime() - start);
       span.endGrpc(method, status);
@@ -90,6 +101,23 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     } finally {
       DISPATCHING_TRACE_ID.remove();
     }
+  }
+
+  /**
+   * Pings the call's HTTP/2 connection every keepalive interval while the call is open (see the class doc); returns
+   * the timer (cancelled when the response ends, or at its next tick once the stream is gone), or -1.
+   */
+  private long keepAlive(HttpServerRequest request) {
+    if (keepaliveMillis <= 0 || request.version() != io.vertx.core.http.HttpVersion.HTTP_2) return -1;
+    HttpServerResponse response = request.response();
+    return vertx.setPeriodic(keepaliveMillis, timer -> {
+      if (response.ended() || response.closed()) {
+        vertx.cancelTimer(timer);
+        return;
+      }
+      byte[] payload = new byte[8];
+      request.connection().ping(io.vertx.core.buffer.Buffer.buffer(payload));
+    });
   }
 
   /** The grpc-status the call ended with: a trailer, or a header in a trailers-only response. */

@@ -74,7 +74,8 @@ final class GrpcTranslator {
       String traceId = traceId(call);
       AtomicReference<Caller> caller = new AtomicReference<>();
       call.last()
-          .compose(request -> (authenticated ? authenticate(call, traceId) : Future.succeededFuture(ANONYMOUS))
+          .compose(request -> refuseNul(request)
+              .compose(v -> authenticated ? authenticate(call, traceId) : Future.succeededFuture(ANONYMOUS))
               .compose(who -> {
                 caller.set(who);
                 return handler.apply(new Call(vertx, who, traceId), request);
@@ -97,6 +98,25 @@ final class GrpcTranslator {
   Vertx vertx() { return vertx; }
 
   /**
+   * Fails with a 400 (INVALID_ARGUMENT) when a string anywhere in {@code message} (map keys and nested messages
+   * included) holds a NUL, which PostgreSQL text cannot store; REST refuses the same at its edge (HostileInput).
+   */
+  static Future<Void> refuseNul(Message message) {
+    return hasNul(message)
+        ? Future.failedFuture(DomainException.badRequest("a string field contains a NUL character"))
+        : Future.succeededFuture();
+  }
+
+  private static boolean hasNul(Object value) {
+    if (value instanceof String s) return s.indexOf('\0') >= 0;
+    if (value instanceof java.util.List<?> list) return list.stream().anyMatch(GrpcTranslator::hasNul);
+    if (value instanceof Message message) {
+      return message.getAllFields().values().stream().anyMatch(GrpcTranslator::hasNul);
+    }
+    return false;
+  }
+
+  /**
    * The trace id of a call: its server span's (see {@link GrpcGateway#DISPATCHING_TRACE_ID}), else continued from a
    * valid {@code traceparent} metadata entry, else new.
    */
@@ -108,7 +128,9 @@ final class GrpcTranslator {
 
   /** The caller of the {@code authorization} metadata, resolved like REST (fails UNAUTHENTICATED otherwise). */
   Future<Caller> authenticate(GrpcServerRequest<?, ?> call, String traceId) {
-    return authenticator.authenticate(call.headers().get(AUTHORIZATION), traceId);
+    io.vertx.core.net.SocketAddress remote = call.connection() == null ? null : call.connection().remoteAddress();
+    return authenticator.authenticate(call.headers().get(AUTHORIZATION), traceId,
+        remote == null ? null : remote.hostAddress());
   }
 
   /**

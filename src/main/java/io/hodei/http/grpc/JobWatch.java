@@ -48,10 +48,12 @@ final class JobWatch {
       call.exceptionHandler(error -> stream.close(GrpcStatus.CANCELLED));
       call.response().exceptionHandler(error -> stream.close(GrpcStatus.CANCELLED));
       call.last()
-          .compose(request -> grpc.authenticate(call, stream.traceId).map(caller -> {
-            stream.start(request, caller);
-            return null;
-          }))
+          .compose(request -> GrpcTranslator.refuseNul(request)
+              .compose(v -> grpc.authenticate(call, stream.traceId))
+              .map(caller -> {
+                stream.start(request, caller);
+                return null;
+              }))
           .onFailure(stream::fail);
     };
   }

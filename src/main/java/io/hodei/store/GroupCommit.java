@@ -277,6 +277,8 @@ public final class GroupCommit {
       if (inFlight == 0) retryFailed();
       return;
     }
+    // while the retry of stalled writes is in flight nothing overtakes it: writes land in queue order across an outage
+    if (stalledSince != 0 && inFlight > 0) return;
     while (inFlight < DEPTH) {
       List<Write> group = nextGroup();
       if (group.isEmpty()) break;

@@ -81,7 +81,7 @@ final class PoolStore {
   private final GroupCommit writer;
 
   /** Create on the pool verticle's event loop: worker writes are queued from it. */
-  PoolStore(Vertx vertx, Pool pool, Pool writerPool) {
+  PoolStore(Vertx vertx, Pool pool, io.hodei.store.ConnectionSource writerPool) {
     this.pool = pool;
     this.writer = new GroupCommit("workers", vertx, writerPool, GROUP_STATEMENTS);
   }

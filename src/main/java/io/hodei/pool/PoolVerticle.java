@@ -35,7 +35,7 @@ public final class PoolVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PoolVerticle.class);
 
   private final Pool sql;
-  private final Pool writerSql;
+  private final io.hodei.store.ConnectionSource writerSql;
   private final PoolSettings settings;
   private final MeterRegistry registry;
   private final Function<Vertx, Map<String, WorkerProvider>> providerFactory;
@@ -45,7 +45,7 @@ public final class PoolVerticle extends VerticleBase {
   private PoolManager manager;
   private PoolRequests requests;
 
-  public PoolVerticle(Pool sql, Pool writerSql, PoolSettings settings, MeterRegistry registry,
+  public PoolVerticle(Pool sql, io.hodei.store.ConnectionSource writerSql, PoolSettings settings, MeterRegistry registry,
                       Function<Vertx, Map<String, WorkerProvider>> providerFactory) {
     this.sql = sql;
     this.writerSql = writerSql;

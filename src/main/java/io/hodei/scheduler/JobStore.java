@@ -119,7 +119,7 @@ final class JobStore {
    * job_event ids (the WatchJobs sequence) become visible in id order without a lock. Create on the scheduler's
    * event loop.
    */
-  JobStore(Vertx vertx, Pool pool, Pool writerPool) {
+  JobStore(Vertx vertx, Pool pool, io.hodei.store.ConnectionSource writerPool) {
     this.pool = pool;
     this.writer = new GroupCommit("jobs", vertx, writerPool, GROUP_STATEMENTS);
   }

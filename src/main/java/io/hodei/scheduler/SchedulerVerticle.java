@@ -28,7 +28,7 @@ public final class SchedulerVerticle extends VerticleBase {
   /** How long a stop waits for queued job writes to commit. */
   static final long SHUTDOWN_DRAIN_SECONDS = 10;
   private final Pool sql;
-  private final Pool writerSql;
+  private final io.hodei.store.ConnectionSource writerSql;
   private final SchedulerSettings settings;
   private final MeterRegistry registry;
   private SchedulerMetrics schedulerMetrics;
@@ -43,7 +43,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private Events events;
 
   /** {@code writerSql}: the connections of the job writer (see {@code Database#writerPool}). */
-  public SchedulerVerticle(Pool sql, Pool writerSql, SchedulerSettings settings, MeterRegistry registry) {
+  public SchedulerVerticle(Pool sql, io.hodei.store.ConnectionSource writerSql, SchedulerSettings settings, MeterRegistry registry) {
     this.sql = sql;
     this.writerSql = writerSql;
     this.settings = settings;

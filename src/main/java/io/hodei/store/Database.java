@@ -39,23 +39,17 @@ public final class Database {
   /** Connections of the metrics pool: history writes and queries, the runtime sampler's statistics. */
   static final int METRICS_POOL_SIZE = 2;
 
-  /**
-   * Connections of the domains' group-commit writers (jobs, workers: one each, and room for one given up on while
-   * it was still being opened), never shared with requests.
-   */
-  static final int WRITER_POOL_SIZE = 4;
-
   private final Pool pool;
   private final Pool metricsPool;
-  private final Pool writerPool;
+  private final ConnectionSource writerConnections;
   private final PgConnectOptions connectOptions;
 
-  private Database(Embedded embedded, Pool pool, Pool metricsPool, Pool writerPool,
+  private Database(Embedded embedded, Pool pool, Pool metricsPool, ConnectionSource writerConnections,
                    PgConnectOptions connectOptions) {
     this.embedded = embedded;
     this.pool = pool;
     this.metricsPool = metricsPool;
-    this.writerPool = writerPool;
+    this.writerConnections = writerConnections;
     this.connectOptions = connectOptions;
   }
 
@@ -69,10 +63,11 @@ public final class Database {
   public Pool metricsPool() { return metricsPool; }
 
   /**
-   * The group-commit writers' connections ({@value #WRITER_POOL_SIZE}): a writer waiting to retry after an outage
-   * never queues behind request traffic for a connection, and requests never wait for a writer's.
+   * Connections for the domains' group-commit writers: each its own, outside the pools ({@code application_name}
+   * hodei-writers), so a writer retrying after an outage never queues behind requests, and a connection it gave up
+   * on is closed for good.
    */
-  public Pool writerPool() { return writerPool; }
+  public ConnectionSource writerConnections() { return writerConnections; }
 
   /** A short, safe description for logs: never the password. */
   public String describe() {
@@ -107,12 +102,9 @@ public final class Database {
           .connectingTo(new PgConnectOptions(options).addProperty("application_name", METRICS_APPLICATION_NAME))
           .using(vertx)
           .build();
-      Pool writerPool = PgBuilder.pool()
-          .with(new PoolOptions().setMaxSize(WRITER_POOL_SIZE).setName("hodei-pg-writers").setShared(false))
-          .connectingTo(new PgConnectOptions(options).addProperty("application_name", "hodei-writers"))
-          .using(vertx)
-          .build();
-      return new Database(embedded, pool, metricsPool, writerPool, options);
+      ConnectionSource writers = ConnectionSource.dedicated(vertx,
+          new PgConnectOptions(options).addProperty("application_name", "hodei-writers"));
+      return new Database(embedded, pool, metricsPool, writers, options);
     } catch (RuntimeException | IOException e) {
       if (embedded != null) embedded.close();
       throw e;
@@ -143,7 +135,7 @@ public final class Database {
   }
 
   public Future<Void> close(Vertx vertx) {
-    return Future.join(pool.close(), metricsPool.close(), writerPool.close()).<Void>mapEmpty()
+    return Future.join(pool.close(), metricsPool.close()).<Void>mapEmpty()
         .recover(err -> Future.succeededFuture())
         .compose(v -> vertx.executeBlocking(() -> {
           if (embedded != null) embedded.close();

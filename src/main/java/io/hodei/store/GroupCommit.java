@@ -117,7 +117,7 @@ public final class GroupCommit {
   static final long TRANSACTION_TIMEOUT_MS = 30_000;
 
   private final String name;
-  private final Pool pool;
+  private final ConnectionSource connections;
   private final Context context;
   private final int maxStatements;
   private final ArrayDeque<Write> queue = new ArrayDeque<>();
@@ -149,8 +149,13 @@ public final class GroupCommit {
 
   /** {@code maxStatements}: a group holds at most this many statements (a larger single write goes alone). */
   public GroupCommit(String name, Vertx vertx, Pool pool, int maxStatements) {
+    this(name, vertx, ConnectionSource.of(pool), maxStatements);
+  }
+
+  /** {@code connections}: where the writer's connection comes from (a new one after it gave one up). */
+  public GroupCommit(String name, Vertx vertx, ConnectionSource connections, int maxStatements) {
     this.name = name;
-    this.pool = pool;
+    this.connections = connections;
     this.context = vertx.getOrCreateContext();
     this.maxStatements = maxStatements;
     WRITERS.computeIfAbsent(vertx, v -> java.util.Collections.synchronizedSet(
@@ -485,7 +490,7 @@ public final class GroupCommit {
     Promise<SqlConnection> attempt = Promise.promise();
     long timer = context.owner().setTimer(CONNECT_TIMEOUT_MS, id -> attempt.tryFail(
         new java.util.concurrent.TimeoutException("no database connection within " + CONNECT_TIMEOUT_MS + " ms")));
-    pool.getConnection().compose(conn -> conn.query(WRITER_SESSION).execute().map(conn)
+    connections.connect().compose(conn -> conn.query(WRITER_SESSION).execute().map(conn)
         .onFailure(err -> conn.close())).onComplete(ar -> {
           context.owner().cancelTimer(timer);
           if (ar.failed()) attempt.tryFail(ar.cause());

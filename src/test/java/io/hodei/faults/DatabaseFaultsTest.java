@@ -41,80 +41,83 @@ class DatabaseFaultsTest {
         .put("cpu_m", 100).put("memory_mb", 64);
   }
 
-  @Test
-  void aStoppedDatabaseAnswers503AndEveryAcceptedJobEndsOnceAfterItIsBack() throws Exception {
+  /** What a test does to the database while clients submit. */
+  private interface Fault {
+    void inject(FaultyDatabase db, TestServer server, SubmitLoad load) throws Exception;
+  }
+
+  /**
+   * Runs {@code fault} against a server on a database of its own while 4 clients submit (at most {@code maxJobs}),
+   * then checks the answers (201 or 503 problem+json with Retry-After only) and the ledger.
+   */
+  private static SubmitLoad underLoad(int maxJobs, Fault fault) throws Exception {
     try (FaultyDatabase db = FaultyDatabase.start();
          TestServer server = TestServer.start(withUrl(db))) {
       String token = setUp(server);
-      SubmitLoad load = new SubmitLoad(server.port(), token, job(), 4, 3000);
+      SubmitLoad load = new SubmitLoad(server.port(), token, job(), 4, maxJobs);
       try {
-        Poll.until(load.accepted::size, n -> n >= 200, Duration.ofSeconds(30), "jobs accepted before the outage");
-        db.stopServer();
-        Response down = Poll.until(() -> server.get("/health/ready", null), r -> r.status() == 503,
-            Duration.ofSeconds(15), "readiness DOWN while the database is stopped");
-        assertThat(down.header("Retry-After")).isNotNull();
-        int before = load.count(503);
-        Poll.until(() -> load.count(503), n -> n > before + 20, Duration.ofSeconds(30), "submits refused with 503");
-        db.startServer();
-        Poll.until(() -> server.get("/health/ready", null).status(), s -> s == 200, Duration.ofSeconds(30),
-            "readiness UP after the database is back");
-        int accepted = load.accepted.size();
-        Poll.until(load.accepted::size, n -> n >= accepted + 100, Duration.ofSeconds(30), "submits accepted again");
+        fault.inject(db, server, load);
       } finally {
         load.close();
       }
       assertThat(load.violations).as(load.toString()).isEmpty();
-      assertThat(load.count(503)).as(load.toString()).isPositive();
       verifyLedger(db, server, load);
+      return load;
     }
+  }
+
+  private static void awaitAccepted(SubmitLoad load, int more, String what) {
+    int before = load.accepted.size();
+    Poll.until(load.accepted::size, n -> n >= before + more, Duration.ofSeconds(30), what);
+  }
+
+  private static void awaitReady(TestServer server, int status, String what) {
+    Poll.until(() -> server.get("/health/ready", null).status(), s -> s == status, Duration.ofSeconds(30), what);
+  }
+
+  @Test
+  void aStoppedDatabaseAnswers503AndEveryAcceptedJobEndsOnceAfterItIsBack() throws Exception {
+    SubmitLoad load = underLoad(3000, (db, server, l) -> {
+      awaitAccepted(l, 200, "jobs accepted before the outage");
+      db.stopServer();
+      Response down = Poll.until(() -> server.get("/health/ready", null), r -> r.status() == 503,
+          Duration.ofSeconds(15), "readiness DOWN while the database is stopped");
+      assertThat(down.header("Retry-After")).isNotNull();
+      int before = l.count(503);
+      Poll.until(() -> l.count(503), n -> n > before + 20, Duration.ofSeconds(30), "submits refused with 503");
+      db.startServer();
+      awaitReady(server, 200, "readiness UP after the database is back");
+      awaitAccepted(l, 100, "submits accepted again");
+    });
+    assertThat(load.count(503)).as(load.toString()).isPositive();
   }
 
   @Test
   void everyConnectionCutFromTheServerSideHealsWithoutARestart() throws Exception {
-    try (FaultyDatabase db = FaultyDatabase.start();
-         TestServer server = TestServer.start(withUrl(db))) {
-      String token = setUp(server);
-      SubmitLoad load = new SubmitLoad(server.port(), token, job(), 4, 2000);
-      try {
-        for (int cut = 0; cut < 3; cut++) {
-          int before = load.accepted.size();
-          Poll.until(load.accepted::size, n -> n >= before + 150, Duration.ofSeconds(30), "jobs accepted");
-          assertThat(db.terminateClientConnections()).isPositive();
-        }
-        int after = load.accepted.size();
-        Poll.until(load.accepted::size, n -> n >= after + 150, Duration.ofSeconds(30), "submits accepted after cuts");
-        Poll.until(() -> server.get("/health/ready", null).status(), s -> s == 200, Duration.ofSeconds(30),
-            "readiness UP after the cuts");
-      } finally {
-        load.close();
+    underLoad(2000, (db, server, l) -> {
+      // the writers' connections alone, then every connection, three times
+      awaitAccepted(l, 150, "jobs accepted");
+      assertThat(db.terminateConnections("hodei-writers")).isEqualTo(2);
+      for (int cut = 0; cut < 3; cut++) {
+        awaitAccepted(l, 150, "jobs accepted");
+        assertThat(db.terminateClientConnections()).isPositive();
       }
-      assertThat(load.violations).as(load.toString()).isEmpty();
-      verifyLedger(db, server, load);
-    }
+      awaitAccepted(l, 150, "submits accepted after the cuts");
+      awaitReady(server, 200, "readiness UP after the cuts");
+    });
   }
 
   @Test
   void aKilledPostmasterIsRecoveredFromWithNothingLostOrRunTwice() throws Exception {
-    try (FaultyDatabase db = FaultyDatabase.start();
-         TestServer server = TestServer.start(withUrl(db))) {
-      String token = setUp(server);
-      SubmitLoad load = new SubmitLoad(server.port(), token, job(), 4, 2000);
-      try {
-        Poll.until(load.accepted::size, n -> n >= 200, Duration.ofSeconds(30), "jobs accepted before the kill");
-        db.killPostmaster();
-        Poll.until(() -> server.get("/health/ready", null).status(), s -> s == 503, Duration.ofSeconds(15),
-            "readiness DOWN after the kill");
-        db.startServer();
-        Poll.until(() -> server.get("/health/ready", null).status(), s -> s == 200, Duration.ofSeconds(30),
-            "readiness UP after crash recovery");
-        int accepted = load.accepted.size();
-        Poll.until(load.accepted::size, n -> n >= accepted + 100, Duration.ofSeconds(30), "submits accepted again");
-      } finally {
-        load.close();
-      }
-      assertThat(load.violations).as(load.toString()).isEmpty();
-      verifyLedger(db, server, load);
-    }
+    underLoad(2000, (db, server, l) -> {
+      awaitAccepted(l, 200, "jobs accepted before the kill");
+      db.killPostmaster();
+      Poll.until(() -> server.get("/health/ready", null).status(), s -> s == 503, Duration.ofSeconds(15),
+          "readiness DOWN after the kill");
+      db.startServer();
+      awaitReady(server, 200, "readiness UP after crash recovery");
+      awaitAccepted(l, 100, "submits accepted again");
+    });
   }
 
   /** Every accepted job ends within a minute of recovery, none ran after it ended, the counters agree. */

@@ -81,6 +81,19 @@ public final class FaultyDatabase implements AutoCloseable {
     }
   }
 
+  /** Ends the client connections whose {@code application_name} is {@code name} (e.g. hodei-writers). */
+  public int terminateConnections(String name) throws SQLException {
+    try (Connection c = connect();
+         java.sql.PreparedStatement s = c.prepareStatement("SELECT count(pg_terminate_backend(pid)) FROM "
+             + "pg_stat_activity WHERE application_name = ? AND pid <> pg_backend_pid()")) {
+      s.setString(1, name);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
   public Connection connect() throws SQLException { return DriverManager.getConnection(jdbcUrl(), "postgres", "postgres"); }
 
   /** The rows of a query with one column, as text. */

@@ -158,8 +158,10 @@ class GrpcPoolServiceTest {
     awaitIdle("grpc-workers", 1);
     assertThat(workers.listWorkers(ListWorkersRequest.newBuilder().setPoolId("grpc-workers").build()).await()
         .getItemsList()).extracting(Worker::getId).doesNotContain(first.getId());
-    assertThat(workers.listWorkers(ListWorkersRequest.newBuilder().setPoolId("grpc-workers").setState("terminated")
-        .build()).await().getItemsList()).extracting(Worker::getId).contains(first.getId());
+    // terminated workers are listed from the database: the termination shows once its write committed
+    Poll.until(() -> workers.listWorkers(ListWorkersRequest.newBuilder().setPoolId("grpc-workers")
+        .setState("terminated").build()).await().getItemsList().stream().map(Worker::getId).toList(),
+        ids -> ids.contains(first.getId()), Duration.ofSeconds(10), "the drained worker listed as terminated");
   }
 
   @Test

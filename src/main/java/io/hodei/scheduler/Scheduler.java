@@ -65,7 +65,8 @@ final class Scheduler {
   private Set<String> departed;
   private boolean reconciling;
   private boolean reconcileAgain;
-  final Map<String, PriorityQueue<Job>> queues = new HashMap<>();
+  /** Waiting jobs per tenant, a queue per pool selector in each ({@link TenantQueue}). */
+  final Map<String, TenantQueue> queues = new HashMap<>();
   final Map<String, Usage> usage = new HashMap<>();
   /** Jobs counted against max_queued_jobs: waiting plus submissions being written. */
   final Map<String, Integer> queuedCount = new HashMap<>();
@@ -178,7 +179,7 @@ final class Scheduler {
   private void enqueue(Job job) {
     job.state = JobStates.QUEUED;
     if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(Instant.now())) return;
-    queues.computeIfAbsent(job.tenantId, t -> new PriorityQueue<>(QUEUE_ORDER)).add(job);
+    queues.computeIfAbsent(job.tenantId, t -> new TenantQueue()).add(job);
   }
 
   // ------------------------------------------------------------------ dispatch
@@ -221,17 +222,33 @@ final class Scheduler {
     Instant now = Instant.now();
     Job best = null;
     double bestKey = Double.MAX_VALUE;
-    for (Map.Entry<String, PriorityQueue<Job>> e : queues.entrySet()) {
-      Job head = e.getValue().peek();
-      if (head == null || saturated.contains(head.selectorKey()) || !hasRoom(head)) continue;
+    for (Map.Entry<String, TenantQueue> e : queues.entrySet()) {
+      if (e.getValue().isEmpty()) continue;
       TenantCache.Tenant tenant = tenants.get(e.getKey());
-      if (tenant == null || !tenant.active() || quotaBlocks(tenant, head, now) != null) continue;
-      if (needsBurst(tenant, head, now) != burst) continue;
+      if (tenant == null || !tenant.active()) continue;
+      Job head = placeableHead(tenant, e.getValue(), burst, now);
+      if (head == null) continue;
       double key = fairShare.priority(e.getKey(), share(e.getKey()), tenant.weight());
       if (best == null || key < bestKey || (key == bestKey && QUEUE_ORDER.compare(head, best) < 0)) {
         best = head;
         bestKey = key;
       }
+    }
+    return best;
+  }
+
+  /**
+   * The tenant's first job, by priority then arrival, among the heads of its selector queues that could be placed
+   * now: pools with room, within quota, and in the burst class asked for. A head that cannot be placed holds back
+   * only its own selector's queue.
+   */
+  private Job placeableHead(TenantCache.Tenant tenant, TenantQueue queue, boolean burst, Instant now) {
+    Job best = null;
+    for (PriorityQueue<Job> selector : queue.selectors()) {
+      Job head = selector.peek();
+      if (head == null || saturated.contains(head.selectorKey()) || !hasRoom(head)) continue;
+      if (quotaBlocks(tenant, head, now) != null || needsBurst(tenant, head, now) != burst) continue;
+      if (best == null || QUEUE_ORDER.compare(head, best) < 0) best = head;
     }
     return best;
   }
@@ -281,7 +298,7 @@ final class Scheduler {
   }
 
   private void place(Job job) {
-    queues.get(job.tenantId).poll();
+    queues.get(job.tenantId).remove(job);
     // nextJob picks only jobs with room (an idle worker in an accepting pool), so this list is never empty
     List<String> poolIds = pools.accepting(job);
     job.state = JobStates.ADMITTED;
@@ -345,7 +362,7 @@ final class Scheduler {
     }
     job.state = JobStates.QUEUED;
     queuedCount.merge(job.tenantId, 1, Integer::sum);
-    queues.computeIfAbsent(job.tenantId, t -> new PriorityQueue<>(QUEUE_ORDER)).add(job);
+    queues.computeIfAbsent(job.tenantId, t -> new TenantQueue()).add(job);
     metrics.decision("requeue");
     if ("no_capacity".equals(problem.extensions().getString("reason"))) {
       pools.noIdleWorker(pools.accepting(job));
@@ -370,7 +387,9 @@ final class Scheduler {
 
   /** Capacity may have appeared (a worker became idle, a pool changed): try saturated selectors again. */
   void capacityChanged() {
-    if (saturated.isEmpty()) return;
+    // always dispatch, not only for saturated selectors: the end of a job may reach the scheduler before the pool
+    // view counts its worker idle, and the waiting job would then wait for the next tick (a gap of up to a tick
+    // between one job's end and the next start on a busy pool)
     saturated.clear();
     dispatch();
   }
@@ -502,7 +521,7 @@ final class Scheduler {
     metrics.decision("cancel");
     switch (job.state) {
       case JobStates.QUEUED -> {
-        PriorityQueue<Job> queue = queues.get(job.tenantId);
+        TenantQueue queue = queues.get(job.tenantId);
         if (queue != null) queue.remove(job);
         queuedCount.merge(job.tenantId, -1, Integer::sum);
         finish(job, JobStates.CANCELLED, null, "cancelled", null, null,
@@ -575,7 +594,7 @@ final class Scheduler {
         enqueue(job);
       }
       if (Duration.between(job.submittedAt, now).getSeconds() >= job.maxQueueSeconds) {
-        PriorityQueue<Job> queue = queues.get(job.tenantId);
+        TenantQueue queue = queues.get(job.tenantId);
         if (queue != null) queue.remove(job);
         queuedCount.merge(job.tenantId, -1, Integer::sum);
         metrics.decision("abandon");

@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 
 /**
  * Explains the scheduler's state to people: why a job waits and when it will probably start, whether its SLA holds,
@@ -70,12 +69,10 @@ final class WaitExplainer {
         .put("estimate_basis", estimate.getString("basis"));
   }
 
+  /** Jobs of the same tenant and selector ahead of this one (jobs for other pools do not hold it back). */
   private int aheadInTenant(Job job) {
-    PriorityQueue<Job> queue = scheduler.queues.get(job.tenantId);
-    if (queue == null) return 0;
-    int ahead = 0;
-    for (Job other : queue) if (other != job && Scheduler.QUEUE_ORDER.compare(other, job) < 0) ahead++;
-    return ahead;
+    TenantQueue queue = scheduler.queues.get(job.tenantId);
+    return queue == null ? 0 : queue.ahead(job);
   }
 
   /**
@@ -86,7 +83,7 @@ final class WaitExplainer {
     if (tenant == null) return 0;
     double mine = scheduler.fairShare().priority(job.tenantId, scheduler.share(job.tenantId), tenant.weight());
     int ahead = 0;
-    for (Map.Entry<String, PriorityQueue<Job>> e : scheduler.queues.entrySet()) {
+    for (Map.Entry<String, TenantQueue> e : scheduler.queues.entrySet()) {
       if (e.getKey().equals(job.tenantId) || e.getValue().isEmpty()) continue;
       TenantCache.Tenant other = scheduler.tenants().get(e.getKey());
       if (other == null || !other.active()) continue;

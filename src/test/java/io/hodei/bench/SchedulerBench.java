@@ -310,6 +310,7 @@ public final class SchedulerBench {
       lastStart = Math.max(lastStart, started);
     }
     long[] api = latencies.stream().mapToLong(l -> l / 1_000_000).toArray();
+    long[] gaps = endToNextStart(jobs);
     double[] fair = fairShareError(samples);
     return new JsonObject().put("name", name).put("jobs", work.size()).put("accepted", ids.size())
         .put("rejected_or_failed_requests", failures.get()).put("succeeded", succeeded)
@@ -319,6 +320,9 @@ public final class SchedulerBench {
         .put("completions_per_s", jobs.size() / totalSeconds)
         .put("sched_p50_ms", pct(sched, 50)).put("sched_p95_ms", pct(sched, 95)).put("sched_p99_ms", pct(sched, 99))
         .put("placement_p50_ms", pct(placement, 50)).put("placement_p99_ms", pct(placement, 99))
+        .put("end_to_next_start_samples", gaps.length)
+        .put("end_to_next_start_p50_ms", gaps.length == 0 ? null : pct(gaps, 50))
+        .put("end_to_next_start_p99_ms", gaps.length == 0 ? null : pct(gaps, 99))
         .put("api_requests", api.length).put("api_p50_ms", (double) pct(api, 50))
         .put("api_p95_ms", (double) pct(api, 95)).put("api_p99_ms", (double) pct(api, 99))
         .put("fair_share_samples", (int) fair[2]).put("fair_share_error_mean", fair[0])
@@ -701,6 +705,30 @@ public final class SchedulerBench {
 
   private static String fmt(double v) { return String.format("%.1f", v); }
 
+  /**
+   * For each worker, the time from one job's end to the start of the next job on it, counted only where that next
+   * job had been submitted before the first ended (a job was waiting: the worker sat idle for the scheduler).
+   */
+  static long[] endToNextStart(List<JsonObject> jobs) {
+    Map<String, List<JsonObject>> byWorker = new java.util.HashMap<>();
+    for (JsonObject j : jobs) {
+      if (j.getString("worker_id") == null || j.getString("started_at") == null || j.getString("finished_at") == null) {
+        continue;
+      }
+      byWorker.computeIfAbsent(j.getString("worker_id"), w -> new ArrayList<>()).add(j);
+    }
+    List<Long> gaps = new ArrayList<>();
+    for (List<JsonObject> run : byWorker.values()) {
+      run.sort(java.util.Comparator.comparingLong(j -> millis(j.getString("started_at"))));
+      for (int i = 1; i < run.size(); i++) {
+        long ended = millis(run.get(i - 1).getString("finished_at"));
+        JsonObject next = run.get(i);
+        if (millis(next.getString("submitted_at")) < ended) gaps.add(millis(next.getString("started_at")) - ended);
+      }
+    }
+    return gaps.stream().mapToLong(Long::longValue).toArray();
+  }
+
   private static void log(String message) { System.out.println("[bench] " + message); }
 
   private void print(JsonObject result) {
@@ -716,6 +744,8 @@ public final class SchedulerBench {
         {"sched latency p99 ms", "sched_p99_ms"},
         {"placement p50 ms (admitted->started)", "placement_p50_ms"},
         {"placement p99 ms", "placement_p99_ms"},
+        {"end -> next start p50 ms (same worker, job waiting)", "end_to_next_start_p50_ms"},
+        {"end -> next start p99 ms", "end_to_next_start_p99_ms"},
         {"API requests", "api_requests"},
         {"API/insert p50 ms (client side)", "api_p50_ms"},
         {"API/insert p95 ms", "api_p95_ms"},

@@ -111,7 +111,7 @@ public final class GroupCommit {
    */
   static final int DEPTH = 2;
 
-  /** Longest wait for the writer's connection (taken from the pool and set up). */
+  /** Longest wait for the writer's connection (opened and set up). */
   static final long CONNECT_TIMEOUT_MS = 5_000;
   /** Longest wait for a transaction's answers before its connection is taken for dead. */
   static final long TRANSACTION_TIMEOUT_MS = 30_000;
@@ -232,8 +232,8 @@ public final class GroupCommit {
   }
 
   /**
-   * Completes when every write queued so far has committed or failed, then gives the writer's connection back to the
-   * pool (a later write takes one again). For shutdown.
+   * Completes when every write queued so far has committed or failed, then closes the writer's connection (a later
+   * write opens one again). For shutdown.
    */
   public Future<Void> drain() {
     if (Vertx.currentContext() != context) {
@@ -512,8 +512,8 @@ public final class GroupCommit {
   }
 
   /**
-   * Gives a connection that may be broken back at once, without a statement first: one sent on a dead connection
-   * may never be answered, and the connection would never return to the pool.
+   * Closes the held connection at once, without a statement first (one sent on a dead connection may never be
+   * answered); the next transaction opens a new one.
    */
   private void discard() {
     SqlConnection conn = held;

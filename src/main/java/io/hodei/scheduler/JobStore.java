@@ -68,8 +68,11 @@ final class JobStore {
       + "WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR job_id = $3) "
       + "ORDER BY id LIMIT $4";
   private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
-  // Every transition names the states it leaves, so a state never goes backwards in the database and a write tried
-  // again after a COMMIT whose answer was lost (it had committed) changes nothing and logs no second event.
+  // Every transition says which rows it may change, so a state never goes backwards in the database and a write tried
+  // again after a COMMIT whose answer was lost (it had committed) changes nothing and logs no second event: a start
+  // only a job that has not ended and is not at that attempt yet, an end only a job that has not ended, a retry only
+  // a running job. (Not by state lists on the multi-row statements: a generic plan would then scan the partial index
+  // of open jobs, all of them, for every statement.)
 
   /** Placement is one decision: the rows, then their admitted and then their running events. */
   private static final String MARK_RUNNING = "WITH d AS (SELECT * FROM unnest($1::text[], $2::int[], "
@@ -79,7 +82,7 @@ final class JobStore {
       + "'running', attempts = d.attempts, admitted_at = d.admitted_at, started_at = d.started_at, placed_pool_id = "
       + "d.pool_id, worker_id = d.worker_id, pid = d.pid, process_started_at = d.process_started_at, burst_grant_id = "
       + "d.burst_grant_id, next_attempt_at = NULL, version = job.version + 1 FROM d WHERE job.id = d.id "
-      + "AND job.state IN ('queued', 'admitted') "
+      + "AND job.finished_at IS NULL AND job.attempts < d.attempts "
       + "RETURNING job.id, job.tenant_id, d.admitted_at, d.started_at, d.admitted_detail, d.running_detail) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, 'admitted', admitted_detail::jsonb, admitted_at FROM u "
@@ -91,7 +94,7 @@ final class JobStore {
       + "$3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[]) AS d(id, state, at, exit_code, "
       + "error_type, run_ms, detail)), u AS (UPDATE job SET state = d.state, finished_at = d.at, exit_code = "
       + "d.exit_code, error_type = d.error_type, run_ms = d.run_ms, version = job.version + 1 FROM d "
-      + "WHERE job.id = d.id AND job.state IN ('queued', 'admitted', 'running') "
+      + "WHERE job.id = d.id AND job.finished_at IS NULL "
       + "RETURNING job.id, job.tenant_id, d.state, d.detail, d.at) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, state, detail::jsonb, at FROM u";

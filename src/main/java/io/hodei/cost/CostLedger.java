@@ -157,7 +157,7 @@ final class CostLedger {
         Instant cursor = CostStore.instant(r, "accounted_until");
         String workerId = r.getString("id");
         CostRecord.Usage life = new CostRecord.Usage(CostRecord.WORKER, workerId, r.getString("pool_id"), workerId,
-            null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"));
+            null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"), BigDecimal.ZERO);
         records.addAll(CostRecord.split(life, cursor == null || cursor.isBefore(start) ? start : cursor, prices));
         cursors.add(CostStore.cursor(workerId, end));
       }
@@ -208,7 +208,8 @@ final class CostLedger {
         workerMemory == null ? 0 : workerMemory);
     return new CostRecord.Usage(CostRecord.JOB, jobId + "@" + started, r.getString("placed_pool_id"),
         r.getString("worker_id"), jobId, started, r.getString("tenant_id"), r.getString("burst_grant_id"), started,
-        finished, share, cpuM, memoryMb);
+        finished, share, cpuM, memoryMb, CostRecord.burstFraction(r.getDouble("burst_seconds"),
+        r.getString("burst_grant_id"), started, finished));
   }
 
   private Future<List<Tuple>> impacts(List<CostRecord.Usage> attempts) {

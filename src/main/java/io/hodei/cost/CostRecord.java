@@ -10,11 +10,13 @@ import java.util.List;
 
 /**
  * One ledger row: a worker's lifetime (kind {@value #WORKER}) or a job attempt's run (kind {@value #JOB}) inside one
- * UTC hour bucket, with the share of the worker it reserved and its exact amount.
+ * UTC hour bucket, with the share of the worker it reserved and its exact amount. {@code burstFraction}: the part of
+ * a job row's usage (and so of its amount) that was above its tenant's base quota, 0 to 1.
  */
 record CostRecord(String kind, String sourceId, Instant bucketStart, String poolId, String workerId, String jobId,
                   Instant attemptStartedAt, String tenantId, String burstGrantId, Instant segmentStart,
-                  Instant segmentEnd, BigDecimal share, long cpuM, long memoryMb, BigDecimal amount) {
+                  Instant segmentEnd, BigDecimal share, long cpuM, long memoryMb, BigDecimal amount,
+                  BigDecimal burstFraction) {
   static final String WORKER = "worker";
   static final String JOB = "job";
   static final Duration BUCKET = Duration.ofHours(1);
@@ -22,7 +24,7 @@ record CostRecord(String kind, String sourceId, Instant bucketStart, String pool
   /** What is being costed, before it is cut into hour buckets and priced. */
   record Usage(String kind, String sourceId, String poolId, String workerId, String jobId, Instant attemptStartedAt,
                String tenantId, String burstGrantId, Instant start, Instant end, BigDecimal share, long cpuM,
-               long memoryMb) {}
+               long memoryMb, BigDecimal burstFraction) {}
 
   static Instant bucketOf(Instant t) { return t.truncatedTo(ChronoUnit.HOURS); }
 
@@ -40,7 +42,8 @@ record CostRecord(String kind, String sourceId, Instant bucketStart, String pool
       if (end.isBefore(start)) end = start;
       records.add(new CostRecord(usage.kind(), usage.sourceId(), bucket, usage.poolId(), usage.workerId(),
           usage.jobId(), usage.attemptStartedAt(), usage.tenantId(), usage.burstGrantId(), start, end, usage.share(),
-          usage.cpuM(), usage.memoryMb(), prices.cost(usage.poolId(), start, end, usage.share())));
+          usage.cpuM(), usage.memoryMb(), prices.cost(usage.poolId(), start, end, usage.share()),
+          usage.burstFraction()));
       bucket = bucketEnd;
     } while (bucket.isBefore(usage.end()));
     return records;
@@ -60,10 +63,21 @@ record CostRecord(String kind, String sourceId, Instant bucketStart, String pool
     return share.compareTo(BigDecimal.ONE) > 0 ? BigDecimal.ONE.setScale(Money.SHARE_SCALE) : share;
   }
 
+  /**
+   * The part of an attempt's run that was above its tenant's base quota: the scheduler's {@code burst_seconds} over
+   * the run's length (0 to 1). Attempts ended before it was metered (null) count whole when they ran on a grant.
+   */
+  static BigDecimal burstFraction(Double burstSeconds, String burstGrantId, Instant start, Instant end) {
+    if (burstSeconds == null) return burstGrantId == null ? BigDecimal.ZERO : BigDecimal.ONE;
+    double runSeconds = Duration.between(start, end).toNanos() / 1e9;
+    if (burstSeconds <= 0 || runSeconds <= 0) return BigDecimal.ZERO;
+    return BigDecimal.valueOf(Math.min(1, burstSeconds / runSeconds)).setScale(Money.SHARE_SCALE, RoundingMode.HALF_UP);
+  }
+
   /** The same row repriced (its segment and share are what was used). */
   CostRecord repriced(PriceBook prices) {
     return new CostRecord(kind, sourceId, bucketStart, poolId, workerId, jobId, attemptStartedAt, tenantId,
         burstGrantId, segmentStart, segmentEnd, share, cpuM, memoryMb,
-        prices.cost(poolId, segmentStart, segmentEnd, share));
+        prices.cost(poolId, segmentStart, segmentEnd, share), burstFraction);
   }
 }

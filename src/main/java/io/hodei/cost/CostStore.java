@@ -33,17 +33,20 @@ final class CostStore {
   /** Ledger rows as one multi-row statement over column arrays (amounts as text: exact decimals). */
   private static final String UPSERT_RECORDS = "INSERT INTO cost_record (kind, source_id, bucket_start, pool_id, "
       + "worker_id, job_id, attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, "
-      + "memory_mb, amount) SELECT kind, source_id, bucket_start, pool_id, worker_id, job_id, attempt_started_at, "
-      + "tenant_id, burst_grant_id, segment_start, segment_end, share::numeric, cpu_m, memory_mb, amount::numeric "
+      + "memory_mb, amount, burst_fraction) SELECT kind, source_id, bucket_start, pool_id, worker_id, job_id, "
+      + "attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share::numeric, cpu_m, memory_mb, "
+      + "amount::numeric, burst_fraction::numeric "
       + "FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], "
       + "$7::timestamptz[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::text[], "
-      + "$13::bigint[], $14::bigint[], $15::text[]) AS d(kind, source_id, bucket_start, pool_id, worker_id, job_id, "
-      + "attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, memory_mb, amount) "
+      + "$13::bigint[], $14::bigint[], $15::text[], $16::text[]) AS d(kind, source_id, bucket_start, pool_id, "
+      + "worker_id, job_id, attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, "
+      + "memory_mb, amount, burst_fraction) "
       + "ON CONFLICT (kind, source_id, bucket_start) DO UPDATE SET segment_start = EXCLUDED.segment_start, "
-      + "segment_end = EXCLUDED.segment_end, share = EXCLUDED.share, amount = EXCLUDED.amount, updated_at = now()";
+      + "segment_end = EXCLUDED.segment_end, share = EXCLUDED.share, amount = EXCLUDED.amount, "
+      + "burst_fraction = EXCLUDED.burst_fraction, updated_at = now()";
   private static final Class<?>[] RECORD_COLUMNS = {String.class, String.class, OffsetDateTime.class, String.class,
       String.class, String.class, OffsetDateTime.class, String.class, String.class, OffsetDateTime.class,
-      OffsetDateTime.class, String.class, Long.class, Long.class, String.class};
+      OffsetDateTime.class, String.class, Long.class, Long.class, String.class, String.class};
   /** Workers whose lifetime is not fully in the ledger yet (open, or terminated after their cursor). */
   private static final String UNACCOUNTED_WORKERS = "SELECT w.id, w.pool_id, w.cpu_m, w.memory_mb, w.created_at, "
       + "w.terminated_at, c.accounted_until FROM worker w LEFT JOIN cost_worker_cursor c ON c.worker_id = w.id "
@@ -56,7 +59,8 @@ final class CostStore {
    * walk is along job_event's primary key, so its cost follows the events since the last sweep, not the table.
    */
   private static final String JOBS_ENDED_AFTER = "SELECT e.id AS event_id, j.id, j.tenant_id, j.placed_pool_id, "
-      + "j.worker_id, j.cpu_m, j.memory_mb, j.started_at, j.finished_at, j.burst_grant_id, w.cpu_m AS worker_cpu_m, "
+      + "j.worker_id, j.cpu_m, j.memory_mb, j.started_at, j.finished_at, j.burst_grant_id, "
+      + "j.burst_seconds, w.cpu_m AS worker_cpu_m, "
       + "w.memory_mb AS worker_memory_mb FROM job_event e JOIN job j ON j.id = e.job_id "
       + "LEFT JOIN worker w ON w.id = j.worker_id WHERE e.id > $1 AND e.state IN " + TERMINAL
       + " ORDER BY e.id LIMIT $2";
@@ -75,8 +79,8 @@ final class CostStore {
       + "tenant_id, pool_id, burst_grant_id, impact_seconds, delayed_jobs) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
       + "ON CONFLICT (job_id, started_at) DO NOTHING";
   private static final String RECORDS_AFTER = "SELECT kind, source_id, bucket_start, pool_id, worker_id, job_id, "
-      + "attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, memory_mb, amount "
-      + "FROM cost_record WHERE pool_id = $1 AND segment_end > $2";
+      + "attempt_started_at, tenant_id, burst_grant_id, segment_start, segment_end, share, cpu_m, memory_mb, amount, "
+      + "burst_fraction FROM cost_record WHERE pool_id = $1 AND segment_end > $2";
   private static final String UPDATE_AMOUNT = "UPDATE cost_record SET amount = $4, updated_at = now() "
       + "WHERE kind = $1 AND source_id = $2 AND bucket_start = $3";
   private static final String[] RETENTION = {
@@ -89,9 +93,9 @@ final class CostStore {
   /** The aggregates every grouping reports. */
   static final String AGGREGATES = "sum(amount) FILTER (WHERE kind = 'worker') AS pool_cost, "
       + "sum(amount) FILTER (WHERE kind = 'job') AS job_cost, "
-      + "sum(amount) FILTER (WHERE kind = 'job' AND burst_grant_id IS NOT NULL) AS burst_cost, "
-      + "sum(cpu_m * extract(epoch FROM segment_end - segment_start)) FILTER (WHERE kind = 'job' "
-      + "AND burst_grant_id IS NOT NULL) AS burst_cpu_m_seconds, "
+      + "sum(amount * burst_fraction) FILTER (WHERE kind = 'job') AS burst_cost, "
+      + "sum(cpu_m * extract(epoch FROM segment_end - segment_start) * burst_fraction) FILTER (WHERE kind = 'job') "
+      + "AS burst_cpu_m_seconds, "
       + "count(DISTINCT source_id) FILTER (WHERE kind = 'job') AS jobs, "
       + "sum(extract(epoch FROM segment_end - segment_start)) FILTER (WHERE kind = 'job') AS job_seconds, "
       + "sum(extract(epoch FROM segment_end - segment_start)) FILTER (WHERE kind = 'worker') AS worker_seconds";
@@ -122,7 +126,7 @@ final class CostStore {
       + "AND ($3::text IS NULL OR tenant_id = $3) GROUP BY tenant_id";
   /** Ledger totals for the meters: per tenant and per pool, all time and over the last hour. */
   private static final String METER_TOTALS = "SELECT 'tenant' AS scope, tenant_id AS key, sum(amount) AS total, "
-      + "sum(amount) FILTER (WHERE kind = 'job' AND burst_grant_id IS NOT NULL) AS burst, "
+      + "sum(amount * burst_fraction) FILTER (WHERE kind = 'job') AS burst, "
       + "sum(amount) FILTER (WHERE segment_end > $1) AS recent, NULL::numeric AS idle FROM cost_record "
       + "WHERE kind = 'job' GROUP BY tenant_id UNION ALL SELECT 'pool', pool_id, "
       + "sum(amount) FILTER (WHERE kind = 'worker'), NULL, NULL, "
@@ -204,7 +208,8 @@ final class CostStore {
     for (CostRecord r : byKey.values()) {
       rows.add(new Object[] {r.kind(), r.sourceId(), utc(r.bucketStart()), r.poolId(), r.workerId(), r.jobId(),
           utc(r.attemptStartedAt()), r.tenantId(), r.burstGrantId(), utc(r.segmentStart()), utc(r.segmentEnd()),
-          r.share().toPlainString(), r.cpuM(), r.memoryMb(), r.amount().toPlainString()});
+          r.share().toPlainString(), r.cpuM(), r.memoryMb(), r.amount().toPlainString(),
+          (r.burstFraction() == null ? java.math.BigDecimal.ZERO : r.burstFraction()).toPlainString()});
     }
     return conn.preparedQuery(UPSERT_RECORDS).execute(ColumnArrays.of(RECORD_COLUMNS, rows)).mapEmpty();
   }
@@ -218,7 +223,7 @@ final class CostStore {
             r.getString("pool_id"), r.getString("worker_id"), r.getString("job_id"),
             instant(r, "attempt_started_at"), r.getString("tenant_id"), r.getString("burst_grant_id"),
             instant(r, "segment_start"), instant(r, "segment_end"), r.getBigDecimal("share"), r.getLong("cpu_m"),
-            r.getLong("memory_mb"), r.getBigDecimal("amount")));
+            r.getLong("memory_mb"), r.getBigDecimal("amount"), r.getBigDecimal("burst_fraction")));
       }
       return out;
     });

@@ -9,6 +9,9 @@ import java.util.Map;
  * {@code (current share + remembered share) / weight}, lowest first. The remembered share is an exponentially
  * decaying average of past shares with the configured half-life, so a tenant that just used a lot yields to one that
  * did not, and forgets it over a few half-lives. A half-life of 0 turns memory off (plain weighted DRF).
+ * Over {@code dt} seconds at share {@code s}: {@code m <- s + (m - s) 2^(-dt/H)}, so {@code T} seconds at share
+ * {@code s} from nothing leave {@code m = s (1 - 2^(-T/H))}: memory of use much shorter than H is small (README,
+ * Scheduler, has the worked example of the split that follows).
  */
 final class FairShare {
   private final double halfLifeSeconds;

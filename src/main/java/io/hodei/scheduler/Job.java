@@ -43,6 +43,11 @@ final class Job {
   String traceId;
   /** The burst grant this job was admitted on (it ran above the base quota), or null. */
   String burstGrantId;
+  /**
+   * This attempt's part of its tenant's usage above base quota, as seconds of its whole reservation ({@link
+   * BurstMeter}): its burst usage is cpu_m x burstSeconds and memory_mb x burstSeconds.
+   */
+  double burstSeconds;
   /** Set when the job ends (kept in memory until the final write lands). */
   Integer exitCode;
   String errorType;

@@ -91,15 +91,16 @@ final class JobStore {
       OffsetDateTime.class, String.class, String.class, Long.class, OffsetDateTime.class, String.class, String.class,
       String.class};
   private static final String MARK_FINISHED = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], "
-      + "$3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[]) AS d(id, state, at, exit_code, "
-      + "error_type, run_ms, detail)), u AS (UPDATE job SET state = d.state, finished_at = d.at, exit_code = "
-      + "d.exit_code, error_type = d.error_type, run_ms = d.run_ms, version = job.version + 1 FROM d "
+      + "$3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::float8[]) AS d(id, state, at, "
+      + "exit_code, error_type, run_ms, detail, burst_seconds)), u AS (UPDATE job SET state = d.state, finished_at = "
+      + "d.at, exit_code = d.exit_code, error_type = d.error_type, run_ms = d.run_ms, burst_seconds = "
+      + "d.burst_seconds, version = job.version + 1 FROM d "
       + "WHERE job.id = d.id AND job.finished_at IS NULL "
       + "RETURNING job.id, job.tenant_id, d.state, d.detail, d.at) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
       + "SELECT id, tenant_id, state, detail::jsonb, at FROM u";
   private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
-      Integer.class, String.class, Long.class, String.class};
+      Integer.class, String.class, Long.class, String.class, Double.class};
   private static final String MARK_REQUEUED = "WITH u AS (UPDATE job SET state = 'queued', next_attempt_at = $2, "
       + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1 "
       + "AND state = 'running' RETURNING id, tenant_id) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
@@ -240,7 +241,7 @@ final class JobStore {
   Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
                             String log, JsonObject detail) {
     GroupCommit.Statement row = GroupCommit.Statement.row(j.id, MARK_FINISHED, FINISHED_COLUMNS, new Object[] {j.id,
-        state, utc(at), exitCode, errorType, runMs, detail == null ? "{}" : detail.encode()}, null);
+        state, utc(at), exitCode, errorType, runMs, detail == null ? "{}" : detail.encode(), j.burstSeconds}, null);
     return log == null ? writer.write(row) : writer.write(row, logRow(j, log));
   }
 

@@ -77,6 +77,9 @@ final class Scheduler {
   final RunTimes runTimes = new RunTimes();
   /** Finish messages that overtook their placement reply (a job that fails at once); applied after the start. */
   private final Map<String, JsonObject> earlyFinishes = new HashMap<>();
+  /** Usage above base quota, integrated at each start and end and recorded on the grants on the tick. */
+  private final BurstMeter burstMeter = new BurstMeter();
+  private long lastBurstRecord = System.nanoTime();
   /** Finest step of the usage memory's integration (it decays over minutes). */
   private static final long FAIR_SHARE_STEP_NANOS = 5_000_000;
   private long lastFairShareAdvance = System.nanoTime() - FAIR_SHARE_STEP_NANOS;
@@ -344,6 +347,7 @@ final class Scheduler {
       metrics.scheduled(job.tenantId, latency, wait);
       events.publish(Events.JOB_STARTED, event);
     });
+    burstMeter.started(job, tenants.get(job.tenantId), job.startedAt);
     LOG.info("job started", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
         kv("pool", job.placedPoolId),
         kv("worker_id", job.workerId), kv("queue_wait_ms", wait));
@@ -415,7 +419,7 @@ final class Scheduler {
     Long runMs = msg.getLong("duration_ms");
     String log = msg.getString("log");
     if (runMs != null && "succeeded".equals(outcome)) runTimes.record(job.selectorKey(), runMs);
-    if (job.burstGrantId != null) meterBurst(job, runMs == null ? 0 : runMs);
+    burstMeter.ended(job, tenants.get(job.tenantId), Instant.now());
     JsonObject detail = new JsonObject().put("outcome", outcome).put("exit_code", exitCode)
         .put("error_type", errorType).put("worker_id", job.workerId).put("pool_id", job.placedPoolId);
     switch (outcome == null ? "lost" : outcome) {
@@ -441,15 +445,32 @@ final class Scheduler {
     }
   }
 
-  /** Usage above the base quota is billed on the grant it ran on (cost reports show it separately). */
-  private void meterBurst(Job job, long runMs) {
-    JsonObject body = new JsonObject().put("grant_id", job.burstGrantId)
-        .put("cpu_m_seconds", job.cpuM * runMs / 1000.0).put("memory_mb_seconds", job.memoryMb * runMs / 1000.0);
-    metrics.burst(job.tenantId, job.cpuM * runMs / 1000.0);
-    Bus.request(vertx, io.hodei.tenant.TenantAddresses.BURST_CONSUME, BusRequest.envelope(new JsonObject(),
-        new JsonObject(), body, null), Caller.system(), null)
-        .onFailure(err -> LOG.warn("burst usage not metered", kv("job_id", job.id), err));
+  /**
+   * Records the usage above base quota metered so far ({@link BurstMeter}) on its grants, at most once a second; the
+   * burst counter follows once the grant's row has it. What could not be recorded goes with the next record.
+   */
+  private void meterBurst() {
+    long now = System.nanoTime();
+    if (now - lastBurstRecord < BURST_RECORD_NANOS) return;
+    lastBurstRecord = now;
+    burstMeter.advanceAll(tenants::get, Instant.now());
+    for (BurstMeter.Pending p : burstMeter.drain()) {
+      JsonObject body = new JsonObject().put("grant_id", p.grantId()).put("cpu_m_seconds", p.cpuMSeconds())
+          .put("memory_mb_seconds", p.memoryMbSeconds()).put("burst_jobs", p.jobs());
+      Bus.request(vertx, io.hodei.tenant.TenantAddresses.BURST_CONSUME, BusRequest.envelope(new JsonObject(),
+          new JsonObject(), body, null), Caller.system(), null).onComplete(ar -> {
+            if (ar.succeeded()) {
+              metrics.burst(p.tenantId(), p.cpuMSeconds());
+            } else {
+              LOG.warn("burst usage not recorded yet; it goes with the next record", kv("tenant_id", p.tenantId()),
+                  kv("grant_id", p.grantId()), ar.cause());
+              burstMeter.add(p);
+            }
+          });
+    }
   }
+
+  private static final long BURST_RECORD_NANOS = 1_000_000_000L;
 
   /** Another attempt after a backoff of 2^attempts seconds (capped). */
   private void requeue(Job job, String errorType, String log, JsonObject detail) {
@@ -604,6 +625,7 @@ final class Scheduler {
     }
     saturated.clear();
     refreshGauges();
+    meterBurst();
     dispatch();
   }
 

@@ -15,7 +15,8 @@ public final class TenantAddresses {
   public static final String BURST_GRANT = "hodei.tenant.burst.grant";
   public static final String BURST_GET = "hodei.tenant.burst.get";
   public static final String BURST_REVOKE = "hodei.tenant.burst.revoke";
-  /** Meters burst usage on a grant (system caller): {@code {grant_id, cpu_m_seconds, memory_mb_seconds}}. */
+  /** Meters burst usage on a grant (system caller): {@code {grant_id, cpu_m_seconds,
+   * memory_mb_seconds, burst_jobs}}: usage above the base quota, and burst jobs that ended. */
   public static final String BURST_CONSUME = "hodei.tenant.burst.consume";
   /** Resolves a bearer token to a caller: {@code {"token": "..."}} -> {@code Caller} JSON. */
   public static final String AUTHENTICATE = "hodei.tenant.authenticate";

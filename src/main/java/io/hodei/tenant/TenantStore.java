@@ -50,7 +50,7 @@ final class TenantStore {
   private static final String REVOKE_GRANTS = "UPDATE burst_grant SET revoked_at = now() WHERE tenant_id = $1 "
       + "AND revoked_at IS NULL AND ends_at > now()";
   private static final String CONSUME = "UPDATE burst_grant SET consumed_cpu_m_seconds = consumed_cpu_m_seconds + $2, "
-      + "consumed_memory_mb_seconds = consumed_memory_mb_seconds + $3, burst_jobs = burst_jobs + 1 WHERE id = $1";
+      + "consumed_memory_mb_seconds = consumed_memory_mb_seconds + $3, burst_jobs = burst_jobs + $4 WHERE id = $1";
   private static final String GRANTS = "SELECT id, max_overage_pct, starts_at, ends_at, revoked_at, reason, "
       + "created_by, consumed_cpu_m_seconds, consumed_memory_mb_seconds, burst_jobs FROM burst_grant "
       + "WHERE tenant_id = $1 ORDER BY starts_at DESC LIMIT 50";
@@ -146,9 +146,9 @@ final class TenantStore {
     }));
   }
 
-  Future<Void> consumeBurst(String grantId, double cpuMSeconds, double memoryMbSeconds) {
+  Future<Void> consumeBurst(String grantId, double cpuMSeconds, double memoryMbSeconds, int burstJobs) {
     return pool.preparedQuery(CONSUME).execute(Tuple.of(grantId, java.math.BigDecimal.valueOf(cpuMSeconds),
-        java.math.BigDecimal.valueOf(memoryMbSeconds))).mapEmpty();
+        java.math.BigDecimal.valueOf(memoryMbSeconds), burstJobs)).mapEmpty();
   }
 
   Future<JsonArray> grants(String tenantId) {

@@ -8,6 +8,7 @@ import io.hodei.common.Events;
 import io.hodei.common.Role;
 import io.hodei.pool.PoolAddresses;
 import io.hodei.scheduler.SchedulerAddresses;
+import io.hodei.tenant.TenantAddresses;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -87,6 +88,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       events = new EventTap<>(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
           MetricsAddresses.JOB_FINISHED_EVENT), MetricsCollectorVerticle::keep, this::onEvent, cost).open();
       cost.register(registry);
+      consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.TENANT_CHANGED),
+          msg -> onTenantChanged(msg.body())));
       heartbeat = Gauge.builder(MetricCatalog.COLLECTOR_LAST_RUN.meterName(), lastRun, AtomicReference::get)
           .description(MetricCatalog.COLLECTOR_LAST_RUN.help()).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
@@ -95,8 +98,37 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     }
     List<Future<Void>> registered = consumers.stream().map(MessageConsumer::completion).toList();
     return Future.all(registered).onSuccess(v -> {
-      if (settings.enabled()) collect();
+      if (settings.enabled()) {
+        collect();
+        loadTenants(null).onFailure(err -> LOG.warn("tenant series not initialised at start",
+            kv("reason", String.valueOf(err.getMessage()))));
+      }
     });
+  }
+
+  /** Every tenant's series from the start, at 0: the tenants that exist now, page by page. */
+  private Future<Void> loadTenants(String cursor) {
+    JsonObject query = new JsonObject().put("limit", "500");
+    if (cursor != null) query.put("cursor", cursor);
+    return Bus.request(vertx, TenantAddresses.LIST, BusRequest.envelope(new JsonObject(), query, new JsonObject(),
+        null), Caller.system(), null).compose(page -> {
+          if (stopped) return Future.succeededFuture();
+          page.getJsonArray("items", new JsonArray()).forEach(t -> tenant(((JsonObject) t).getString("id")));
+          String next = page.getString("next_cursor");
+          return next == null ? Future.succeededFuture() : loadTenants(next);
+        });
+  }
+
+  /** A tenant created (its series start at 0) or deleted (its series go). */
+  private void onTenantChanged(JsonObject event) {
+    String id = event.getString("tenant_id");
+    if (stopped || id == null) return;
+    if (event.getBoolean("deleted", false)) {
+      TenantMeters gone = tenants.remove(id);
+      if (gone != null) gone.remove();
+    } else {
+      tenant(id);
+    }
   }
 
   @Override

@@ -50,6 +50,14 @@ final class PoolMeters {
     this.registry = registry;
     this.pool = pool;
     this.running = gauge(MetricCatalog.POOL_JOBS_RUNNING, null, null);
+    // a pool's series whose labels are fixed sets exist from its first sample on, at 0
+    JOB_STATES.forEach(state -> jobsByState.put(state, counter(MetricCatalog.POOL_JOBS, MetricCatalog.STATE, state)));
+    for (boolean success : new boolean[] {true, false}) {
+      counter(MetricCatalog.POOL_PROVISIONING, MetricCatalog.RESULT, result(success));
+      counter(MetricCatalog.POOL_TERMINATIONS, MetricCatalog.RESULT, result(success));
+    }
+    List.of(MetricCatalog.POOL_PROVISIONING_TIME, MetricCatalog.POOL_TERMINATION_TIME, MetricCatalog.POOL_RECOVERY_TIME,
+        MetricCatalog.POOL_JOB_DURATION, MetricCatalog.POOL_JOB_QUEUE_WAIT).forEach(this::latency);
   }
 
   String pool() { return pool; }

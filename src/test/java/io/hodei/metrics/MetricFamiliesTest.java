@@ -18,7 +18,7 @@ class MetricFamiliesTest {
   @Test
   void aFreshServerWithOneTenantAndOnePoolExposesEveryCatalogFamily() {
     try (TestServer server = TestServer.start(Map.of(ConfigSchema.METRICS_INTERVAL, 1,
-        ConfigSchema.SERVER_GRPC_PORT, 0))) {
+        ConfigSchema.POOLS_HEALTH_INTERVAL, 1, ConfigSchema.SERVER_GRPC_PORT, 0))) {
       Fixtures fx = new Fixtures(server);
       fx.tenant("fresh", null, 1, "viewer");
       fx.pool(Fixtures.simulatedPool("fresh-pool", 1, 10), 1);
@@ -47,6 +47,15 @@ class MetricFamiliesTest {
       assertZero(samples, "hodei_grpc_requests_total",
           Map.of("method", "hodei.v1.JobService/SubmitJob", "status_code", "OK"));
       assertZero(samples, "hodei_pool_jobs_total", Map.of("pool", "fresh-pool", "state", "succeeded"));
+      // the per-worker gauges appear with the worker's first usage sample (an idle simulated worker uses nothing)
+      String worker = server.get("/api/v1/pools/fresh-pool/workers", TestServer.ADMIN_TOKEN).json()
+          .getJsonArray("items").getJsonObject(0).getString("id");
+      List<Prometheus.Sample> withWorker = Poll.until(() -> Prometheus.parse(server.get("/metrics", null).body()),
+          s -> s.stream().anyMatch(x -> x.name().equals("hodei_memory_usage_mb")), Duration.ofSeconds(30),
+          "per-worker usage gauges");
+      assertZero(withWorker, "hodei_cpu_usage_percent", Map.of("worker_id", worker));
+      assertZero(withWorker, "hodei_memory_usage_mb", Map.of("worker_id", worker));
+
       // bounded: no series carries a job id
       assertThat(samples).noneMatch(s -> s.labels().containsKey("job_id"));
     }

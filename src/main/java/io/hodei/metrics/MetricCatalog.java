@@ -45,7 +45,10 @@ public final class MetricCatalog {
   public static final Def JOBS_COMPLETED = new Def("hodei_jobs_completed_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs that completed successfully");
   public static final Def JOBS_FAILED = new Def("hodei_jobs_failed_total", Type.COUNTER,
-      List.of(TENANT_ID, ERROR_TYPE), "jobs", "Total number of jobs that failed, by error type");
+      List.of(TENANT_ID, ERROR_TYPE), "jobs", "Total number of jobs that failed, by error type (cancels are not "
+          + "failures: see hodei_jobs_cancelled_total)");
+  public static final Def JOBS_CANCELLED = new Def("hodei_jobs_cancelled_total", Type.COUNTER, List.of(TENANT_ID),
+      "jobs", "Total number of jobs that ended cancelled (by a cancel request, queued or running)");
   public static final Def JOBS_QUEUED = new Def("hodei_jobs_queued", Type.GAUGE, List.of(), "jobs",
       "Current number of jobs in queue");
   public static final Def WORKERS_REGISTERED = new Def("hodei_workers_registered_total", Type.COUNTER, List.of(),
@@ -252,8 +255,8 @@ public final class MetricCatalog {
       TENANT_JOBS, TENANT_JOBS_RUNNING, COLLECTOR_LAST_RUN, METRICS_SELF_SECONDS, METRICS_SELF_BYTES);
 
   /** The seed's metrics and the HTTP/gRPC/event meters of the platform. */
-  public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_QUEUED,
-      WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
+  public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_CANCELLED,
+      JOBS_QUEUED, WORKERS_REGISTERED, WORKERS_HEALTHY, WORKERS_TOTAL, SCHEDULING_LATENCY, SCHEDULING_DECISIONS, CPU_USAGE,
       MEMORY_USAGE, QUEUE_SIZE, QUEUE_WAIT, HTTP_REQUESTS, HTTP_DURATION, GRPC_REQUESTS, EVENTS_PUBLISHED,
       EVENTS_RECEIVED, EVENT_BUS_SUBSCRIBERS, SLA_EVENTS, BURST_CPU, BRIDGE_DROPPED, AUTH_FAILURES);
 

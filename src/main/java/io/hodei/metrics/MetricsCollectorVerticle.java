@@ -7,6 +7,8 @@ import io.hodei.common.DomainException;
 import io.hodei.common.Events;
 import io.hodei.common.Role;
 import io.hodei.pool.PoolAddresses;
+import io.hodei.scheduler.SchedulerAddresses;
+import io.hodei.tenant.TenantAddresses;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +43,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 public final class MetricsCollectorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsCollectorVerticle.class);
   private static final String WORKER_STATE_EVENT = Events.address(Events.WORKER_STATE);
+  /** How long /health waits for the scheduler's queue depths before it answers without them. */
+  private static final long QUEUE_STATUS_TIMEOUT_MS = 2_000;
 
   private final MetricsSettings settings;
   private final MeterRegistry registry;
@@ -70,7 +75,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    consumers.add(Bus.serve(vertx, MetricsAddresses.HEALTH, req -> Future.succeededFuture(health())));
+    consumers.add(Bus.serve(vertx, MetricsAddresses.HEALTH, req -> health()));
     consumers.add(Bus.serve(vertx, MetricsAddresses.POOL, req -> {
       req.caller().requireRole(Role.VIEWER);
       return poolMetrics(req.param("id"));
@@ -83,6 +88,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       events = new EventTap<>(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
           MetricsAddresses.JOB_FINISHED_EVENT), MetricsCollectorVerticle::keep, this::onEvent, cost).open();
       cost.register(registry);
+      consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.TENANT_CHANGED),
+          msg -> onTenantChanged(msg.body())));
       heartbeat = Gauge.builder(MetricCatalog.COLLECTOR_LAST_RUN.meterName(), lastRun, AtomicReference::get)
           .description(MetricCatalog.COLLECTOR_LAST_RUN.help()).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
@@ -91,8 +98,37 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     }
     List<Future<Void>> registered = consumers.stream().map(MessageConsumer::completion).toList();
     return Future.all(registered).onSuccess(v -> {
-      if (settings.enabled()) collect();
+      if (settings.enabled()) {
+        collect();
+        loadTenants(null).onFailure(err -> LOG.warn("tenant series not initialised at start",
+            kv("reason", String.valueOf(err.getMessage()))));
+      }
     });
+  }
+
+  /** Every tenant's series from the start, at 0: the tenants that exist now, page by page. */
+  private Future<Void> loadTenants(String cursor) {
+    JsonObject query = new JsonObject().put("limit", "500");
+    if (cursor != null) query.put("cursor", cursor);
+    return Bus.request(vertx, TenantAddresses.LIST, BusRequest.envelope(new JsonObject(), query, new JsonObject(),
+        null), Caller.system(), null).compose(page -> {
+          if (stopped) return Future.succeededFuture();
+          page.getJsonArray("items", new JsonArray()).forEach(t -> tenant(((JsonObject) t).getString("id")));
+          String next = page.getString("next_cursor");
+          return next == null ? Future.succeededFuture() : loadTenants(next);
+        });
+  }
+
+  /** A tenant created (its series start at 0) or deleted (its series go). */
+  private void onTenantChanged(JsonObject event) {
+    String id = event.getString("tenant_id");
+    if (stopped || id == null) return;
+    if (event.getBoolean("deleted", false)) {
+      TenantMeters gone = tenants.remove(id);
+      if (gone != null) gone.remove();
+    } else {
+      tenant(id);
+    }
   }
 
   @Override
@@ -296,8 +332,33 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   // ---------------------------------------------------------------- answers
 
-  /** Pool health from the last snapshot: the overall status is the worst pool that counts. */
-  JsonObject health() {
+  /**
+   * Pool health from the last snapshot, with each pool's queue depth (its waiting jobs) as the scheduler counts them
+   * now: the overall status is the worst pool that counts. When the scheduler does not answer in time the depths are
+   * null (unknown), not 0.
+   */
+  Future<JsonObject> health() {
+    JsonObject all = BusRequest.envelope(new JsonObject(), new JsonObject(), new JsonObject(), null);
+    return Bus.request(vertx, SchedulerAddresses.QUEUE_STATUS, all, Caller.system(), null)
+        .timeout(QUEUE_STATUS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .map(MetricsCollectorVerticle::queueDepths)
+        .otherwise(err -> {
+          LOG.debug("queue depths unknown in /health", kv("reason", String.valueOf(err.getMessage())));
+          return null;
+        })
+        .map(this::health);
+  }
+
+  /** Waiting jobs per pool id from the scheduler's queue status. */
+  private static Map<String, Long> queueDepths(JsonObject queueStatus) {
+    Map<String, Long> depths = new HashMap<>();
+    for (Object o : queueStatus.getJsonArray("pools", new JsonArray())) {
+      if (o instanceof JsonObject row) depths.put(row.getString("pool_id"), row.getLong("queued", 0L));
+    }
+    return depths;
+  }
+
+  private JsonObject health(Map<String, Long> queueDepths) {
     catchUp();
     HealthStatus overall = HealthStatus.HEALTHY;
     JsonArray items = new JsonArray();
@@ -317,7 +378,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
               .put("healthy", a.healthyWorkers())
               .put("busy", counts.getLong("busy", 0L)).put("idle", counts.getLong("idle", 0L))
               .put("unhealthy", unhealthy).put("crashed", unhealthy))
-          .put("queue_depth", 0)
+          .put("queue_depth", queueDepths == null ? null : queueDepths.getOrDefault(m.pool(), 0L))
           .put("avg_job_latency_ms", m.averageJobMillis())
           .put("memory", m.memory()));
     }

@@ -8,10 +8,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every meter of one pool, registered on first use and removed together when the pool disappears. Gauges read
@@ -42,6 +44,9 @@ final class PoolMeters {
   /** {@code hodei_pool_jobs_total} by state, looked up per finished job without building a key. */
   private final Map<String, Counter> jobsByState = new HashMap<>();
   private final Value running;
+  /** Per live worker with a usage sample: [cpu percent, memory MB], and its two gauges. */
+  private final Map<String, Value[]> workerUsage = new HashMap<>();
+  private final Map<String, List<Meter>> workerMeters = new HashMap<>();
   private JsonObject snapshot;
   private PoolHealth.Assessment health;
   private long lastEventNanos;
@@ -50,6 +55,14 @@ final class PoolMeters {
     this.registry = registry;
     this.pool = pool;
     this.running = gauge(MetricCatalog.POOL_JOBS_RUNNING, null, null);
+    // a pool's series whose labels are fixed sets exist from its first sample on, at 0
+    JOB_STATES.forEach(state -> jobsByState.put(state, counter(MetricCatalog.POOL_JOBS, MetricCatalog.STATE, state)));
+    for (boolean success : new boolean[] {true, false}) {
+      counter(MetricCatalog.POOL_PROVISIONING, MetricCatalog.RESULT, result(success));
+      counter(MetricCatalog.POOL_TERMINATIONS, MetricCatalog.RESULT, result(success));
+    }
+    List.of(MetricCatalog.POOL_PROVISIONING_TIME, MetricCatalog.POOL_TERMINATION_TIME, MetricCatalog.POOL_RECOVERY_TIME,
+        MetricCatalog.POOL_JOB_DURATION, MetricCatalog.POOL_JOB_QUEUE_WAIT).forEach(this::latency);
   }
 
   String pool() { return pool; }
@@ -79,6 +92,49 @@ final class PoolMeters {
     gauge(MetricCatalog.POOL_HEALTH_STATUS, null, null).set(health.status().gauge());
     gauge(MetricCatalog.POOL_COST_PER_HOUR, null, null).set(costPerHour());
     gauge(MetricCatalog.POOL_IDLE_RATIO, null, null).set(idleRatio());
+    updateWorkers(pool.getJsonArray("workers_detail", new JsonArray()));
+  }
+
+  /**
+   * The per-worker gauges of the seed (hodei_cpu_usage_percent, hodei_memory_usage_mb): registered for a worker once
+   * the pool domain has a usage sample of it, removed when it leaves the snapshot (labels stay bounded by the live
+   * workers).
+   */
+  private void updateWorkers(JsonArray detail) {
+    Set<String> seen = new HashSet<>();
+    for (Object o : detail) {
+      if (!(o instanceof JsonObject w) || w.getString("id") == null || w.getValue("cpu_usage_percent") == null
+          || "terminating".equals(w.getString("state"))) {
+        continue;
+      }
+      seen.add(w.getString("id"));
+      Value[] usage = workerUsage.computeIfAbsent(w.getString("id"), this::workerGauges);
+      usage[0].set(w.getDouble("cpu_usage_percent"));
+      usage[1].set(w.getDouble("memory_usage_mb", 0.0));
+    }
+    workerUsage.keySet().removeIf(id -> {
+      if (seen.contains(id)) return false;
+      List<Meter> gone = workerMeters.remove(id);
+      if (gone != null) gone.forEach(m -> {
+        registry.remove(m);
+        meters.remove(m);
+      });
+      return true;
+    });
+  }
+
+  private Value[] workerGauges(String workerId) {
+    Value[] usage = {new Value(), new Value()};
+    List<Meter> registered = new ArrayList<>(2);
+    MetricCatalog.Def[] defs = {MetricCatalog.CPU_USAGE, MetricCatalog.MEMORY_USAGE};
+    for (int i = 0; i < defs.length; i++) {
+      Meter m = Gauge.builder(defs[i].meterName(), usage[i], Value::get).description(defs[i].help())
+          .tag(MetricCatalog.WORKER_ID, workerId).strongReference(true).register(registry);
+      registered.add(m);
+      meters.add(m);
+    }
+    workerMeters.put(workerId, registered);
+    return usage;
   }
 
   double costPerHour() {
@@ -238,5 +294,7 @@ final class PoolMeters {
     counters.clear();
     jobsByState.clear();
     latencies.clear();
+    workerUsage.clear();
+    workerMeters.clear();
   }
 }

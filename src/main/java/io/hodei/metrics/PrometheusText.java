@@ -76,22 +76,44 @@ public final class PrometheusText {
    */
   public record GaugeAlias(String meterName, String name, String help) {}
 
+  /**
+   * A family of the contract that is written even while no meter of it exists: HELP and TYPE lines without samples
+   * (legal in text 0.0.4). Micrometer has no family without a meter, and a meter always has a sample; families whose
+   * label values are not known up front (per worker, per pushed model, per autoscaled pool) would otherwise be
+   * missing from a scrape until their first series, and a scraper could not tell a family that is empty now from
+   * one the server does not have.
+   */
+  public record Declared(String meterName, String name, String type, String help) {}
+
   private final PrometheusMeterRegistry registry;
   private final List<GaugeAlias> aliases;
+  private final List<Declared> declared;
+  /** HELP and TYPE lines of the declared families that have no meter, as of the current layout. */
+  private volatile byte[] emptyFamilies = new byte[0];
   private volatile Layout layout = Layout.NONE;
   private volatile int lastSize = 64 * 1024;
   private final AtomicLong layouts = new AtomicLong();
 
   public PrometheusText(PrometheusMeterRegistry registry, List<GaugeAlias> aliases) {
-    this.registry = registry;
-    this.aliases = List.copyOf(aliases);
+    this(registry, aliases, List.of());
   }
 
-  /** The registry plus the catalog's seed-named {@code *_total} gauges under their contract names. */
+  public PrometheusText(PrometheusMeterRegistry registry, List<GaugeAlias> aliases, List<Declared> declared) {
+    this.registry = registry;
+    this.aliases = List.copyOf(aliases);
+    this.declared = List.copyOf(declared);
+  }
+
+  /**
+   * The registry plus the catalog's seed-named {@code *_total} gauges under their contract names, and every catalog
+   * family declared (written without samples while it has no meter).
+   */
   public static PrometheusText forCatalog(PrometheusMeterRegistry registry) {
     return new PrometheusText(registry, MetricCatalog.ALL.stream()
         .filter(def -> def.type() == MetricCatalog.Type.GAUGE && def.name().endsWith("_total"))
-        .map(def -> new GaugeAlias(def.meterName(), def.name(), def.help())).toList());
+        .map(def -> new GaugeAlias(def.meterName(), def.name(), def.help())).toList(),
+        MetricCatalog.ALL.stream().map(def -> new Declared(def.meterName(), def.name(),
+            def.type().name().toLowerCase(java.util.Locale.ROOT), def.help())).toList());
   }
 
   /** One scrape into a new buffer (sized from the previous scrape). */
@@ -113,6 +135,7 @@ public final class PrometheusText {
     Layout current = layout;
     if (!current.isFor(meters)) {
       current = Layout.of(meters, registry.config().namingConvention(), aliases, current);
+      emptyFamilies = emptyFamilies(meters);
       layouts.incrementAndGet();
       if (current.fallbackReason != null && !current.fallbackReason.equals(layout.fallbackReason)) {
         LOG.warn("metrics scrape: using the Prometheus client's writer: {}", current.fallbackReason);
@@ -129,6 +152,18 @@ public final class PrometheusText {
     } else {
       current.write(sink);
     }
+    sink.write(emptyFamilies);
+  }
+
+  private byte[] emptyFamilies(List<Meter> meters) {
+    if (declared.isEmpty()) return new byte[0];
+    java.util.Set<String> present = new java.util.HashSet<>();
+    for (Meter meter : meters) present.add(meter.getId().getName());
+    StringBuilder out = new StringBuilder();
+    for (Declared d : declared) {
+      if (!present.contains(d.meterName())) out.append(Family.meta(d.name(), escapeHelp(d.help()), d.type()));
+    }
+    return ascii(out.toString());
   }
 
   // ------------------------------------------------------------------ layout: what to write, prefixes rendered

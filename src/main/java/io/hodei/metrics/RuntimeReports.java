@@ -156,6 +156,7 @@ final class RuntimeReports {
         .put("jobs_scheduled", (long) sum(registry, MetricCatalog.JOBS_SCHEDULED, tenant, null, null))
         .put("jobs_completed", (long) sum(registry, MetricCatalog.JOBS_COMPLETED, tenant, null, null))
         .put("jobs_failed", (long) sum(registry, MetricCatalog.JOBS_FAILED, tenant, null, null))
+        .put("jobs_cancelled", (long) sum(registry, MetricCatalog.JOBS_CANCELLED, tenant, null, null))
         .put("jobs_running", (long) sum(registry, MetricCatalog.TENANT_JOBS_RUNNING, tenant, null, null))
         .put("jobs_by_state", byLabel(registry, MetricCatalog.TENANT_JOBS, tenant, MetricCatalog.STATE))
         .put("jobs_failed_by_error_type", byLabel(registry, MetricCatalog.JOBS_FAILED, tenant,

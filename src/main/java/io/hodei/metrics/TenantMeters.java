@@ -21,16 +21,30 @@ final class TenantMeters {
         .tag(MetricCatalog.TENANT_ID, tenant)
         .strongReference(true)
         .register(registry);
+    // every terminal state's series exists from the start, at 0 (states are a fixed set: bounded)
+    PoolMeters.JOB_STATES.forEach(this::endedCounter);
+  }
+
+  /** A deleted tenant: its series go. */
+  void remove() {
+    registry.find(MetricCatalog.TENANT_JOBS_RUNNING.meterName()).tag(MetricCatalog.TENANT_ID, tenant).meters()
+        .forEach(registry::remove);
+    ended.values().forEach(registry::remove);
+    ended.clear();
   }
 
   void started() { running.set(running.get() + 1); }
 
   void ended(String state, boolean wasRunning) {
-    ended.computeIfAbsent(state, s -> Counter.builder(MetricCatalog.TENANT_JOBS.meterName())
+    endedCounter(state).increment();
+    if (wasRunning) running.set(Math.max(0, running.get() - 1));
+  }
+
+  private Counter endedCounter(String state) {
+    return ended.computeIfAbsent(state, s -> Counter.builder(MetricCatalog.TENANT_JOBS.meterName())
         .description(MetricCatalog.TENANT_JOBS.help())
         .tag(MetricCatalog.TENANT_ID, tenant)
         .tag(MetricCatalog.STATE, s)
-        .register(registry)).increment();
-    if (wasRunning) running.set(Math.max(0, running.get() - 1));
+        .register(registry));
   }
 }

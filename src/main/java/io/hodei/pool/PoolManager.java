@@ -624,6 +624,7 @@ final class PoolManager {
       if (provider == null) continue;
       List<Future<Boolean>> probes = new ArrayList<>();
       List<Worker> probed = new ArrayList<>();
+      List<Future<WorkerProvider.WorkerUsage>> usages = new ArrayList<>();
       for (Worker w : p.workers.values()) {
         if (!WorkerStates.IDLE.equals(w.state) && !WorkerStates.BUSY.equals(w.state)
             && !WorkerStates.UNHEALTHY.equals(w.state)) {
@@ -631,14 +632,21 @@ final class PoolManager {
         }
         probed.add(w);
         probes.add(provider.probe(w.id).otherwise(false));
+        // resource use is sampled with the probe: hodei_cpu_usage_percent / hodei_memory_usage_mb per worker
+        usages.add(provider.usage(w.id).otherwise((WorkerProvider.WorkerUsage) null));
       }
-      Future.join(probes).onComplete(done -> {
+      Future.join(Future.join(probes), Future.join(usages)).onComplete(done -> {
         Instant now = Instant.now();
         List<String> alive = new ArrayList<>();
         for (int i = 0; i < probed.size(); i++) {
           Worker w = probed.get(i);
           boolean ok = Boolean.TRUE.equals(probes.get(i).result());
           if (!w.live()) continue;
+          WorkerProvider.WorkerUsage usage = usages.get(i).result();
+          if (usage != null) {
+            w.cpuUsagePercent = usage.cpuPercent();
+            w.memoryUsageMb = usage.memoryMb();
+          }
           if (ok) onProbeSucceeded(w, now, alive);
           else onProbeFailed(p, w, now);
         }

@@ -4,6 +4,7 @@ import io.hodei.common.DomainException;
 import io.hodei.common.JsonInput;
 import io.hodei.pool.provider.WorkerProvider;
 import io.hodei.tenant.TenantVerticle;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -126,7 +127,7 @@ final class PoolRequests {
     Long max = in.integer("max_size", true, 0, maxWorkers);
     Long target = in.integer("target_size", false, 0, maxWorkers);
     in.validate();
-    if (min > max) throw DomainException.unprocessable("min_size " + min + " is greater than max_size " + max);
+    if (min > max) throw minAboveMax(min, max);
     if (target != null) checkBounds(min.intValue(), target.intValue(), max.intValue());
     return new int[] {min.intValue(), max.intValue(), target == null ? -1 : target.intValue()};
   }
@@ -146,9 +147,15 @@ final class PoolRequests {
   }
 
   static void checkBounds(int min, int target, int max) {
-    if (min > max) throw DomainException.unprocessable("min_size " + min + " is greater than max_size " + max);
+    if (min > max) throw minAboveMax(min, max);
     if (target < min || target > max) {
-      throw DomainException.unprocessable("target size " + target + " is outside min_size " + min + " .. max_size " + max);
+      throw DomainException.invalid(422, new JsonArray().add(new JsonObject().put("field", "target_size")
+          .put("message", target + " is outside min_size " + min + " .. max_size " + max)));
     }
+  }
+
+  private static DomainException minAboveMax(long min, long max) {
+    return DomainException.invalid(422, new JsonArray().add(new JsonObject().put("field", "min_size")
+        .put("message", min + " is greater than max_size " + max)));
   }
 }

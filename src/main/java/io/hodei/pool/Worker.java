@@ -26,6 +26,9 @@ final class Worker {
   Instant unhealthySince;
   Instant terminatingSince;
   int failedProbes;
+  /** Resource use as the provider last reported it (sampled with each health probe); null until the first sample. */
+  Double cpuUsagePercent;
+  Double memoryUsageMb;
   /** The worker this one replaces (an unhealthy one), for recovery time. */
   Instant replacesFailureAt;
   /** Writes of this worker's rows, chained so they reach the database in order. */
@@ -36,7 +39,7 @@ final class Worker {
   }
 
   JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("id", id)
         .put("pool_id", poolId)
         .put("state", state)
@@ -50,6 +53,8 @@ final class Worker {
         .put("last_heartbeat_at", iso(lastHeartbeatAt))
         .put("provisioned_in_ms", provisionedInMs)
         .put("unhealthy_since", iso(unhealthySince));
+    if (cpuUsagePercent != null) json.put("cpu_usage_percent", cpuUsagePercent).put("memory_usage_mb", memoryUsageMb);
+    return json;
   }
 
   /**

@@ -18,7 +18,9 @@ import java.util.Map;
  * pool's [min_size, max_size]. Confined to the scaling verticle's event loop.
  */
 final class Autoscaler {
-  private record Recommendation(int size, String source, String sourceId, String reasonCode, String reason) {}
+  /** {@code step}: how the policy's step limits changed its wanted size, in words ("" when they did not). */
+  private record Recommendation(int size, String source, String sourceId, String reasonCode, String reason,
+                                String step) {}
 
   private record Sample(Instant at, int size) {}
 
@@ -41,8 +43,9 @@ final class Autoscaler {
       String[] why = new String[1];
       Integer size = policy.recommend(in, now, why);
       if (size == null) continue;
-      best = higher(best, new Recommendation(limitStep(in.target(), size, policy.minStep(), policy.maxStep()),
-          "policy", policy.id(), policy.type(), policy.type() + ": " + why[0]));
+      int limited = limitStep(in.target(), size, policy.minStep(), policy.maxStep());
+      best = higher(best, new Recommendation(limited, "policy", policy.id(), policy.type(),
+          policy.type() + ": " + why[0], stepNote(in.target(), size, limited, policy)));
     }
     for (Trigger trigger : triggers) {
       Recommendation fired = fire(trigger, in, now);
@@ -57,7 +60,7 @@ final class Autoscaler {
       if (inCooldown(lastScaleOut, cooldown.scaleOutS(), now)) return null;
       String bound = clamped < best.size() ? " (capped at max_size " + in.maxSize() + ")" : "";
       return decision(Trigger.SCALE_OUT, in, clamped, best, best.reason() + ": " + current + " -> " + clamped
-          + " workers" + bound, cooldown, now, clamped);
+          + " workers" + best.step() + bound, cooldown, now, clamped);
     }
     if (clamped < current) {
       int stabilised = window.stream().mapToInt(Sample::size).max().orElse(clamped);
@@ -67,7 +70,7 @@ final class Autoscaler {
           + cooldown.stabilisationS() + " s (stabilisation)" : "";
       String bound = clamped > best.size() ? " (kept at min_size " + in.minSize() + ")" : "";
       return decision(Trigger.SCALE_IN, in, stabilised, best, best.reason() + ": " + current + " -> " + stabilised
-          + " workers" + bound + held, cooldown, now, clamped);
+          + " workers" + best.step() + bound + held, cooldown, now, clamped);
     }
     return null;
   }
@@ -94,11 +97,20 @@ final class Autoscaler {
     int size = Trigger.SCALE_OUT.equals(trigger.action()) ? in.target() + trigger.step() : in.target() - trigger.step();
     return new Recommendation(size, "trigger", trigger.id(), "trigger_" + trigger.metric(),
         "trigger " + trigger.describe() + " held (" + trigger.metric() + " = " + Inputs.round(value) + " for "
-            + held + " s)");
+            + held + " s)", "");
   }
 
   /** Forgets the trigger clocks of triggers that no longer exist. */
   void retain(java.util.Collection<String> triggerIds) { conditionSince.keySet().retainAll(triggerIds); }
+
+  /** Says when the policy's max_step cut its change short, or its min_step made it larger. */
+  private static String stepNote(int current, int wanted, int limited, Policy policy) {
+    if (limited == wanted) return "";
+    int wantedStep = Math.abs(wanted - current);
+    return wantedStep > policy.maxStep()
+        ? " (capped by max_step " + policy.maxStep() + ": the policy wanted " + wanted + ")"
+        : " (raised to min_step " + policy.minStep() + ": the policy wanted " + wanted + ")";
+  }
 
   private static int limitStep(int current, int size, int minStep, int maxStep) {
     int delta = size - current;

@@ -28,6 +28,8 @@ final class Job {
   int maxQueueSeconds;
   Instant slaDeadline;
   String idempotencyKey;
+  /** With an idempotency key: SHA-256 of the canonical submission, to tell a retry from a reuse of the key. */
+  String idempotencyFingerprint;
   Instant submittedAt;
   /** When the job last entered the queue (submit or retry): queue wait is measured from here. */
   Instant queuedAt;

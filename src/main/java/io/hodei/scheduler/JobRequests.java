@@ -7,8 +7,13 @@ import io.hodei.common.Role;
 import io.hodei.tenant.TenantVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
@@ -107,7 +112,46 @@ final class JobRequests {
       throw DomainException.unprocessable(prefix + "sla_deadline is in the past");
     }
     job.idempotencyKey = effectiveKey;
+    if (effectiveKey != null) {
+      job.idempotencyFingerprint = fingerprint(job, new JsonObject().put("sla_deadline", deadline)
+          .put("sla_seconds", slaSeconds));
+    }
     return job;
+  }
+
+  /**
+   * SHA-256 (hex) of what the submission asks for, with defaults applied and object members sorted, so that the same
+   * job sent again (members in another order, a default spelled out) has the same fingerprint and any other job a
+   * different one. The SLA is taken as given: sla_seconds is relative to each submission.
+   */
+  static String fingerprint(Job job, JsonObject sla) {
+    JsonObject canonical = new JsonObject().put("tenant_id", job.tenantId).put("name", job.name)
+        .put("priority", job.priority).put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb)
+        .put("pool_id", job.poolId).put("pool_labels", job.poolLabels).put("command", job.command)
+        .put("env", job.env).put("payload", job.payload).put("labels", job.labels)
+        .put("timeout_s", job.timeoutSeconds).put("max_attempts", job.maxAttempts)
+        .put("max_queue_seconds", job.maxQueueSeconds).put("sla", sla);
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest(((JsonObject) sorted(canonical)).encode().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
+    }
+  }
+
+  private static Object sorted(Object value) {
+    if (value instanceof JsonObject o) {
+      JsonObject out = new JsonObject();
+      new TreeSet<>(o.fieldNames()).forEach(k -> out.put(k, sorted(o.getValue(k))));
+      return out;
+    }
+    if (value instanceof JsonArray a) {
+      JsonArray out = new JsonArray();
+      a.forEach(v -> out.add(sorted(v)));
+      return out;
+    }
+    return value;
   }
 
   private static String tenantFor(Caller caller, String requested) {

@@ -10,9 +10,12 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -20,10 +23,12 @@ import java.util.Map;
 import java.util.Set;
 
 import static io.hodei.store.Timestamps.utc;
+import static net.logstash.logback.argument.StructuredArguments.kv;
 import static io.hodei.store.Timestamps.iso;
 
 /** Jobs, their event log and their output in PostgreSQL. */
 final class JobStore {
+  private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
   private static final String COLUMNS = "id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, pool_labels, "
       + "command, env, payload, labels, timeout_s, max_attempts, attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, admitted_at, started_at, finished_at, next_attempt_at, placed_pool_id, "
@@ -39,14 +44,15 @@ final class JobStore {
   private static final String INSERT = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], "
       + "$4::int[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
       + "$12::text[], $13::int[], $14::int[], $15::int[], $16::timestamptz[], $17::text[], $18::timestamptz[], "
-      + "$19::text[]) AS d(id, tenant_id, name, priority, cpu_m, memory_mb, pool_id, pool_labels, command, env, "
-      + "payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, "
-      + "trace_id)), t AS (SELECT id FROM tenant WHERE id IN (SELECT DISTINCT tenant_id FROM d) FOR KEY SHARE), "
+      + "$19::text[], $20::text[]) AS d(id, tenant_id, name, priority, cpu_m, memory_mb, pool_id, pool_labels, "
+      + "command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, idempotency_key, "
+      + "submitted_at, trace_id, idempotency_fingerprint)), t AS (SELECT id FROM tenant WHERE id IN (SELECT DISTINCT tenant_id FROM d) FOR KEY SHARE), "
       + "j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, "
       + "pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, "
-      + "idempotency_key, submitted_at, trace_id) SELECT id, tenant_id, name, 'queued', priority, cpu_m, memory_mb, "
-      + "pool_id, pool_labels::jsonb, command::jsonb, env::jsonb, payload::jsonb, labels::jsonb, timeout_s, "
-      + "max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, trace_id FROM d "
+      + "idempotency_key, submitted_at, trace_id, idempotency_fingerprint) SELECT id, tenant_id, name, 'queued', "
+      + "priority, cpu_m, memory_mb, pool_id, pool_labels::jsonb, command::jsonb, env::jsonb, payload::jsonb, "
+      + "labels::jsonb, timeout_s, max_attempts, max_queue_seconds, sla_deadline, idempotency_key, submitted_at, "
+      + "trace_id, idempotency_fingerprint FROM d "
       + "WHERE tenant_id IN (SELECT id FROM t) ON CONFLICT (tenant_id, idempotency_key) "
       + "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, tenant_id, submitted_at) "
       + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
@@ -54,8 +60,10 @@ final class JobStore {
   private static final Class<?>[] INSERT_COLUMNS = {String.class, String.class, String.class, Integer.class,
       Long.class, Long.class, String.class, String.class, String.class, String.class, String.class, String.class,
       Integer.class, Integer.class, Integer.class, OffsetDateTime.class, String.class, OffsetDateTime.class,
-      String.class};
-  private static final String BY_IDEMPOTENCY = "SELECT " + COLUMNS + " FROM job WHERE tenant_id = $1 "
+      String.class, String.class};
+  private static final String BY_IDEMPOTENCY = "SELECT " + COLUMNS + ", idempotency_fingerprint FROM job "
+      + "WHERE tenant_id = $1 AND idempotency_key = $2";
+  private static final String FINGERPRINT = "SELECT id, idempotency_fingerprint FROM job WHERE tenant_id = $1 "
       + "AND idempotency_key = $2";
   private static final String GET = "SELECT " + COLUMNS + " FROM job WHERE id = $1";
   private static final String LOAD_OPEN = "SELECT " + COLUMNS + " FROM job WHERE state IN ('queued', 'admitted', "
@@ -136,6 +144,55 @@ final class JobStore {
    */
   Future<List<JsonObject>> insert(List<Job> jobs) {
     if (jobs.isEmpty()) return Future.succeededFuture(new ArrayList<>());
+    return checkKeyReuse(jobs).compose(v -> write(jobs));
+  }
+
+  /**
+   * 422 when an idempotency key comes with a submission other than the one it was first used for (by a stored job
+   * or by another job of the same batch): nothing is written then. A key reused concurrently is caught after the
+   * write, see {@link #write}.
+   */
+  private Future<Void> checkKeyReuse(List<Job> jobs) {
+    List<Tuple> keyed = new ArrayList<>();
+    List<Job> keyedJobs = new ArrayList<>();
+    Map<String, String> inBatch = new HashMap<>();
+    for (Job j : jobs) {
+      if (j.idempotencyKey == null) continue;
+      String first = inBatch.putIfAbsent(j.tenantId + '\n' + j.idempotencyKey, j.idempotencyFingerprint);
+      if (first != null && !first.equals(j.idempotencyFingerprint)) return Future.failedFuture(keyReused(j, null));
+      keyed.add(Tuple.of(j.tenantId, j.idempotencyKey));
+      keyedJobs.add(j);
+    }
+    if (keyed.isEmpty()) return Future.succeededFuture();
+    return pool.preparedQuery(FINGERPRINT).executeBatch(keyed).compose(rows -> {
+      RowSet<Row> result = rows;
+      for (Job j : keyedJobs) {
+        for (Row r : result) {
+          if (!sameSubmission(r.getString("idempotency_fingerprint"), j)) {
+            return Future.failedFuture(keyReused(j, r.getString("id")));
+          }
+        }
+        result = result.next();
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Rows stored before fingerprints were kept have none: they are answered as replays. */
+  private static boolean sameSubmission(String storedFingerprint, Job j) {
+    return storedFingerprint == null || storedFingerprint.equals(j.idempotencyFingerprint);
+  }
+
+  private static DomainException keyReused(Job j, String firstJobId) {
+    JsonObject ext = new JsonObject().put("reason", "idempotency_key_reused").put("errors", new JsonArray()
+        .add(new JsonObject().put("field", "idempotency_key").put("message",
+            "was used for a different submission; send the same body to retry, or a new key for a new job")));
+    if (firstJobId != null) ext.put("job_id", firstJobId);
+    return new DomainException(422, "Unprocessable Content", "the idempotency key '" + j.idempotencyKey
+        + "' was already used for a different job submission", ext);
+  }
+
+  private Future<List<JsonObject>> write(List<Job> jobs) {
     boolean[] inserted = new boolean[jobs.size()];
     // every row of one combined execution sees the same result: read its job ids once, not once per row
     Map<RowSet<Row>, Set<String>> returned = new IdentityHashMap<>();
@@ -147,7 +204,7 @@ final class JobStore {
           j.priority, j.cpuM, j.memoryMb, j.poolId, json(j.poolLabels), json(j.command), json(j.env),
           j.payloadText != null ? j.payloadText : json(j.payload), json(j.labels), j.timeoutSeconds, j.maxAttempts,
           j.maxQueueSeconds, utc(j.slaDeadline),
-          j.idempotencyKey, utc(j.submittedAt), j.traceId},
+          j.idempotencyKey, utc(j.submittedAt), j.traceId, j.idempotencyFingerprint},
           result -> inserted[index] = returned.computeIfAbsent(result, JobStore::jobIds).contains(j.id)));
     }
     return writer.tryWrite(rows).compose(v -> {
@@ -170,12 +227,25 @@ final class JobStore {
             continue;
           }
           if (replay.size() == 0) return Future.failedFuture(DomainException.notFound("tenant", jobs.get(i).tenantId));
-          results.add(toJson(replay.iterator().next()).put("idempotent_replay", true));
+          Row first = replay.iterator().next();
+          if (!sameSubmission(first.getString("idempotency_fingerprint"), jobs.get(i))) {
+            // the key was used concurrently for another submission; with nothing of this write committed it is
+            // refused like one seen before the write, otherwise the batch's committed jobs must be answered
+            if (noneInserted(inserted)) return Future.failedFuture(keyReused(jobs.get(i), first.getString("id")));
+            LOG.warn("idempotency key reused concurrently within a committed batch: answered with the first job",
+                kv("tenant_id", jobs.get(i).tenantId), kv("job_id", first.getString("id")));
+          }
+          results.add(toJson(first).put("idempotent_replay", true));
           replay = replay.next();
         }
         return Future.succeededFuture(results);
       });
     });
+  }
+
+  private static boolean noneInserted(boolean[] inserted) {
+    for (boolean b : inserted) if (b) return false;
+    return true;
   }
 
   Future<JsonObject> get(String id) {

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,6 +17,22 @@ final class SchedulerMetrics {
       ms(1000), ms(2500), ms(5000), ms(10_000)};
   private static final Duration[] WAIT_BUCKETS = {ms(100), ms(500), ms(1000), ms(2500), ms(5000), ms(10_000),
       ms(30_000), ms(60_000), ms(300_000), ms(600_000)};
+
+  /** decision_type values (see {@link #decision}). */
+  static final List<String> DECISION_TYPES = List.of("admit", "place", "requeue", "reject", "retry", "cancel",
+      "abandon");
+  /** status values of hodei_sla_events_total. */
+  static final List<String> SLA_STATUSES = List.of("at_risk", "breached");
+  /**
+   * The error types a failed job may end with that are known up front: those of the worker providers
+   * ({@code WorkerProvider.JobResult}) and the scheduler's own ({@code max_queue_time} for an abandoned job). A
+   * provider may report another one; its series then appears with its first failure.
+   */
+  static final List<String> ERROR_TYPES = List.of("exit_code", "timeout", "killed", "worker_lost",
+      "invalid_command", "max_queue_time");
+
+  /** The error type of every job that ends in state cancelled (and of no other). */
+  private static final String CANCELLED = JobStates.CANCELLED;
 
   private final MeterRegistry registry;
   private final Timer schedulingLatency;
@@ -35,6 +52,30 @@ final class SchedulerMetrics {
         .description(MetricCatalog.JOBS_QUEUED.help()).register(registry);
     Gauge.builder(MetricCatalog.QUEUE_SIZE.meterName(), waiting, AtomicLong::get)
         .description(MetricCatalog.QUEUE_SIZE.help()).register(registry);
+    // every series whose labels are known up front exists from the start at 0, so that a scraper sees each family
+    // and rate() has a first sample to start from (Prometheus' instrumentation advice)
+    DECISION_TYPES.forEach(type -> counter(MetricCatalog.SCHEDULING_DECISIONS, MetricCatalog.DECISION_TYPE, type,
+        null, null));
+    SLA_STATUSES.forEach(status -> counter(MetricCatalog.SLA_EVENTS, MetricCatalog.SLA_STATUS, status, null, null));
+  }
+
+  /** A tenant the scheduler knows of: its series start at 0 (a few per tenant: bounded by the tenants). */
+  void tenantKnown(String tenantId) {
+    counter(MetricCatalog.JOBS_SCHEDULED, MetricCatalog.TENANT_ID, tenantId, null, null);
+    counter(MetricCatalog.JOBS_COMPLETED, MetricCatalog.TENANT_ID, tenantId, null, null);
+    counter(MetricCatalog.JOBS_CANCELLED, MetricCatalog.TENANT_ID, tenantId, null, null);
+    counter(MetricCatalog.BURST_CPU, MetricCatalog.TENANT_ID, tenantId, null, null);
+    ERROR_TYPES.forEach(type -> counter(MetricCatalog.JOBS_FAILED, MetricCatalog.TENANT_ID, tenantId,
+        MetricCatalog.ERROR_TYPE, type));
+  }
+
+  /** A deleted tenant: its series go (a deleted tenant has no jobs left to count). */
+  void tenantGone(String tenantId) {
+    counters.entrySet().removeIf(e -> {
+      boolean gone = tenantId.equals(e.getValue().getId().getTag(MetricCatalog.TENANT_ID));
+      if (gone) registry.remove(e.getValue());
+      return gone;
+    });
   }
 
   void scheduled(String tenantId, long latencyMs, long waitMs) {
@@ -47,7 +88,15 @@ final class SchedulerMetrics {
     counter(MetricCatalog.JOBS_COMPLETED, MetricCatalog.TENANT_ID, tenantId, null, null).increment();
   }
 
+  /**
+   * A job that ended other than succeeded. A cancel (error type {@code cancelled}: the job ended in state cancelled)
+   * is what someone asked for, not a failure: it is counted in hodei_jobs_cancelled_total only.
+   */
   void failed(String tenantId, String errorType) {
+    if (CANCELLED.equals(errorType)) {
+      counter(MetricCatalog.JOBS_CANCELLED, MetricCatalog.TENANT_ID, tenantId, null, null).increment();
+      return;
+    }
     counter(MetricCatalog.JOBS_FAILED, MetricCatalog.TENANT_ID, tenantId, MetricCatalog.ERROR_TYPE,
         errorType == null ? "unknown" : errorType).increment();
   }

@@ -58,6 +58,7 @@ public final class SchedulerVerticle extends VerticleBase {
     pools = new PoolView(vertx);
     events = new Events(vertx, registry);
     schedulerMetrics = new SchedulerMetrics(registry);
+    tenants.watch(schedulerMetrics::tenantKnown, schedulerMetrics::tenantGone);
     scheduler = new Scheduler(vertx, store, tenants, pools, new FairShare(settings.fairShareHalfLifeSeconds()),
         settings, schedulerMetrics, events);
     explainer = new WaitExplainer(scheduler);
@@ -149,7 +150,46 @@ public final class SchedulerVerticle extends VerticleBase {
         throw prefixed(e, i);
       }
     }
-    return scheduler.submit(jobs).map(views -> new JsonObject().put("items", new JsonArray(new ArrayList<>(views))));
+    try {
+      return scheduler.submit(jobs).map(views -> new JsonObject().put("items", new JsonArray(new ArrayList<>(views))));
+    } catch (DomainException e) {
+      // the scheduler refuses the whole batch for one job that no pool could run: name that job's field
+      for (int i = 0; i < jobs.size(); i++) {
+        JsonObject field = unplaceableField(e, jobs.get(i));
+        if (field != null) throw prefixed(withError(e, field), i);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The field that makes a job unplaceable, when {@code e} is the scheduler's refusal of a job no pool could ever
+   * run and {@code job} is one it refuses: its pool selector (no pool matches it) or its size (no matching pool's
+   * workers are large enough). Null otherwise.
+   */
+  private JsonObject unplaceableField(DomainException e, Job job) {
+    String reason = e.extensions().getString("reason");
+    if ("no_matching_pool".equals(reason) && pools.matching(job).isEmpty()) {
+      return job.poolId != null
+          ? fieldError("pool_id", "pool '" + job.poolId + "' does not exist")
+          : fieldError("pool_labels", "no pool has the labels " + job.poolLabels.encode());
+    }
+    if ("too_large_for_pools".equals(reason) && !pools.matching(job).isEmpty() && pools.fitting(job).isEmpty()) {
+      boolean cpuFits = pools.matching(job).stream().anyMatch(p -> p.getLong("worker_cpu_m") >= job.cpuM);
+      return cpuFits ? fieldError("memory_mb", job.memoryMb + " MB is more than any matching worker has")
+          : fieldError("cpu_m", job.cpuM + "m is more than any matching worker has");
+    }
+    return null;
+  }
+
+  private static JsonObject fieldError(String field, String message) {
+    return new JsonObject().put("field", field).put("message", message);
+  }
+
+  private static DomainException withError(DomainException e, JsonObject error) {
+    JsonObject ext = e.extensions().copy();
+    JsonArray errors = ext.getJsonArray("errors", new JsonArray()).copy().add(error);
+    return new DomainException(e.status(), e.title(), e.detail(), ext.put("errors", errors));
   }
 
   private static DomainException prefixed(DomainException e, int index) {

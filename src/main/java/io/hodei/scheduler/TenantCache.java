@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Tenants' weights, status and quotas, loaded at start and kept current from {@code tenant.changed} events. */
 final class TenantCache {
@@ -38,10 +39,18 @@ final class TenantCache {
   private final Vertx vertx;
   private final Map<String, Tenant> tenants = new HashMap<>();
   private MessageConsumer<JsonObject> consumer;
+  private Consumer<String> known = id -> { };
+  private Consumer<String> gone = id -> { };
 
   TenantCache(Vertx vertx) { this.vertx = vertx; }
 
   Tenant get(String id) { return tenants.get(id); }
+
+  /** Tells {@code known} of every tenant loaded or created and {@code gone} of every tenant deleted. */
+  void watch(Consumer<String> known, Consumer<String> gone) {
+    this.known = known;
+    this.gone = gone;
+  }
 
   Future<Void> start() {
     consumer = vertx.eventBus().consumer(Events.address(Events.TENANT_CHANGED), msg -> apply(msg.body()));
@@ -52,8 +61,11 @@ final class TenantCache {
 
   private void apply(JsonObject event) {
     String id = event.getString("tenant_id");
-    if (event.getBoolean("deleted", false)) tenants.remove(id);
-    else if (event.getJsonObject("tenant") != null) tenants.put(id, Tenant.from(event.getJsonObject("tenant")));
+    if (event.getBoolean("deleted", false)) {
+      if (tenants.remove(id) != null) gone.accept(id);
+    } else if (event.getJsonObject("tenant") != null) {
+      if (tenants.put(id, Tenant.from(event.getJsonObject("tenant"))) == null) known.accept(id);
+    }
   }
 
   private Future<Void> loadPage(String cursor) {
@@ -63,7 +75,7 @@ final class TenantCache {
         Caller.system(), null).compose(page -> {
           page.getJsonArray("items").forEach(t -> {
             Tenant tenant = Tenant.from((JsonObject) t);
-            tenants.putIfAbsent(tenant.id(), tenant);
+            if (tenants.putIfAbsent(tenant.id(), tenant) == null) known.accept(tenant.id());
           });
           String next = page.getString("next_cursor");
           return next == null ? Future.succeededFuture() : loadPage(next);

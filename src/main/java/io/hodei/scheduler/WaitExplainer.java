@@ -51,7 +51,11 @@ final class WaitExplainer {
     if (tenant != null && scheduler.needsBurst(tenant, job, now)) {
       reasons.add(reason("burst", "the job runs on burst capacity, after work within base quotas"));
     }
-    if (!accepting.isEmpty() && (scheduler.saturated.contains(job.selectorKey()) || !scheduler.hasRoom(job))) {
+    String empty = accepting.isEmpty() ? null : withoutWorkers(accepting);
+    if (empty != null) {
+      reasons.add(reason("no_workers", empty));
+    } else if (!accepting.isEmpty()
+        && (scheduler.saturated.contains(job.selectorKey()) || !scheduler.hasRoom(job))) {
       reasons.add(reason("capacity", "every matching worker is busy"));
     }
     int ahead = aheadInTenant(job);
@@ -67,6 +71,24 @@ final class WaitExplainer {
     return new JsonObject().put("reasons", reasons).put("position", position)
         .put("position_in_tenant_queue", ahead + 1).put("estimated_start_at", estimate.getString("at"))
         .put("estimate_basis", estimate.getString("basis"));
+  }
+
+  /**
+   * When no pool that takes the job has a worker (none idle, busy or being provisioned), why: each pool's target
+   * size. A pool resized to 0 is not busy, it is empty, and waiting for a worker to free up will not help.
+   */
+  private String withoutWorkers(List<String> accepting) {
+    StringBuilder detail = new StringBuilder();
+    for (String id : accepting) {
+      JsonObject pool = scheduler.pools().pool(id);
+      if (pool == null) return null;
+      JsonObject w = pool.getJsonObject("workers", new JsonObject());
+      if (w.getLong("idle", 0L) + w.getLong("busy", 0L) + w.getLong("provisioning", 0L) > 0) return null;
+      int target = pool.getInteger("target_size", 0);
+      detail.append(detail.length() == 0 ? "" : "; ").append("pool ").append(id).append(" has no workers (size ")
+          .append(target).append(target == 0 ? ")" : ", none provisioned yet)");
+    }
+    return detail.toString();
   }
 
   /** Jobs of the same tenant and selector ahead of this one (jobs for other pools do not hold it back). */
@@ -151,6 +173,8 @@ final class WaitExplainer {
     // seconds, and the open jobs can be tens of thousands
     Map<String, TenantRow> perTenant = new HashMap<>();
     Map<String, PoolRow> perPool = new HashMap<>();
+    // fitting pools by selector and shape: computed once per pass, not once per job
+    Map<String, List<String>> waitingFor = new HashMap<>();
     for (Job job : scheduler.open.values()) {
       TenantRow t = perTenant.computeIfAbsent(job.tenantId, id -> new TenantRow());
       switch (job.state) {
@@ -162,10 +186,14 @@ final class WaitExplainer {
           // demand that more workers would serve: not held back by its tenant's quota or a retry backoff
           boolean capacityBound = owner != null && owner.active() && job.nextAttemptAt == null
               && scheduler.quotaBlocks(owner, job, now) == null;
-          for (String pool : scheduler.pools().accepting(job)) {
+          // every pool the job waits for is listed, whatever its state (a paused pool's queue does not vanish);
+          // only pools that take jobs count it as demand for capacity
+          List<String> accepting = scheduler.pools().accepting(job);
+          for (String pool : waitingFor.computeIfAbsent(job.selectorKey() + '|' + job.cpuM + '|' + job.memoryMb,
+              key -> scheduler.pools().fitting(job).stream().map(p -> p.getString("id")).toList())) {
             PoolRow p = perPool.computeIfAbsent(pool, id -> new PoolRow());
             p.queued++;
-            if (capacityBound) p.queuedForCapacity++;
+            if (capacityBound && accepting.contains(pool)) p.queuedForCapacity++;
             p.oldestWait = Math.max(p.oldestWait, wait);
           }
         }

@@ -574,6 +574,7 @@ public final class MetricsAccuracyBench {
       if (row.getBoolean("started")) add(truth, key(MetricCatalog.JOBS_SCHEDULED, "tenant_id", tenant), n);
       if (!TERMINAL.contains(state)) continue;
       if (state.equals("succeeded")) add(truth, key(MetricCatalog.JOBS_COMPLETED, "tenant_id", tenant), n);
+      else if (state.equals("cancelled")) add(truth, key(MetricCatalog.JOBS_CANCELLED, "tenant_id", tenant), n);
       else add(truth, key(MetricCatalog.JOBS_FAILED, "error_type", row.getString("error_type"), "tenant_id", tenant), n);
       add(truth, key(MetricCatalog.TENANT_JOBS, "state", state, "tenant_id", tenant), n);
       if (!row.getString("pool").isEmpty()) {

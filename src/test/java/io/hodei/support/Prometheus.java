@@ -39,6 +39,18 @@ public final class Prometheus {
     return samples;
   }
 
+  /** The families a scrape declares ({@code # TYPE name type} lines), with or without samples: name to type. */
+  public static Map<String, String> families(String text) {
+    Map<String, String> families = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      if (!line.startsWith("# TYPE ")) continue;
+      String[] parts = line.split(" ");
+      if (parts.length != 4) throw new IllegalArgumentException("not a TYPE line: " + line);
+      families.put(parts[2], parts[3]);
+    }
+    return families;
+  }
+
   private static double parseValue(String v) {
     return switch (v) {
       case "+Inf" -> Double.POSITIVE_INFINITY;

@@ -30,6 +30,8 @@ final class BridgeMetrics {
     // Both reasons exist from the start, so a rate() over them works before the first drop.
     dropped(SLOW_CONSUMER, 0);
     dropped(UNAUTHORIZED, 0);
+    Events.KNOWN_TYPES.forEach(type -> received(type, 0));
+    received(OTHER, 0);
   }
 
   void subscribersChanged(int delta) { subscribers.addAndGet(delta); }
@@ -37,11 +39,14 @@ final class BridgeMetrics {
   int subscribers() { return subscribers.get(); }
 
   void received(String type) {
-    String label = type != null && Events.KNOWN_TYPES.contains(type) ? type : OTHER;
+    received(type != null && Events.KNOWN_TYPES.contains(type) ? type : OTHER, 1);
+  }
+
+  private void received(String label, int count) {
     received.computeIfAbsent(label, t -> Counter.builder(MetricCatalog.EVENTS_RECEIVED.meterName())
         .description(MetricCatalog.EVENTS_RECEIVED.help())
         .tag(MetricCatalog.EVENT_TYPE, t)
-        .register(registry)).increment();
+        .register(registry)).increment(count);
   }
 
   void dropped(String reason) { dropped(reason, 1); }

@@ -72,6 +72,7 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     for (Service service : server.services()) {
       service.methodDescriptors().forEach(m -> methods.add(service.name().fullyQualifiedName() + "/" + m.getName()));
     }
+    metrics.served(methods);
   }
 
   /** True for the content types of gRPC and gRPC-Web ({@code application/grpc}, {@code application/grpc+proto}...). */

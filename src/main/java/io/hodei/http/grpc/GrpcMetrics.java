@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /** {@code hodei_grpc_requests_total} and the gRPC {@code hodei_service_*} meters. Labels are bounded: method is one the server serves or 'unknown'. */
 final class GrpcMetrics {
   static final String UNKNOWN_METHOD = "unknown";
+  private static final String OK = "OK";
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
@@ -21,10 +22,19 @@ final class GrpcMetrics {
 
   void record(String method, String status, long nanos) {
     service.record(ServiceMeters.GRPC, method, ServiceMeters.grpcOutcome(status), nanos);
-    counters.computeIfAbsent(method + ' ' + status, k -> Counter.builder(MetricCatalog.GRPC_REQUESTS.meterName())
+    counter(method, status).increment();
+  }
+
+  /** The methods the server serves: their OK series exist from the start, at 0 (one per method: bounded). */
+  void served(Iterable<String> methods) {
+    methods.forEach(method -> counter(method, OK));
+  }
+
+  private Counter counter(String method, String status) {
+    return counters.computeIfAbsent(method + ' ' + status, k -> Counter.builder(MetricCatalog.GRPC_REQUESTS.meterName())
         .description(MetricCatalog.GRPC_REQUESTS.help())
         .tag(MetricCatalog.METHOD, method)
         .tag(MetricCatalog.STATUS_CODE, status)
-        .register(registry)).increment();
+        .register(registry));
   }
 }

@@ -126,6 +126,13 @@ class SlowClientTest {
     assertClosedAfter(IDLE, "idle", "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n", "");
   }
 
+  /** The events so far: the appender adds on logging threads, under its own lock (AppenderBase.doAppend). */
+  private static java.util.List<ILoggingEvent> snapshot(ListAppender<ILoggingEvent> logs) {
+    synchronized (logs) {
+      return new java.util.ArrayList<>(logs.list);
+    }
+  }
+
   @Test
   void aClientGoneMidUploadIsNotAnError() throws IOException {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
@@ -146,9 +153,9 @@ class SlowClientTest {
           socket.setSoLinger(true, 0); // a reset, as a client that crashed
         }
       }
-      Poll.until(() -> logs.list.stream().filter(e -> e.getFormattedMessage().contains("went away")).count(),
+      Poll.until(() -> snapshot(logs).stream().filter(e -> e.getFormattedMessage().contains("went away")).count(),
           n -> n >= 3, Duration.ofSeconds(10), "three DEBUG lines for the abandoned uploads");
-      assertThat(logs.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+      assertThat(snapshot(logs)).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
           .as("no WARN or ERROR for clients that went away").isEmpty();
     } finally {
       http.setLevel(level);

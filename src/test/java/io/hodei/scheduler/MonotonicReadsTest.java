@@ -35,7 +35,8 @@ class MonotonicReadsTest {
 
   @Test
   void pollingClientsNeverReadAnEarlierStateThanTheyHaveSeen() throws Exception {
-    try (TestServer server = TestServer.start(Map.of())) {
+    // durable commits (fsync, as in production) take milliseconds: reads and commits overlap as they do for real users
+    try (TestServer server = TestServer.start(Map.of(io.hodei.app.config.ConfigSchema.DB_EMBEDDED_DURABLE, true))) {
       Fixtures fx = new Fixtures(server);
       String token = fx.tenant("polled", new JsonObject().put("cpu_m", 1_000_000).put("memory_mb", 10_000_000)
           .put("max_concurrent_jobs", 1000).put("max_queued_jobs", 100_000), 1, "submitter");

@@ -132,7 +132,8 @@ public final class HodeiServer {
           return traces.compose(t -> deploy(new TenantVerticle(pool, quota, new BurstPolicy(
               config.getBool(ConfigSchema.BURST_ENABLED), config.getInt(ConfigSchema.BURST_MAX_OVERAGE),
               config.getInt(ConfigSchema.BURST_DURATION)), config.getString(ConfigSchema.ADMIN_TOKEN), registry)))
-              .compose(v -> deploy(new PoolVerticle(pool, started.writerConnections(), poolSettings(), registry, this::providers)))
+              .compose(v -> deploy(new PoolVerticle(pool, started.writerConnections(), poolSettings(), registry,
+                  this::providers)))
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
                   registry, metricsCost)))
@@ -140,7 +141,8 @@ public final class HodeiServer {
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
                   config.getInt(ConfigSchema.DB_POOL_SIZE)), metricsCost)))
               .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
-              .compose(v -> deploy(new SchedulerVerticle(pool, started.writerConnections(), schedulerSettings(), registry)))
+              .compose(v -> deploy(new SchedulerVerticle(pool, started.writerConnections(), schedulerSettings(),
+                  registry)))
               .compose(v -> deploy(new MetricsHistoryVerticle(started.metricsPool(), registry, new HistorySettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED) && config.getBool(ConfigSchema.METRICS_HISTORY),
                   config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),

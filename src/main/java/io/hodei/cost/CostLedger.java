@@ -157,7 +157,8 @@ final class CostLedger {
         Instant cursor = CostStore.instant(r, "accounted_until");
         String workerId = r.getString("id");
         CostRecord.Usage life = new CostRecord.Usage(CostRecord.WORKER, workerId, r.getString("pool_id"), workerId,
-            null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"), BigDecimal.ZERO);
+            null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"),
+            BigDecimal.ZERO);
         records.addAll(CostRecord.split(life, cursor == null || cursor.isBefore(start) ? start : cursor, prices));
         cursors.add(CostStore.cursor(workerId, end));
       }

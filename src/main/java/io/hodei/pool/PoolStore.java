@@ -1,5 +1,6 @@
 package io.hodei.pool;
 
+import io.hodei.store.ConnectionSource;
 import io.hodei.store.GroupCommit;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -81,9 +82,9 @@ final class PoolStore {
   private final GroupCommit writer;
 
   /** Create on the pool verticle's event loop: worker writes are queued from it. */
-  PoolStore(Vertx vertx, Pool pool, io.hodei.store.ConnectionSource writerPool) {
+  PoolStore(Vertx vertx, Pool pool, ConnectionSource writerConnections) {
     this.pool = pool;
-    this.writer = new GroupCommit("workers", vertx, writerPool, GROUP_STATEMENTS);
+    this.writer = new GroupCommit("workers", vertx, writerConnections, GROUP_STATEMENTS);
   }
 
   Future<java.util.Set<String>> seededConfigPools() {

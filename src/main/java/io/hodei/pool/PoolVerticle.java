@@ -1,6 +1,7 @@
 package io.hodei.pool;
 
 import io.hodei.common.Audit;
+import io.hodei.store.ConnectionSource;
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
 import io.hodei.common.DomainException;
@@ -35,7 +36,7 @@ public final class PoolVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PoolVerticle.class);
 
   private final Pool sql;
-  private final io.hodei.store.ConnectionSource writerSql;
+  private final ConnectionSource writerSql;
   private final PoolSettings settings;
   private final MeterRegistry registry;
   private final Function<Vertx, Map<String, WorkerProvider>> providerFactory;
@@ -45,7 +46,7 @@ public final class PoolVerticle extends VerticleBase {
   private PoolManager manager;
   private PoolRequests requests;
 
-  public PoolVerticle(Pool sql, io.hodei.store.ConnectionSource writerSql, PoolSettings settings, MeterRegistry registry,
+  public PoolVerticle(Pool sql, ConnectionSource writerSql, PoolSettings settings, MeterRegistry registry,
                       Function<Vertx, Map<String, WorkerProvider>> providerFactory) {
     this.sql = sql;
     this.writerSql = writerSql;

@@ -1,6 +1,7 @@
 package io.hodei.scheduler;
 
 import io.hodei.common.DomainException;
+import io.hodei.store.ConnectionSource;
 import io.hodei.store.GroupCommit;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -46,7 +47,8 @@ final class JobStore {
       + "$12::text[], $13::int[], $14::int[], $15::int[], $16::timestamptz[], $17::text[], $18::timestamptz[], "
       + "$19::text[], $20::text[]) AS d(id, tenant_id, name, priority, cpu_m, memory_mb, pool_id, pool_labels, "
       + "command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, idempotency_key, "
-      + "submitted_at, trace_id, idempotency_fingerprint)), t AS (SELECT id FROM tenant WHERE id IN (SELECT DISTINCT tenant_id FROM d) FOR KEY SHARE), "
+      + "submitted_at, trace_id, idempotency_fingerprint)), "
+      + "t AS (SELECT id FROM tenant WHERE id IN (SELECT DISTINCT tenant_id FROM d) FOR KEY SHARE), "
       + "j AS (INSERT INTO job (id, tenant_id, name, state, priority, cpu_m, memory_mb, pool_id, "
       + "pool_labels, command, env, payload, labels, timeout_s, max_attempts, max_queue_seconds, sla_deadline, "
       + "idempotency_key, submitted_at, trace_id, idempotency_fingerprint) SELECT id, tenant_id, name, 'queued', "
@@ -131,9 +133,9 @@ final class JobStore {
    * job_event ids (the WatchJobs sequence) become visible in id order without a lock. Create on the scheduler's
    * event loop.
    */
-  JobStore(Vertx vertx, Pool pool, io.hodei.store.ConnectionSource writerPool) {
+  JobStore(Vertx vertx, Pool pool, ConnectionSource writerConnections) {
     this.pool = pool;
-    this.writer = new GroupCommit("jobs", vertx, writerPool, GROUP_STATEMENTS);
+    this.writer = new GroupCommit("jobs", vertx, writerConnections, GROUP_STATEMENTS);
   }
 
   /**

@@ -182,7 +182,16 @@ final class Scheduler {
   private void enqueue(Job job) {
     job.state = JobStates.QUEUED;
     if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(Instant.now())) return;
-    queues.computeIfAbsent(job.tenantId, t -> new TenantQueue()).add(job);
+    queueOf(job).add(job);
+  }
+
+  private TenantQueue queueOf(Job job) { return queues.computeIfAbsent(job.tenantId, t -> new TenantQueue()); }
+
+  /** A waiting job leaves its queue without being placed (cancel, abandonment) and stops counting as queued. */
+  private void leaveQueue(Job job) {
+    TenantQueue queue = queues.get(job.tenantId);
+    if (queue != null) queue.remove(job);
+    queuedCount.merge(job.tenantId, -1, Integer::sum);
   }
 
   // ------------------------------------------------------------------ dispatch
@@ -366,7 +375,7 @@ final class Scheduler {
     }
     job.state = JobStates.QUEUED;
     queuedCount.merge(job.tenantId, 1, Integer::sum);
-    queues.computeIfAbsent(job.tenantId, t -> new TenantQueue()).add(job);
+    queueOf(job).add(job);
     metrics.decision("requeue");
     if ("no_capacity".equals(problem.extensions().getString("reason"))) {
       pools.noIdleWorker(pools.accepting(job));
@@ -542,9 +551,7 @@ final class Scheduler {
     metrics.decision("cancel");
     switch (job.state) {
       case JobStates.QUEUED -> {
-        TenantQueue queue = queues.get(job.tenantId);
-        if (queue != null) queue.remove(job);
-        queuedCount.merge(job.tenantId, -1, Integer::sum);
+        leaveQueue(job);
         finish(job, JobStates.CANCELLED, null, "cancelled", null, null,
             new JsonObject().put("reason", "cancelled").put("by", caller.tokenId()));
       }
@@ -615,9 +622,7 @@ final class Scheduler {
         enqueue(job);
       }
       if (Duration.between(job.submittedAt, now).getSeconds() >= job.maxQueueSeconds) {
-        TenantQueue queue = queues.get(job.tenantId);
-        if (queue != null) queue.remove(job);
-        queuedCount.merge(job.tenantId, -1, Integer::sum);
+        leaveQueue(job);
         metrics.decision("abandon");
         finish(job, JobStates.ABANDONED, null, "max_queue_time", null, null,
             new JsonObject().put("reason", "waited longer than max_queue_seconds " + job.maxQueueSeconds));

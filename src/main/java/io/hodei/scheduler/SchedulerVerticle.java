@@ -9,6 +9,7 @@ import io.hodei.common.JsonInput;
 import io.hodei.common.Paging;
 import io.hodei.common.Role;
 import io.hodei.pool.PoolAddresses;
+import io.hodei.store.ConnectionSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -28,7 +29,7 @@ public final class SchedulerVerticle extends VerticleBase {
   /** How long a stop waits for queued job writes to commit. */
   static final long SHUTDOWN_DRAIN_SECONDS = 10;
   private final Pool sql;
-  private final io.hodei.store.ConnectionSource writerSql;
+  private final ConnectionSource writerSql;
   private final SchedulerSettings settings;
   private final MeterRegistry registry;
   private SchedulerMetrics schedulerMetrics;
@@ -42,8 +43,9 @@ public final class SchedulerVerticle extends VerticleBase {
   private PoolView pools;
   private Events events;
 
-  /** {@code writerSql}: the connections of the job writer (see {@code Database#writerPool}). */
-  public SchedulerVerticle(Pool sql, io.hodei.store.ConnectionSource writerSql, SchedulerSettings settings, MeterRegistry registry) {
+  /** {@code writerSql}: where the job writer connects (see {@code Database#writerConnections}). */
+  public SchedulerVerticle(Pool sql, ConnectionSource writerSql, SchedulerSettings settings,
+                           MeterRegistry registry) {
     this.sql = sql;
     this.writerSql = writerSql;
     this.settings = settings;

@@ -140,7 +140,6 @@ public final class GroupCommit {
   private volatile String stallReason;
   private long retryDelayMs = FIRST_RETRY_MS;
   private long retryTimer = -1;
-  private long stalls;
   private final List<Runnable> recoveryListeners = new ArrayList<>();
   /** Order of writes as queued (stalled writes are tried again in this order, whatever order their failures came). */
   private long seq;
@@ -167,7 +166,9 @@ public final class GroupCommit {
    * write is durable: retried until it commits, across a database outage; it fails only when the database refuses its
    * statements (a constraint, a bug), never because the database was away.
    */
-  public Future<Void> write(List<Statement> statements) { return submit(new Write(statements, Promise.promise(), true, ++seq)); }
+  public Future<Void> write(List<Statement> statements) {
+    return submit(new Write(statements, Promise.promise(), true, ++seq));
+  }
 
   public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
 
@@ -184,8 +185,6 @@ public final class GroupCommit {
 
   /** Whether writes commit now (false while the writer is stalled, retrying after a transient failure). */
   public boolean healthy() { return stalledSince == 0; }
-
-  public String name() { return name; }
 
   /**
    * The writers of {@code vertx} that are stalled now, with since when and why (empty: the write path works). For
@@ -259,9 +258,6 @@ public final class GroupCommit {
   private boolean idle() {
     return inFlight == 0 && !scheduled && queue.isEmpty() && failedGroups.isEmpty() && stalled.isEmpty();
   }
-
-  /** Writes stalled since the last recovery (for tests and benchmarks). */
-  long stalls() { return stalls; }
 
   /**
    * Starts the next transaction with every queued write it can take, while fewer than {@link #DEPTH} are in flight.
@@ -393,7 +389,6 @@ public final class GroupCommit {
       return true;
     });
     if (stalled.isEmpty()) return;
-    stalls++;
     LOG.debug("database write failed; waiting to retry", kv("writer", name), kv("stalled", stalled.size()),
         kv("error", String.valueOf(cause)));
     if (stalledSince == 0) {

@@ -92,7 +92,8 @@ public final class TenantVerticle extends VerticleBase {
       req.caller().requireAdmin();
       JsonObject b = req.payload();
       return tenants.consumeBurst(b.getString("grant_id"), b.getDouble("cpu_m_seconds", 0.0),
-          b.getDouble("memory_mb_seconds", 0.0), b.getInteger("burst_jobs", 0)).map(v -> new JsonObject().put("metered", true));
+          b.getDouble("memory_mb_seconds", 0.0), b.getInteger("burst_jobs", 0))
+          .map(v -> new JsonObject().put("metered", true));
     });
     return tokens.bootstrapAdmin(configuredAdminToken).map(generated -> {
       generated.ifPresent(token -> LOG.warn("no admin token existed: generated one; it is shown only now, store it",

@@ -132,7 +132,14 @@ final class CostStore {
       + "sum(amount) FILTER (WHERE kind = 'worker'), NULL, NULL, "
       + "coalesce(sum(amount) FILTER (WHERE kind = 'worker'), 0) - coalesce(sum(amount) FILTER (WHERE kind = 'job'), 0) "
       + "FROM cost_record GROUP BY pool_id UNION ALL SELECT 'impact', tenant_id, sum(impact_seconds), NULL, NULL, NULL "
-      + "FROM cost_burst_impact GROUP BY tenant_id";
+      + "FROM cost_burst_impact GROUP BY tenant_id "
+      // every tenant and pool has its series from the start, at 0 until it costs something
+      + "UNION ALL SELECT 'tenant', id, 0::numeric, 0::numeric, 0::numeric, NULL FROM tenant t WHERE NOT EXISTS "
+      + "(SELECT 1 FROM cost_record c WHERE c.tenant_id = t.id AND c.kind = 'job') "
+      + "UNION ALL SELECT 'pool', id, 0::numeric, NULL, NULL, 0::numeric FROM pool p WHERE NOT EXISTS "
+      + "(SELECT 1 FROM cost_record c WHERE c.pool_id = p.id) "
+      + "UNION ALL SELECT 'impact', id, 0::numeric, NULL, NULL, NULL FROM tenant t WHERE NOT EXISTS "
+      + "(SELECT 1 FROM cost_burst_impact i WHERE i.tenant_id = t.id)";
   private static final String INSERT_REPORT = "INSERT INTO cost_report (id, status, tenant_id, created_by, params) "
       + "VALUES ($1, 'pending', $2, $3, $4) RETURNING id, status, tenant_id, params, result, error, created_at, "
       + "finished_at";

@@ -43,6 +43,9 @@ final class ScalingMeters {
       Usage u = new Usage();
       track(p, Gauge.builder(MetricCatalog.SCALING_EFFICIENCY.meterName(), u, Usage::efficiency)
           .description(MetricCatalog.SCALING_EFFICIENCY.help()).tag(MetricCatalog.POOL, p).register(registry));
+      // the pool's other series exist from its first evaluation, at 0
+      idleWorkerSeconds(p, 0);
+      track(p, capacityTimer(p));
       return u;
     });
   }
@@ -54,16 +57,20 @@ final class ScalingMeters {
   }
 
   void idleWorkerSeconds(String pool, double seconds) {
-    if (seconds <= 0) return;
-    track(pool, Counter.builder(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.meterName())
+    Counter idle = track(pool, Counter.builder(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.meterName())
         .description(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.help()).tag(MetricCatalog.POOL, pool)
-        .register(registry)).increment(seconds);
+        .register(registry));
+    if (seconds > 0) idle.increment(seconds);
   }
 
   void capacityReady(String pool, long ms) {
-    track(pool, Timer.builder(MetricCatalog.SCALING_CAPACITY_READY.meterName())
+    track(pool, capacityTimer(pool)).record(Math.max(0, ms), TimeUnit.MILLISECONDS);
+  }
+
+  private Timer capacityTimer(String pool) {
+    return Timer.builder(MetricCatalog.SCALING_CAPACITY_READY.meterName())
         .description(MetricCatalog.SCALING_CAPACITY_READY.help()).tag(MetricCatalog.POOL, pool)
-        .serviceLevelObjectives(BUCKETS).register(registry)).record(Math.max(0, ms), TimeUnit.MILLISECONDS);
+        .serviceLevelObjectives(BUCKETS).register(registry);
   }
 
   /** Removes every series of pools not in {@code live}. */

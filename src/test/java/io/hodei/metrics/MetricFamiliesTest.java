@@ -5,6 +5,7 @@ import io.hodei.support.Fixtures;
 import io.hodei.support.Poll;
 import io.hodei.support.Prometheus;
 import io.hodei.support.TestServer;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,15 +19,22 @@ class MetricFamiliesTest {
   @Test
   void aFreshServerWithOneTenantAndOnePoolExposesEveryCatalogFamily() {
     try (TestServer server = TestServer.start(Map.of(ConfigSchema.METRICS_INTERVAL, 1,
-        ConfigSchema.POOLS_HEALTH_INTERVAL, 1, ConfigSchema.SERVER_GRPC_PORT, 0))) {
+        ConfigSchema.POOLS_HEALTH_INTERVAL, 1, ConfigSchema.SERVER_GRPC_PORT, 0,
+        ConfigSchema.COST_SWEEP_INTERVAL, 1, ConfigSchema.SCALING_INTERVAL, 1))) {
       Fixtures fx = new Fixtures(server);
       fx.tenant("fresh", null, 1, "viewer");
       fx.pool(Fixtures.simulatedPool("fresh-pool", 1, 10), 1);
+      JsonObject dynamic = Fixtures.simulatedPool("fresh-dyn", 1, 10).put("kind", "dynamic").put("min_size", 1)
+          .put("max_size", 2).put("target_size", 1);
+      dynamic.remove("size");
+      fx.pool(dynamic, 1);
 
-      // the collector samples the new pool on its next run
+      // the collector samples the new pools on its next run, the cost sweep and the autoscaler on theirs
       String text = Poll.until(() -> server.get("/metrics", null).body(),
-          t -> Prometheus.parse(t).stream().anyMatch(s -> s.name().equals("hodei_pool_size")),
-          Duration.ofSeconds(30), "fresh-pool sampled");
+          t -> Prometheus.parse(t).stream().anyMatch(s -> s.name().equals("hodei_pool_size"))
+              && t.contains("hodei_pool_cost_total{pool=\"fresh-dyn\"}")
+              && t.contains("hodei_scaling_idle_worker_seconds_total{pool=\"fresh-dyn\"}"),
+          Duration.ofSeconds(30), "fresh pools sampled, swept and evaluated");
       Map<String, String> families = Prometheus.families(text);
       List<Prometheus.Sample> samples = Prometheus.parse(text);
       for (MetricCatalog.Def def : MetricCatalog.ALL) {
@@ -47,6 +55,16 @@ class MetricFamiliesTest {
       assertZero(samples, "hodei_grpc_requests_total",
           Map.of("method", "hodei.v1.JobService/SubmitJob", "status_code", "OK"));
       assertZero(samples, "hodei_pool_jobs_total", Map.of("pool", "fresh-pool", "state", "succeeded"));
+      for (String family : List.of("hodei_tenant_cost_total", "hodei_tenant_burst_cost_total",
+          "hodei_tenant_cost_per_hour", "hodei_tenant_burst_impact_seconds_total")) {
+        assertZero(samples, family, Map.of("tenant_id", "fresh"));
+      }
+      for (String pool : List.of("fresh-pool", "fresh-dyn")) {
+        assertZero(samples, "hodei_pool_cost_total", Map.of("pool", pool));
+        assertZero(samples, "hodei_pool_idle_cost_total", Map.of("pool", pool));
+      }
+      assertZero(samples, "hodei_scaling_idle_worker_seconds_total", Map.of("pool", "fresh-dyn"));
+      assertZero(samples, "hodei_scaling_capacity_ready_seconds_count", Map.of("pool", "fresh-dyn"));
       // the per-worker gauges appear with the worker's first usage sample (an idle simulated worker uses nothing)
       String worker = server.get("/api/v1/pools/fresh-pool/workers", TestServer.ADMIN_TOKEN).json()
           .getJsonArray("items").getJsonObject(0).getString("id");

@@ -65,6 +65,7 @@ final class PoolRequests {
     pool.kind = kind != null ? kind : defaultKind;
     pool.provider = effectiveProvider;
     if (pool.kind.equals("static")) {
+      if (Boolean.TRUE.equals(autoScaling)) throw autoScalingOnStatic();
       int s = (int) (size != null ? size : min != null ? min : target != null ? target : 1);
       pool.targetSize = s;
       pool.minSize = (int) (min != null ? min : s);
@@ -110,6 +111,12 @@ final class PoolRequests {
     if (price != null) changes.put("price_per_worker_hour", price.toPlainString());
     if (autoScaling != null) changes.put("auto_scaling_enabled", autoScaling);
     return changes;
+  }
+
+  /** A static pool keeps the size it is given: the autoscaler never changes it. */
+  static DomainException autoScalingOnStatic() {
+    return DomainException.unprocessable("auto_scaling_enabled is for dynamic pools: a static pool keeps its size; "
+        + "give kind dynamic with min_size and max_size to let the autoscaler size it");
   }
 
   /** PUT /static: {size}. */

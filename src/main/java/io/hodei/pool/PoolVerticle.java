@@ -182,6 +182,10 @@ public final class PoolVerticle extends VerticleBase {
   private Future<JsonObject> update(BusRequest req) {
     req.caller().requireAdmin();
     JsonObject changes = requests.update(req.payload());
+    if (Boolean.TRUE.equals(changes.getBoolean("auto_scaling_enabled"))
+        && "static".equals(manager.pool(req.param("id")).kind)) {
+      throw PoolRequests.autoScalingOnStatic();
+    }
     return manager.change(req.param("id"), req.ifMatch(), p -> {
       if (changes.containsKey("name")) p.name = changes.getString("name");
       if (changes.containsKey("labels")) p.labels = changes.getJsonObject("labels");

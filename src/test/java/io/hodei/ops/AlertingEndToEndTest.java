@@ -34,14 +34,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The shipped rules in a real Prometheus and Alertmanager (child processes on 127.0.0.1) against Hodei in-process:
- * stopping the only pool fires NoHealthyWorkers, which reaches Alertmanager and GET /api/v1/observability/alerts;
- * resuming the pool resolves it. Skipped when prometheus or prometheus-alertmanager is not on PATH (.ci/run
- * installs them).
+ * The shipped rules in a real Prometheus and Alertmanager (child processes on 127.0.0.1) against Hodei in-process,
+ * with the shipped scrape and evaluation intervals and the server's default collection interval: stopping the only
+ * pool fires NoHealthyWorkers, which reaches Alertmanager and GET /api/v1/observability/alerts; resuming the pool
+ * resolves it. Prints the alert latency (the stop to Alertmanager holding the alert; the target is under 30 s).
+ * Skipped when prometheus or prometheus-alertmanager is not on PATH (.ci/run installs them).
  */
 class AlertingEndToEndTest {
   private static final String ALERT = "NoHealthyWorkers";
-  private static final Duration FIRING_DEADLINE = Duration.ofSeconds(30);
+  /** Generous: the figure is printed, a loaded machine must not fail the build. */
+  private static final Duration FIRING_DEADLINE = Duration.ofSeconds(60);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private static final List<Process> PROCESSES = new ArrayList<>();
   private static final Thread KILL_ON_EXIT = new Thread(AlertingEndToEndTest::killAll, "kill-prometheus");
@@ -51,6 +53,7 @@ class AlertingEndToEndTest {
   private static TestServer server;
   private static String prometheus;
   private static String alertmanager;
+  private static String shipped;
 
   @BeforeAll
   static void start() throws IOException {
@@ -62,20 +65,19 @@ class AlertingEndToEndTest {
     int alertmanagerPort = freePort();
     prometheus = "http://127.0.0.1:" + prometheusPort;
     alertmanager = "http://127.0.0.1:" + alertmanagerPort;
-    server = TestServer.start(Map.of(ConfigSchema.POOLS_HEALTH_INTERVAL, 1, ConfigSchema.POOLS_RECONCILE_INTERVAL, 1,
-        ConfigSchema.METRICS_INTERVAL, 1, ConfigSchema.ALERTMANAGER_URL, alertmanager));
+    server = TestServer.start(Map.of(ConfigSchema.ALERTMANAGER_URL, alertmanager));
     Runtime.getRuntime().addShutdownHook(KILL_ON_EXIT);
 
     // Alertmanager is not running yet: the alerts API says so with a 503 problem.
     assertProblem(server.get("/api/v1/observability/alerts", TestServer.ADMIN_TOKEN), 503);
 
-    // The shipped rules, with every `for:` shortened so the test does not wait minutes.
-    String rules = Files.readString(DashboardsAndAlertsTest.RULES).replaceAll("(?m)^(\\s+for:)\\s*\\S+", "$1 1s");
-    Files.writeString(dir.resolve("rules.yml"), rules);
+    // The shipped rules and intervals, as a user runs them.
+    Files.copy(DashboardsAndAlertsTest.RULES, dir.resolve("rules.yml"));
+    shipped = Files.readString(Path.of("conf/prometheus.yml"));
     Files.writeString(dir.resolve("prometheus.yml"), """
         global:
-          scrape_interval: 1s
-          evaluation_interval: 1s
+          scrape_interval: %s
+          evaluation_interval: %s
         rule_files: [rules.yml]
         alerting:
           alertmanagers:
@@ -86,7 +88,8 @@ class AlertingEndToEndTest {
             metrics_path: /metrics
             static_configs:
               - targets: ["127.0.0.1:%d"]
-        """.formatted(alertmanagerPort, server.port()));
+        """.formatted(setting(shipped, "scrape_interval"), setting(shipped, "evaluation_interval"), alertmanagerPort,
+        server.port()));
     Files.writeString(dir.resolve("alertmanager.yml"), """
         route:
           receiver: "null"
@@ -116,7 +119,7 @@ class AlertingEndToEndTest {
   }
 
   @Test
-  void stoppingTheOnlyPoolFiresNoHealthyWorkersAndResumingResolvesIt() {
+  void stoppingTheOnlyPoolFiresNoHealthyWorkersAndResumingResolvesIt() throws IOException {
     Poll.until(() -> AlertingEndToEndTest.<JsonObject>get(prometheus + "/api/v1/targets"), t -> t != null && t.getJsonObject("data")
             .getJsonArray("activeTargets").stream().anyMatch(x -> "up".equals(((JsonObject) x).getString("health"))),
         Duration.ofSeconds(60), "Prometheus scraping Hodei (target health up)");
@@ -126,17 +129,22 @@ class AlertingEndToEndTest {
     Poll.until(AlertingEndToEndTest::prometheusAlert, Optional::isEmpty, Duration.ofSeconds(60),
         ALERT + " inactive with a healthy worker");
 
+    long conditionStart = System.nanoTime();
     Response stopped = server.admin(HttpMethod.POST, "/api/v1/pools/alerting/lifecycle",
         new JsonObject().put("action", "stop"));
     assertThat(stopped.status()).as(stopped.toString()).isEqualTo(200);
-    JsonObject firing = Poll.until(AlertingEndToEndTest::prometheusAlert,
-        a -> a.isPresent() && "firing".equals(a.get().getString("state")), FIRING_DEADLINE,
-        ALERT + " firing in Prometheus within 30 s of the stop").orElseThrow();
-    assertThat(firing.getJsonObject("labels").getString("severity")).isEqualTo("critical");
-    assertThat(firing.getJsonObject("annotations").getString("runbook")).isNotBlank();
-
     Poll.until(() -> alertNames(AlertingEndToEndTest.<JsonArray>get(alertmanager + "/api/v2/alerts")), names -> names.contains(ALERT),
         FIRING_DEADLINE, ALERT + " received by Alertmanager");
+    double latency = (System.nanoTime() - conditionStart) / 1e9;
+    System.out.printf("alert latency: pool stopped -> %s held by Alertmanager in %.1f s (target < 30 s; "
+        + "scrape %s, evaluation %s, collection %d s, for: %s)%n", ALERT, latency, setting(shipped, "scrape_interval"),
+        setting(shipped, "evaluation_interval"), TestServer.config(Map.of()).getInt(ConfigSchema.METRICS_INTERVAL),
+        setting(Files.readString(DashboardsAndAlertsTest.RULES).split("alert: " + ALERT, 2)[1], "for"));
+    JsonObject firing = Poll.until(AlertingEndToEndTest::prometheusAlert,
+        a -> a.isPresent() && "firing".equals(a.get().getString("state")), FIRING_DEADLINE,
+        ALERT + " firing in Prometheus").orElseThrow();
+    assertThat(firing.getJsonObject("labels").getString("severity")).isEqualTo("critical");
+    assertThat(firing.getJsonObject("annotations").getString("runbook")).isNotBlank();
     JsonObject api = Poll.until(() -> server.get("/api/v1/observability/alerts", TestServer.ADMIN_TOKEN).json(),
         body -> alertNames(body.getJsonArray("alerts")).contains(ALERT), FIRING_DEADLINE,
         ALERT + " in GET /api/v1/observability/alerts");
@@ -152,6 +160,13 @@ class AlertingEndToEndTest {
     assertThat(resumed.status()).as(resumed.toString()).isEqualTo(200);
     Poll.until(AlertingEndToEndTest::prometheusAlert, Optional::isEmpty, Duration.ofSeconds(60),
         ALERT + " resolved after the pool resumed");
+  }
+
+  /** A global setting of the shipped Prometheus configuration, e.g. {@code scrape_interval: 5s}. */
+  private static String setting(String yaml, String key) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\s+" + key + ":\\s*(\\S+)").matcher(yaml);
+    assertThat(m.find()).as("%s in conf/prometheus.yml", key).isTrue();
+    return m.group(1);
   }
 
   /** NoHealthyWorkers as Prometheus has it now (pending or firing), or empty when inactive. */

@@ -194,7 +194,7 @@ public final class ConfigSchema {
         .doc("longest period of a synchronous GET cost report or breakdown, in days (longer: POST a report)"));
     add(key(METRICS_ENABLED, Type.BOOL).def(true).env("METRICS_ENABLED")
         .doc("pool metrics collection"));
-    add(key(METRICS_INTERVAL, Type.INT).def(10L).range(1, 3600)
+    add(key(METRICS_INTERVAL, Type.INT).def(5L).range(1, 3600)
         .env("HODEI_METRICS_COLLECTION_INTERVAL", "METRICS_COLLECTION_INTERVAL")
         .doc("seconds between collector runs"));
     add(key(METRICS_RETENTION, Type.INT).def(30L).range(1, 3650).env("METRICS_RETENTION_DAYS")

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A tenant that just used the whole pool yields to one that did not, by as much as the usage memory's formula says
- * (README, Scheduler: the split of the next W starts is B = W (1 + m) / 2, A = W (1 - m) / 2, with
+ * (docs/scheduler.md, fair share: the split of the next W starts is B = W (1 + m) / 2, A = W (1 - m) / 2, with
  * m = 1 - 2^(-T/H) after A used the whole pool for T seconds).
  */
 class FairShareMemoryTest {

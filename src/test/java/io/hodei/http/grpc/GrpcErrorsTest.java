@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The status table of README's gRPC section, including the statuses the tenant service cannot produce yet. */
+/** The status table of docs/api.md's gRPC section, including the statuses the tenant service cannot produce yet. */
 class GrpcErrorsTest {
   private static GrpcStatus statusOf(int httpStatus) {
     return GrpcErrors.of(new DomainException(httpStatus, "t", "d")).status();

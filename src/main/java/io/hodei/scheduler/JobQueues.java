@@ -15,7 +15,12 @@ final class JobQueues {
   /** The job waits (again): queued, and in its tenant's queue unless a retry backoff still holds it. */
   void enqueue(Job job) {
     job.state = JobState.QUEUED;
-    if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(Instant.now())) return;
+    if (job.nextAttemptAt != null) {
+      if (job.nextAttemptAt.isAfter(Instant.now())) return;
+      // the backoff is over (a job taken up from the database after it ended): the job is in its queue from now
+      // on, and the tick, which queues jobs whose backoff ended, must not queue it a second time
+      job.nextAttemptAt = null;
+    }
     byTenant.computeIfAbsent(job.tenantId, t -> new TenantQueue()).add(job);
   }
 

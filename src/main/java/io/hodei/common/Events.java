@@ -28,6 +28,11 @@ public final class Events {
   public static final String TENANT_CHANGED = "tenant.changed";
   public static final String JOB_SUBMITTED = "job.submitted";
   public static final String JOB_STARTED = "job.started";
+  /**
+   * The scheduler's announcement that a job reached a final state (succeeded, failed, cancelled, timed_out,
+   * abandoned), published once its write committed. Not the end of one run on a worker: that is the pool domain's
+   * report {@code io.hodei.pool.PoolAddresses#RUN_ENDED}, after which the job may be retried.
+   */
   public static final String JOB_FINISHED = "job.finished";
   public static final String JOB_RETRY = "job.retry";
   public static final String QUOTA_EXCEEDED = "quota.exceeded";

@@ -30,8 +30,14 @@ public final class PoolAddresses {
    * JSON...]]}}; any token with the viewer role. Query {@code detail=false} leaves out the workers.
    */
   public static final String SNAPSHOT = "hodei.pool.snapshot";
-  /** Published by the pool domain when a job ends (the scheduler consumes it; observers may too): job_id, worker_id, pool_id, outcome, exit_code, ... */
-  public static final String JOB_FINISHED = "hodei.pool.job.finished";
+  /**
+   * The pool domain's report that one run of a job ended on its worker: job_id, worker_id, pool_id, outcome
+   * (succeeded, failed, timed_out, killed, lost), exit_code, duration_ms, log, ... The scheduler consumes it and
+   * decides what the end means (the job finishes, or another attempt follows); observers may listen too. Not the
+   * job's end: that is the scheduler's {@code job.finished} event ({@link io.hodei.common.Events#JOB_FINISHED}).
+   * The address keeps its historical name.
+   */
+  public static final String RUN_ENDED = "hodei.pool.job.finished";
 
   /**
    * Sets a dynamic pool's target for the autoscaler (system caller): body {@code {pool_id, target_size, reason}};

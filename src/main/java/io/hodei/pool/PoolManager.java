@@ -435,7 +435,7 @@ final class PoolManager {
     JsonObject finished = new JsonObject().put("job_id", jobId).put("worker_id", w.id).put("pool_id", p.id)
         .put("outcome", result.outcome().name().toLowerCase()).put("exit_code", result.exitCode())
         .put("duration_ms", result.durationMs()).put("error_type", result.errorType()).put("log", result.log());
-    vertx.eventBus().publish(PoolAddresses.JOB_FINISHED, finished);
+    vertx.eventBus().publish(PoolAddresses.RUN_ENDED, finished);
     if (WorkerStates.BUSY.equals(w.state)) {
       if (w.draining) {
         terminate(p, w, "drained");

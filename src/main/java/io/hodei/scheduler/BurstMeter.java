@@ -83,7 +83,7 @@ final class BurstMeter {
     Instant since = run.since;
     run.since = now;
     // a job that left running without an end message (taken up again from the database) is no longer billed
-    run.running.removeIf(job -> !JobStates.RUNNING.equals(job.state));
+    run.running.removeIf(job -> job.state != JobState.RUNNING);
     if (since == null || !now.isAfter(since) || tenant == null) return;
     // billed on the grant of the tenant's latest running burst job; above base without one (a quota lowered under
     // running jobs) there is no grant to bill

@@ -1,5 +1,6 @@
 package io.hodei.scheduler;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -10,7 +11,7 @@ final class Job {
   String id;
   String tenantId;
   String name;
-  String state;
+  JobState state;
   int priority;
   long cpuM;
   long memoryMb;
@@ -58,14 +59,14 @@ final class Job {
   /** Order of arrival, to keep FIFO among equal priorities. */
   long sequence;
   /** This job's last write: completes when it committed (or the database refused it). */
-  io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
+  Future<Void> lastWrite = Future.succeededFuture();
   /** The row's version as of this job's last write queued (the row starts at 1; each write adds 1). */
   long version = 1;
   /**
    * The fields of this job's last committed write, with the row {@code version} it produced; null until the first
    * write after submission commits. Reads show these, never what is not committed yet.
    */
-  io.vertx.core.json.JsonObject committed;
+  JsonObject committed;
   /** The SLA status last published, so each transition is published once. */
   String slaStatus;
 
@@ -91,5 +92,36 @@ final class Job {
     return selectorKey;
   }
 
-  boolean waiting() { return JobStates.QUEUED.equals(state); }
+  boolean waiting() { return state == JobState.QUEUED; }
+
+  /** The job as an API response, from memory (open jobs only). */
+  JsonObject view() {
+    return new JsonObject().put("id", id).put("tenant_id", tenantId).put("name", name)
+        .put("state", state.wire()).put("priority", priority).put("cpu_m", cpuM).put("memory_mb", memoryMb)
+        .put("pool_id", poolId).put("pool_labels", poolLabels).put("command", command)
+        .put("labels", labels).put("timeout_s", timeoutSeconds).put("max_attempts", maxAttempts)
+        .put("attempts", attempts).put("max_queue_seconds", maxQueueSeconds)
+        .put("sla_deadline", text(slaDeadline))
+        .put("idempotency_key", idempotencyKey).put("submitted_at", submittedAtText())
+        .put("started_at", text(startedAt))
+        .put("placed_pool_id", placedPoolId).put("worker_id", workerId)
+        .put("cancel_requested", cancelRequested).put("burst", burstGrantId != null);
+  }
+
+  /** The fields a write changes, as a read shows them once it committed. */
+  JsonObject committedFields() {
+    return new JsonObject().put("state", state.wire()).put("attempts", attempts).put("worker_id", workerId)
+        .put("placed_pool_id", placedPoolId).put("cancel_requested", cancelRequested)
+        .put("burst", burstGrantId != null)
+        .put("pid", pid > 0 ? pid : null)
+        .put("process_started_at", text(processStartedAt))
+        .put("admitted_at", text(admittedAt))
+        .put("started_at", text(startedAt))
+        .put("next_attempt_at", text(nextAttemptAt))
+        .put("error_type", errorType)
+        .put("exit_code", exitCode).put("run_ms", runMs)
+        .put("finished_at", text(finishedAt));
+  }
+
+  private static String text(Instant at) { return at == null ? null : at.toString(); }
 }

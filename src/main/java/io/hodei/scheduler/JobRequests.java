@@ -91,7 +91,7 @@ final class JobRequests {
     job.tenantId = tenantFor(caller, tenantId);
     job.id = newId();
     job.name = name;
-    job.state = JobStates.QUEUED;
+    job.state = JobState.QUEUED;
     job.priority = priority == null ? settings.defaultPriority() : priority.intValue();
     job.cpuM = cpu == null ? 100 : cpu;
     job.memoryMb = memory == null ? 128 : memory;

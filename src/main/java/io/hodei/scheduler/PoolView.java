@@ -38,16 +38,21 @@ final class PoolView {
     JsonObject query = new JsonObject().put("detail", "false");
     return Bus.request(vertx, PoolAddresses.SNAPSHOT, BusRequest.envelope(new JsonObject(), query, new JsonObject(),
         null), Caller.system(), null).map(snapshot -> {
-          Map<String, JsonObject> next = new LinkedHashMap<>();
-          snapshot.getJsonArray("pools").forEach(p -> next.put(((JsonObject) p).getString("id"), (JsonObject) p));
-          pools = next;
-          generation++;
-          idle.clear();
-          next.forEach((id, p) -> idle.put(id, p.getJsonObject("workers").getLong("idle", 0L).intValue()));
-          capacityCpuM = capacity("worker_cpu_m");
-          capacityMemoryMb = capacity("worker_memory_mb");
+          apply(snapshot);
           return null;
         });
+  }
+
+  /** Takes the pool domain's snapshot ({@code {"pools": [pool JSON with "workers" counts]}}) as the view. */
+  void apply(JsonObject snapshot) {
+    Map<String, JsonObject> next = new LinkedHashMap<>();
+    snapshot.getJsonArray("pools").forEach(p -> next.put(((JsonObject) p).getString("id"), (JsonObject) p));
+    pools = next;
+    generation++;
+    idle.clear();
+    next.forEach((id, p) -> idle.put(id, p.getJsonObject("workers").getLong("idle", 0L).intValue()));
+    capacityCpuM = capacity("worker_cpu_m");
+    capacityMemoryMb = capacity("worker_memory_mb");
   }
 
   JsonObject pool(String id) { return pools.get(id); }
@@ -107,8 +112,10 @@ final class PoolView {
 
   static boolean accepts(String state) { return "active".equals(state) || "creating".equals(state); }
 
-  /** Total CPU of live workers in pools that take jobs (the denominator of fair shares). */
-  /** Cluster capacity as of the last refresh (every dispatch reads it for each tenant's share). */
+  /**
+   * Total CPU of live workers in pools that take jobs, as of the last refresh: the denominator of fair shares (every
+   * dispatch reads it for each tenant's share).
+   */
   long capacityCpuM() { return capacityCpuM; }
 
   long capacityMemoryMb() { return capacityMemoryMb; }

@@ -32,7 +32,7 @@ final class SchedulerMetrics {
       "invalid_command", "max_queue_time");
 
   /** The error type of every job that ends in state cancelled (and of no other). */
-  private static final String CANCELLED = JobStates.CANCELLED;
+  private static final String CANCELLED = JobState.CANCELLED.wire();
 
   private final MeterRegistry registry;
   private final Timer schedulingLatency;

@@ -61,9 +61,8 @@ public final class SchedulerVerticle extends VerticleBase {
     events = new Events(vertx, registry);
     schedulerMetrics = new SchedulerMetrics(registry);
     tenants.watch(schedulerMetrics::tenantKnown, schedulerMetrics::tenantGone);
-    scheduler = new Scheduler(vertx, store, tenants, pools, new FairShare(settings.fairShareHalfLifeSeconds()),
-        settings, schedulerMetrics, events);
-    explainer = new WaitExplainer(scheduler);
+    scheduler = new Scheduler(vertx, store, tenants, pools, settings, schedulerMetrics, events);
+    explainer = new WaitExplainer(scheduler.view());
 
     // submissions answer with views built for the reply: handed over without a copy
     consumers.add(Bus.serveHandingOver(vertx, SchedulerAddresses.SUBMIT, this::submit));
@@ -83,8 +82,8 @@ public final class SchedulerVerticle extends VerticleBase {
     });
     serve(SchedulerAddresses.QUOTA_ENFORCE, this::enforce);
 
-    consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.JOB_FINISHED,
-        msg -> scheduler.onFinished(msg.body())));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.RUN_ENDED,
+        msg -> scheduler.runEnded(msg.body())));
     consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.WORKER_STATE), msg -> {
       JsonObject event = msg.body();
       pools.workerMoved(event.getString("pool_id"), event.getString("from"), event.getString("to"));
@@ -218,8 +217,7 @@ public final class SchedulerVerticle extends VerticleBase {
 
   private Future<JsonObject> get(BusRequest req) {
     return owned(req).map(row -> {
-      Job open = scheduler.open.get(row.getString("id"));
-      if (open == null) open = scheduler.finishing.get(row.getString("id"));
+      Job open = scheduler.view().held(row.getString("id"));
       if (open == null) return row;
       // The row was read on another connection: a write of this job may have committed after that read began.
       // Show whichever is newer, the row or the job's last committed write, never a write not committed yet:
@@ -228,7 +226,7 @@ public final class SchedulerVerticle extends VerticleBase {
       if (committed != null && committed.getLong("version") > row.getLong("version", 0L)) {
         committed.forEach(field -> row.put(field.getKey(), field.getValue()));
       }
-      if (open.waiting() && JobStates.QUEUED.equals(row.getString("state"))) {
+      if (open.waiting() && JobState.QUEUED.wire().equals(row.getString("state"))) {
         row.put("waiting", explainer.explain(open));
       }
       return row;
@@ -240,8 +238,8 @@ public final class SchedulerVerticle extends VerticleBase {
     caller.requireRole(Role.VIEWER);
     Paging paging = Paging.from(req);
     String state = req.query("state");
-    if (state != null && !JobStates.ALL.contains(state)) {
-      throw DomainException.unprocessable("state must be one of " + JobStates.ALL);
+    if (state != null && !JobState.WIRE_NAMES.contains(state)) {
+      throw DomainException.unprocessable("state must be one of " + JobState.WIRE_NAMES);
     }
     String tenant = req.query("tenant");
     if (!caller.isAdmin()) {
@@ -291,7 +289,7 @@ public final class SchedulerVerticle extends VerticleBase {
 
   private Future<JsonObject> sla(BusRequest req) {
     return owned(req).map(row -> {
-      Job open = scheduler.open.get(row.getString("id"));
+      Job open = scheduler.view().open(row.getString("id"));
       return open != null ? explainer.sla(open) : WaitExplainer.slaOfFinished(row);
     });
   }
@@ -313,19 +311,19 @@ public final class SchedulerVerticle extends VerticleBase {
     long n = count == null ? 1 : count;
     long wantCpu = (cpu == null ? 100 : cpu) * n;
     long wantMemory = (memory == null ? 128 : memory) * n;
-    Scheduler.Usage u = scheduler.usage.getOrDefault(id, Scheduler.NO_USAGE);
-    int queued = scheduler.queued(id);
+    TenantUsage.Usage u = scheduler.view().usage(id);
+    int queued = scheduler.view().queued(id);
     JsonObject headroom = new JsonObject()
-        .put("jobs", tenant.maxConcurrent() - u.jobs)
-        .put("cpu_m", tenant.cpuM() - u.cpuM)
-        .put("memory_mb", tenant.memoryMb() - u.memoryMb)
+        .put("jobs", tenant.maxConcurrent() - u.jobs())
+        .put("cpu_m", tenant.cpuM() - u.cpuM())
+        .put("memory_mb", tenant.memoryMb() - u.memoryMb())
         .put("queued_jobs", tenant.maxQueued() - queued);
     String reason = null;
     if (!tenant.active()) reason = "tenant_suspended";
     else if (queued + n > tenant.maxQueued()) reason = "quota_max_queued_jobs";
-    else if (u.jobs + n > tenant.maxConcurrent()) reason = "quota_max_concurrent_jobs";
-    else if (u.cpuM + wantCpu > tenant.cpuM()) reason = "quota_cpu";
-    else if (u.memoryMb + wantMemory > tenant.memoryMb()) reason = "quota_memory";
+    else if (u.jobs() + n > tenant.maxConcurrent()) reason = "quota_max_concurrent_jobs";
+    else if (u.cpuM() + wantCpu > tenant.cpuM()) reason = "quota_cpu";
+    else if (u.memoryMb() + wantMemory > tenant.memoryMb()) reason = "quota_memory";
     boolean queuable = reason == null || (!reason.equals("tenant_suspended") && !reason.equals("quota_max_queued_jobs"));
     return Future.succeededFuture(new JsonObject().put("tenant_id", id).put("allowed", reason == null)
         .put("would_queue", queuable).put("reason", reason == null ? "within quota" : reason)
@@ -336,7 +334,7 @@ public final class SchedulerVerticle extends VerticleBase {
 
   /** Publishes SLA transitions (at_risk, breached) once per job and counts them. */
   private void checkSlas() {
-    for (Job job : List.copyOf(scheduler.open.values())) {
+    for (Job job : List.copyOf(scheduler.view().openJobs())) {
       if (job.slaDeadline == null) continue;
       String status = explainer.sla(job).getString("status");
       if (status.equals(job.slaStatus) || status.equals("on_track")) {
@@ -346,7 +344,7 @@ public final class SchedulerVerticle extends VerticleBase {
       job.slaStatus = status;
       events.publish(status.equals("breached") ? Events.SLA_BREACHED : Events.SLA_AT_RISK, new JsonObject()
           .put("job_id", job.id).put("tenant_id", job.tenantId).put("deadline", job.slaDeadline.toString())
-          .put("state", job.state));
+          .put("state", job.state.wire()));
       schedulerMetrics.sla(status);
     }
   }

@@ -59,6 +59,11 @@ final class TenantCache {
 
   Future<Void> stop() { return consumer == null ? Future.succeededFuture() : consumer.unregister(); }
 
+  /** A tenant as listed by the tenant domain; a change event that came first is newer and stays. */
+  void listed(Tenant tenant) {
+    if (tenants.putIfAbsent(tenant.id(), tenant) == null) known.accept(tenant.id());
+  }
+
   private void apply(JsonObject event) {
     String id = event.getString("tenant_id");
     if (event.getBoolean("deleted", false)) {
@@ -73,10 +78,7 @@ final class TenantCache {
     if (cursor != null) query.put("cursor", cursor);
     return Bus.request(vertx, TenantAddresses.LIST, BusRequest.envelope(new JsonObject(), query, new JsonObject(), null),
         Caller.system(), null).compose(page -> {
-          page.getJsonArray("items").forEach(t -> {
-            Tenant tenant = Tenant.from((JsonObject) t);
-            if (tenants.putIfAbsent(tenant.id(), tenant) == null) known.accept(tenant.id());
-          });
+          page.getJsonArray("items").forEach(t -> listed(Tenant.from((JsonObject) t)));
           String next = page.getString("next_cursor");
           return next == null ? Future.succeededFuture() : loadPage(next);
         });

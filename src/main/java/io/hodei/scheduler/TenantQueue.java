@@ -1,6 +1,7 @@
 package io.hodei.scheduler;
 
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,11 +16,15 @@ import java.util.stream.Stream;
  * Confined to the scheduler's event loop.
  */
 final class TenantQueue implements Iterable<Job> {
+  /** The order within a selector queue: higher priority first, then arrival (FIFO). */
+  static final Comparator<Job> ORDER = Comparator.<Job>comparingInt(j -> -j.priority)
+      .thenComparingLong(j -> j.sequence);
+
   private final Map<String, PriorityQueue<Job>> bySelector = new LinkedHashMap<>();
   private int size;
 
   void add(Job job) {
-    bySelector.computeIfAbsent(job.selectorKey(), k -> new PriorityQueue<>(Scheduler.QUEUE_ORDER)).add(job);
+    bySelector.computeIfAbsent(job.selectorKey(), k -> new PriorityQueue<>(ORDER)).add(job);
     size++;
   }
 
@@ -42,7 +47,7 @@ final class TenantQueue implements Iterable<Job> {
     PriorityQueue<Job> queue = bySelector.get(job.selectorKey());
     if (queue == null) return 0;
     int ahead = 0;
-    for (Job other : queue) if (other != job && Scheduler.QUEUE_ORDER.compare(other, job) < 0) ahead++;
+    for (Job other : queue) if (other != job && ORDER.compare(other, job) < 0) ahead++;
     return ahead;
   }
 

@@ -14,14 +14,14 @@ import java.util.Map;
  * and how each tenant's actual share compares with what it is entitled to. Read-only.
  */
 final class WaitExplainer {
-  private final Scheduler scheduler;
+  private final SchedulerView scheduler;
 
-  WaitExplainer(Scheduler scheduler) { this.scheduler = scheduler; }
+  WaitExplainer(SchedulerView scheduler) { this.scheduler = scheduler; }
 
   /** For a waiting job: every reason that holds it now, its position and an estimated start. */
   JsonObject explain(Job job) {
     JsonArray reasons = new JsonArray();
-    TenantCache.Tenant tenant = scheduler.tenants().get(job.tenantId);
+    TenantCache.Tenant tenant = scheduler.tenant(job.tenantId);
     Instant now = Instant.now();
     if (tenant != null && !tenant.active()) {
       reasons.add(reason("tenant_suspended", "tenant " + job.tenantId + " is suspended"));
@@ -40,10 +40,10 @@ final class WaitExplainer {
       reasons.add(reason("pool_not_accepting", "no matching pool takes new jobs: " + states));
     }
     if (tenant != null) {
-      String quota = scheduler.quotaBlocks(tenant, job);
+      String quota = scheduler.quotaBlocks(tenant, job, now);
       if (quota != null) {
-        Scheduler.Usage u = scheduler.usage.getOrDefault(job.tenantId, Scheduler.NO_USAGE);
-        reasons.add(reason(quota, "tenant uses " + u.jobs + " jobs, " + u.cpuM + "m CPU, " + u.memoryMb
+        TenantUsage.Usage u = scheduler.usage(job.tenantId);
+        reasons.add(reason(quota, "tenant uses " + u.jobs() + " jobs, " + u.cpuM() + "m CPU, " + u.memoryMb()
             + " MB of its quota " + tenant.maxConcurrent() + " jobs, " + tenant.cpuM() + "m, " + tenant.memoryMb()
             + " MB"));
       }
@@ -55,7 +55,7 @@ final class WaitExplainer {
     if (empty != null) {
       reasons.add(reason("no_workers", empty));
     } else if (!accepting.isEmpty()
-        && (scheduler.saturated.contains(job.selectorKey()) || !scheduler.hasRoom(job))) {
+        && !scheduler.roomFor(job)) {
       reasons.add(reason("capacity", "every matching worker is busy"));
     }
     int ahead = aheadInTenant(job);
@@ -93,7 +93,7 @@ final class WaitExplainer {
 
   /** Jobs of the same tenant and selector ahead of this one (jobs for other pools do not hold it back). */
   private int aheadInTenant(Job job) {
-    TenantQueue queue = scheduler.queues.get(job.tenantId);
+    TenantQueue queue = scheduler.queues().get(job.tenantId);
     return queue == null ? 0 : queue.ahead(job);
   }
 
@@ -103,13 +103,13 @@ final class WaitExplainer {
    */
   private int aheadFromOthers(Job job, TenantCache.Tenant tenant, int aheadInTenant) {
     if (tenant == null) return 0;
-    double mine = scheduler.fairShare().priority(job.tenantId, scheduler.share(job.tenantId), tenant.weight());
+    double mine = scheduler.fairShareKey(job.tenantId, tenant.weight());
     int ahead = 0;
-    for (Map.Entry<String, TenantQueue> e : scheduler.queues.entrySet()) {
+    for (Map.Entry<String, TenantQueue> e : scheduler.queues().entrySet()) {
       if (e.getKey().equals(job.tenantId) || e.getValue().isEmpty()) continue;
-      TenantCache.Tenant other = scheduler.tenants().get(e.getKey());
+      TenantCache.Tenant other = scheduler.tenant(e.getKey());
       if (other == null || !other.active()) continue;
-      double theirs = scheduler.fairShare().priority(e.getKey(), scheduler.share(e.getKey()), other.weight());
+      double theirs = scheduler.fairShareKey(e.getKey(), other.weight());
       if (theirs < mine) ahead += (int) e.getValue().stream().filter(j -> j.selectorKey().equals(job.selectorKey()))
           .limit(aheadInTenant + 1L).count();
     }
@@ -118,7 +118,7 @@ final class WaitExplainer {
 
   private JsonObject estimateStart(Job job, int position, List<String> accepting, Instant now) {
     if (accepting.isEmpty()) return new JsonObject().putNull("at").put("basis", "no pool takes jobs now");
-    double averageMs = scheduler.runTimes.averageMs(job.selectorKey());
+    double averageMs = scheduler.averageRunMs(job.selectorKey());
     long workers = scheduler.pools().workers(accepting);
     if (averageMs < 0 || workers == 0) {
       return new JsonObject().putNull("at").put("basis", "no finished job on these pools yet to estimate from");
@@ -128,7 +128,7 @@ final class WaitExplainer {
     if (job.nextAttemptAt != null && job.nextAttemptAt.isAfter(at)) at = job.nextAttemptAt;
     return new JsonObject().put("at", at.toString()).put("basis", String.format(
         "position %d over %d workers at an observed %.0f ms per job (%d samples)", position, workers, averageMs,
-        scheduler.runTimes.samples(job.selectorKey())));
+        scheduler.runSamples(job.selectorKey())));
   }
 
   /**
@@ -145,7 +145,7 @@ final class WaitExplainer {
       String estimated = explain(job).getString("estimated_start_at");
       start = estimated == null ? null : Instant.parse(estimated);
     }
-    double averageMs = scheduler.runTimes.averageMs(job.selectorKey());
+    double averageMs = scheduler.averageRunMs(job.selectorKey());
     Instant predicted = start == null || averageMs < 0 ? null : start.plusMillis((long) averageMs);
     String status;
     if (now.isAfter(job.slaDeadline)) status = "breached";
@@ -162,7 +162,7 @@ final class WaitExplainer {
     if (deadline == null) return result.put("status", "none");
     String finished = row.getString("finished_at");
     boolean met = finished != null && !Instant.parse(finished).isAfter(Instant.parse(deadline))
-        && "succeeded".equals(row.getString("state"));
+        && JobState.SUCCEEDED.wire().equals(row.getString("state"));
     return result.put("status", met ? "met" : "breached").put("finished_at", finished);
   }
 
@@ -175,14 +175,14 @@ final class WaitExplainer {
     Map<String, PoolRow> perPool = new HashMap<>();
     // fitting pools by selector and shape: computed once per pass, not once per job
     Map<String, List<String>> waitingFor = new HashMap<>();
-    for (Job job : scheduler.open.values()) {
+    for (Job job : scheduler.openJobs()) {
       TenantRow t = perTenant.computeIfAbsent(job.tenantId, id -> new TenantRow());
       switch (job.state) {
-        case JobStates.QUEUED -> {
+        case QUEUED -> {
           t.queued++;
           long wait = Math.max(0, Duration.between(job.submittedAt, now).getSeconds());
           t.oldestWait = Math.max(t.oldestWait, wait);
-          TenantCache.Tenant owner = scheduler.tenants().get(job.tenantId);
+          TenantCache.Tenant owner = scheduler.tenant(job.tenantId);
           // demand that more workers would serve: not held back by its tenant's quota or a retry backoff
           boolean capacityBound = owner != null && owner.active() && job.nextAttemptAt == null
               && scheduler.quotaBlocks(owner, job, now) == null;
@@ -197,7 +197,7 @@ final class WaitExplainer {
             p.oldestWait = Math.max(p.oldestWait, wait);
           }
         }
-        case JobStates.ADMITTED -> t.admitted++;
+        case ADMITTED -> t.admitted++;
         default -> {
           t.running++;
           if (job.placedPoolId != null) perPool.computeIfAbsent(job.placedPoolId, id -> new PoolRow()).running++;
@@ -206,7 +206,7 @@ final class WaitExplainer {
     }
     int totalWeight = 0;
     for (String tenantId : perTenant.keySet()) {
-      TenantCache.Tenant tenant = scheduler.tenants().get(tenantId);
+      TenantCache.Tenant tenant = scheduler.tenant(tenantId);
       totalWeight += tenant == null ? 1 : tenant.weight();
     }
     JsonArray tenants = new JsonArray();
@@ -214,14 +214,14 @@ final class WaitExplainer {
       String id = e.getKey();
       if (!caller.isAdmin() && !id.equals(caller.tenantId())) continue;
       TenantRow t = e.getValue();
-      TenantCache.Tenant tenant = scheduler.tenants().get(id);
+      TenantCache.Tenant tenant = scheduler.tenant(id);
       int weight = tenant == null ? 1 : tenant.weight();
       tenants.add(new JsonObject().put("tenant_id", id).put("queued", t.queued).put("admitted", t.admitted)
           .put("running", t.running).put("oldest_wait_seconds", t.oldestWait)
           .put("weight", weight)
           .put("entitled_share", totalWeight == 0 ? 0 : (double) weight / totalWeight)
           .put("actual_share", scheduler.share(id))
-          .put("remembered_share", scheduler.fairShare().remembered(id))
+          .put("remembered_share", scheduler.rememberedShare(id))
           .put("quota_queued", scheduler.queued(id)));
     }
     JsonArray pools = new JsonArray();

@@ -35,7 +35,7 @@ class LocalJobExecutionTest {
   @BeforeAll
   static void start() {
     server = TestServer.start(Map.of(ConfigSchema.POOLS_RECONCILE_INTERVAL, 1));
-    server.server().vertx().eventBus().<JsonObject>consumer(PoolAddresses.JOB_FINISHED,
+    server.server().vertx().eventBus().<JsonObject>consumer(PoolAddresses.RUN_ENDED,
         msg -> finished.put(msg.body().getString("job_id"), msg.body())).completion().await();
     Response r = server.admin(HttpMethod.POST, "/api/v1/pools", new JsonObject().put("id", "local-a")
         .put("provider", "local").put("size", 2).put("worker_cpu_m", 1000).put("worker_memory_mb", 512));

@@ -9,6 +9,11 @@ import static org.assertj.core.api.Assertions.within;
 class FairShareTest {
   private static final long SECOND = 1_000_000_000L;
 
+  /** Fair share over no usage, its memory advanced by hand on a clock that starts at 0. */
+  private static FairShare memory(double halfLifeSeconds) {
+    return new FairShare(halfLifeSeconds, new TenantUsage(), null, () -> 0L);
+  }
+
   @Test
   void dominantShareIsTheLargerFraction() {
     assertThat(FairShare.dominant(2000, 1024, 8000, 8192)).isEqualTo(0.25);
@@ -18,14 +23,14 @@ class FairShareTest {
 
   @Test
   void weightsDivideTheShare() {
-    FairShare fair = new FairShare(0);
+    FairShare fair = memory(0);
     assertThat(fair.priority("a", 0.5, 1)).isGreaterThan(fair.priority("b", 0.5, 2));
     assertThat(fair.priority("b", 0.5, 2)).isEqualTo(0.25);
   }
 
   @Test
   void memoryRemembersRecentUseAndForgetsItWithTheHalfLife() {
-    FairShare fair = new FairShare(10);
+    FairShare fair = memory(10);
     long t = 0;
     // "heavy" held half the cluster for 10 s (one half-life): it remembers half of that share.
     fair.advance(Map.of("heavy", 0.5), t);
@@ -40,7 +45,7 @@ class FairShareTest {
 
   @Test
   void noHalfLifeMeansNoMemory() {
-    FairShare fair = new FairShare(0);
+    FairShare fair = memory(0);
     fair.advance(Map.of("heavy", 1.0), 0);
     fair.advance(Map.of("heavy", 1.0), 100 * SECOND);
     assertThat(fair.remembered("heavy")).isZero();

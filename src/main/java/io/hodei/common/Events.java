@@ -1,6 +1,5 @@
 package io.hodei.common;
 
-import io.hodei.metrics.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;

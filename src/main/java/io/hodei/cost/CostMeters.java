@@ -1,6 +1,6 @@
 package io.hodei.cost;
 
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

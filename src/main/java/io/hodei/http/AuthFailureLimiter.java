@@ -1,7 +1,7 @@
 package io.hodei.http;
 
 import io.hodei.common.DomainException;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,6 @@
 package io.hodei.http;
 
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.hodei.metrics.ServiceMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

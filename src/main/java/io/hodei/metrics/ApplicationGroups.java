@@ -1,10 +1,11 @@
 package io.hodei.metrics;
 
+import io.hodei.common.MetricCatalog;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.hodei.metrics.MetricCatalog.*;
+import static io.hodei.common.MetricCatalog.*;
 
 /** The catalog's metrics grouped for {@code GET /api/v1/metrics/application/{metric_type}}. */
 final class ApplicationGroups {

@@ -1,5 +1,6 @@
 package io.hodei.metrics;
 
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.json.JsonObject;

@@ -1,5 +1,6 @@
 package io.hodei.metrics;
 
+import io.hodei.common.MetricCatalog;
 import io.hodei.common.DomainException;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

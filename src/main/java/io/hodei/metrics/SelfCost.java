@@ -1,5 +1,6 @@
 package io.hodei.metrics;
 
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,6 @@
 package io.hodei.pool;
 
+import io.hodei.common.Ids;
 import io.hodei.pool.provider.WorkerProvider;
 import io.vertx.core.Future;
 import java.time.Duration;
@@ -134,7 +135,7 @@ final class Reconciler {
 
   private void provision(Pool p, Instant replacesFailureAt) {
     Worker w = new Worker();
-    w.id = io.hodei.tenant.Tokens.shortId("w-");
+    w.id = Ids.generate("w-");
     w.poolId = p.id;
     w.state = WorkerState.PROVISIONING;
     w.health = WorkerHealth.UNKNOWN;

@@ -1,7 +1,7 @@
 package io.hodei.app;
 
 import io.hodei.app.config.ConfigSchema;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.hodei.bench;
 
 import io.hodei.app.config.ConfigSchema;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.hodei.metrics.PrometheusText;
 import io.hodei.support.Fixtures;
 import io.hodei.support.Poll;

@@ -1,5 +1,6 @@
 package io.hodei.metrics;
 
+import io.hodei.common.MetricCatalog;
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
 import io.hodei.common.Caller;

@@ -1,4 +1,4 @@
-package io.hodei.metrics;
+package io.hodei.common;
 
 import java.util.List;
 

@@ -1,6 +1,5 @@
-package io.hodei.store;
+package io.hodei.common;
 
-import io.hodei.common.DomainException;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
 import java.io.IOException;

@@ -1,11 +1,18 @@
 package io.hodei.common;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The metric contract: every {@code hodei_*} metric with its exported (Prometheus) name, type, labels, unit and
- * meaning. Names and labels are public; change them only with a migration note. Code registers meters through
- * {@link Def#meterName()} so that the exported name is exactly {@link Def#name()}.
+ * meaning. Names and labels are public; change them only with a migration note. Code registers a meter one way:
+ * through its definition's builder ({@link Def#counter()}, {@link Def#functionCounter}, {@link Def#gauge},
+ * {@link Def#timer()}), which names it so that the exported name is exactly {@link Def#name()}, describes it with
+ * {@link Def#help()}, and refuses a meter of another type than the catalog's.
  */
 public final class MetricCatalog {
 
@@ -16,8 +23,38 @@ public final class MetricCatalog {
     /** The Micrometer name: Prometheus adds {@code _total} to counters and {@code _seconds} to timers. */
     public String meterName() {
       if (type == Type.COUNTER && name.endsWith("_total")) return name.substring(0, name.length() - "_total".length());
-      if (type == Type.HISTOGRAM && name.endsWith("_seconds")) return name.substring(0, name.length() - "_seconds".length());
+      if (type == Type.HISTOGRAM && name.endsWith("_seconds")) {
+        return name.substring(0, name.length() - "_seconds".length());
+      }
       return name;
+    }
+
+    /** A counter of this metric, named and described; add its label values and register it. */
+    public Counter.Builder counter() {
+      require(Type.COUNTER);
+      return Counter.builder(meterName()).description(help);
+    }
+
+    /** A counter of this metric whose value is read from {@code state} (monotonic) at each scrape. */
+    public <T> FunctionCounter.Builder<T> functionCounter(T state, ToDoubleFunction<T> value) {
+      require(Type.COUNTER);
+      return FunctionCounter.builder(meterName(), state, value).description(help);
+    }
+
+    /** A gauge of this metric whose value is read from {@code state} at each scrape. */
+    public <T> Gauge.Builder<T> gauge(T state, ToDoubleFunction<T> value) {
+      require(Type.GAUGE);
+      return Gauge.builder(meterName(), state, value).description(help);
+    }
+
+    /** A timer (a histogram in seconds) of this metric; add its buckets and label values and register it. */
+    public Timer.Builder timer() {
+      require(Type.HISTOGRAM);
+      return Timer.builder(meterName()).description(help);
+    }
+
+    private void require(Type wanted) {
+      if (type != wanted) throw new IllegalStateException(name + " is a " + type + " in the catalog, not a " + wanted);
     }
   }
 
@@ -97,8 +134,8 @@ public final class MetricCatalog {
   public static final Def SLA_EVENTS = new Def("hodei_sla_events_total", Type.COUNTER, List.of(SLA_STATUS), "jobs",
       "Jobs whose SLA became at_risk or breached (each transition counted once per job)");
 
-  // Pool and tenant metrics of the collector (io.hodei.metrics.MetricsCollectorVerticle). The pool label is a pool
-  // id; series of a pool are removed when the pool disappears, so cardinality stays pools x states.
+  // Pool and tenant metrics of the collector (io.hodei.metrics.collector.MetricsCollectorVerticle). The pool label
+  // is a pool id; series of a pool are removed when the pool disappears, so cardinality stays pools x states.
   public static final Def POOL_SIZE = new Def("hodei_pool_size", Type.GAUGE, List.of(POOL, BOUND), "workers",
       "Pool size; bound is current (workers not terminated yet), min, max or target");
   public static final Def POOL_WORKERS = new Def("hodei_pool_workers", Type.GAUGE, List.of(POOL, STATE), "workers",
@@ -178,10 +215,11 @@ public final class MetricCatalog {
       SCALING_IDLE_WORKER_SECONDS);
   // ---- end of autoscaling
 
-  // ---- Server performance, runtime resources and pushed worker-pool metrics (io.hodei.metrics.RuntimeMetricsVerticle,
-  // ServiceMeters, TimingTracer, PushedMetrics). Bounds: service x endpoint is the set of route templates, gRPC
-  // methods and hodei.* event-bus request addresses (fixed at build time, ~150); kind, state, result and direction
-  // are fixed enums; pushed series are at most PushedMetrics.MAX_SERIES (pool, model) pairs.
+  // ---- Server performance, runtime resources and pushed worker-pool metrics (io.hodei.metrics.runtime:
+  // RuntimeMetricsVerticle, ServiceMeters, TimingTracer; io.hodei.metrics.push.PushedMetrics). Bounds: service x
+  // endpoint is the set of route templates, gRPC methods and hodei.* event-bus request addresses (fixed at build
+  // time, ~150); kind, state, result and direction are fixed enums; pushed series are at most
+  // PushedMetrics.MAX_SERIES (pool, model) pairs.
   public static final String SERVICE = "service";
   public static final String KIND = "kind";
   public static final String MODEL = "model";

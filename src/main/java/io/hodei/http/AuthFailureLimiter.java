@@ -60,7 +60,7 @@ public final class AuthFailureLimiter {
   }
 
   private static Counter counter(MeterRegistry registry, String outcome) {
-    return Counter.builder(MetricCatalog.AUTH_FAILURES.meterName()).description(MetricCatalog.AUTH_FAILURES.help())
+    return MetricCatalog.AUTH_FAILURES.counter()
         .tag(MetricCatalog.OUTCOME, outcome).register(registry);
   }
 

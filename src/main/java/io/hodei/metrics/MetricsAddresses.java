@@ -10,7 +10,10 @@ public final class MetricsAddresses {
   public static final String POOL = "hodei.metrics.pool";
   /** The collector's own health and the metrics it collects; viewer+. */
   public static final String COLLECTOR = "hodei.metrics.collector";
-  /** Alerts firing now, from Alertmanager ({@link AlertsVerticle}); viewer+; 503 when Alertmanager does not answer. */
+  /**
+   * Alerts firing now, from Alertmanager ({@link io.hodei.metrics.alerts.AlertsVerticle}); viewer+; 503 when
+   * Alertmanager does not answer.
+   */
   public static final String ALERTS = "hodei.metrics.alerts";
 
   /** Job events published by the scheduler (schema in README, "Metrics collector and health"). */

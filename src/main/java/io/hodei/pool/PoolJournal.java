@@ -3,7 +3,6 @@ package io.hodei.pool;
 import io.hodei.common.Events;
 import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -39,12 +38,9 @@ final class PoolJournal {
     this.store = store;
     this.events = events;
     this.pools = pools;
-    this.workersRegistered = Counter.builder(MetricCatalog.WORKERS_REGISTERED.meterName())
-        .description(MetricCatalog.WORKERS_REGISTERED.help()).register(registry);
-    Gauge.builder(MetricCatalog.WORKERS_TOTAL.meterName(), workersTotal, AtomicLong::get)
-        .description(MetricCatalog.WORKERS_TOTAL.help()).register(registry);
-    Gauge.builder(MetricCatalog.WORKERS_HEALTHY.meterName(), workersHealthy, AtomicLong::get)
-        .description(MetricCatalog.WORKERS_HEALTHY.help()).register(registry);
+    this.workersRegistered = MetricCatalog.WORKERS_REGISTERED.counter().register(registry);
+    MetricCatalog.WORKERS_TOTAL.gauge(workersTotal, AtomicLong::get).register(registry);
+    MetricCatalog.WORKERS_HEALTHY.gauge(workersHealthy, AtomicLong::get).register(registry);
   }
 
   /** True once shutdown began: no more reconciliation, probing or writes. */

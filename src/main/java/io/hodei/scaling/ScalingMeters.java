@@ -1,11 +1,8 @@
 package io.hodei.scaling;
 
 import io.hodei.common.MetricCatalog;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,28 +38,25 @@ final class ScalingMeters {
   Usage usage(String pool) {
     return usage.computeIfAbsent(pool, p -> {
       Usage u = new Usage();
-      track(p, Gauge.builder(MetricCatalog.SCALING_EFFICIENCY.meterName(), u, Usage::efficiency)
-          .description(MetricCatalog.SCALING_EFFICIENCY.help()).tag(MetricCatalog.POOL, p).register(registry));
+      track(p, MetricCatalog.SCALING_EFFICIENCY.gauge(u, Usage::efficiency).tag(MetricCatalog.POOL, p)
+          .register(registry));
       return u;
     });
   }
 
   void decision(String pool, String direction, String reason) {
-    track(pool, Counter.builder(MetricCatalog.SCALING_DECISIONS.meterName())
-        .description(MetricCatalog.SCALING_DECISIONS.help()).tag(MetricCatalog.POOL, pool)
+    track(pool, MetricCatalog.SCALING_DECISIONS.counter().tag(MetricCatalog.POOL, pool)
         .tag(MetricCatalog.DIRECTION, direction).tag(MetricCatalog.REASON, reason).register(registry)).increment();
   }
 
   void idleWorkerSeconds(String pool, double seconds) {
     if (seconds <= 0) return;
-    track(pool, Counter.builder(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.meterName())
-        .description(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.help()).tag(MetricCatalog.POOL, pool)
+    track(pool, MetricCatalog.SCALING_IDLE_WORKER_SECONDS.counter().tag(MetricCatalog.POOL, pool)
         .register(registry)).increment(seconds);
   }
 
   void capacityReady(String pool, long ms) {
-    track(pool, Timer.builder(MetricCatalog.SCALING_CAPACITY_READY.meterName())
-        .description(MetricCatalog.SCALING_CAPACITY_READY.help()).tag(MetricCatalog.POOL, pool)
+    track(pool, MetricCatalog.SCALING_CAPACITY_READY.timer().tag(MetricCatalog.POOL, pool)
         .serviceLevelObjectives(BUCKETS).register(registry)).record(Math.max(0, ms), TimeUnit.MILLISECONDS);
   }
 

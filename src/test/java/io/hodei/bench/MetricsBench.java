@@ -2,7 +2,7 @@ package io.hodei.bench;
 
 import io.hodei.app.config.ConfigSchema;
 import io.hodei.common.MetricCatalog;
-import io.hodei.metrics.PrometheusText;
+import io.hodei.metrics.exposition.PrometheusText;
 import io.hodei.support.Fixtures;
 import io.hodei.support.Poll;
 import io.hodei.support.Response;

@@ -1,5 +1,6 @@
 package io.hodei.metrics.exposition;
 
+import io.hodei.common.MetricCatalog;
 import io.hodei.support.Prometheus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -58,6 +59,52 @@ class PrometheusTextTest {
         Duration.ofMillis(100)).register(registry).record(Duration.ofSeconds(3));
     clock.add(Duration.ofSeconds(2));
     assertSameExposition(render(text), registry.scrape());
+  }
+
+  /**
+   * Every metric of the catalog, registered through its definition with a series and a value, as the server's
+   * writer renders it and as the registry's own scrape does: byte-identical lines, order aside. The catalog writer
+   * adds only the seed-named {@code *_total} gauges under their contract names.
+   */
+  @Test
+  void theFullCatalogMatchesTheRegistrysScrape() {
+    List<String> aliases = new ArrayList<>();
+    for (MetricCatalog.Def def : MetricCatalog.ALL) {
+      List<String> tags = new ArrayList<>();
+      def.labels().forEach(label -> {
+        tags.add(label);
+        tags.add("v-" + label);
+      });
+      String[] labels = tags.toArray(String[]::new);
+      switch (def.type()) {
+        case COUNTER -> def.counter().tags(labels).register(registry).increment(3);
+        case GAUGE -> {
+          AtomicLong value = new AtomicLong(7);
+          strong.add(value);
+          def.gauge(value, AtomicLong::get).tags(labels).register(registry);
+          if (def.name().endsWith("_total")) aliases.add(def.name());
+        }
+        case HISTOGRAM -> def.timer().serviceLevelObjectives(Duration.ofMillis(10), Duration.ofSeconds(1))
+            .tags(labels).register(registry).record(Duration.ofMillis(250));
+      }
+    }
+    assertThat(aliases).contains("hodei_workers_total");
+    PrometheusText plain = new PrometheusText(registry, List.of());
+    String scrape = registry.scrape();
+    assertSameExposition(render(plain), scrape);
+    assertThat(plain.fallsBack()).isFalse();
+    assertThat(Prometheus.parse(scrape)).isNotEmpty();
+
+    PrometheusText catalog = PrometheusText.forCatalog(registry);
+    String served = render(catalog);
+    assertThat(catalog.fallsBack()).isFalse();
+    // every family of the catalog has a meter here, so the declared-but-empty families add nothing
+    String withoutAliases = Arrays.stream(served.split("\n"))
+        .filter(line -> aliases.stream().noneMatch(a -> line.startsWith(a + " ") || line.startsWith(a + "{")
+            || line.startsWith("# HELP " + a + " ") || line.startsWith("# TYPE " + a + " ")))
+        .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+    assertSameExposition(withoutAliases, scrape);
+    for (String alias : aliases) assertThat(served).contains("# TYPE " + alias + " gauge\n");
   }
 
   @Test

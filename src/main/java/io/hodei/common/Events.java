@@ -1,6 +1,5 @@
 package io.hodei.common;
 
-import io.hodei.metrics.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -77,8 +76,7 @@ public final class Events {
     String address = address(type);
     vertx.eventBus().publish(address, event, EventCodec.DELIVERY);
     observers.published(address, event);
-    counters.computeIfAbsent(type, t -> Counter.builder(MetricCatalog.EVENTS_PUBLISHED.meterName())
-        .description(MetricCatalog.EVENTS_PUBLISHED.help())
+    counters.computeIfAbsent(type, t -> MetricCatalog.EVENTS_PUBLISHED.counter()
         .tag(MetricCatalog.EVENT_TYPE, t)
         .register(registry)).increment();
   }

@@ -1,6 +1,6 @@
 package io.hodei.cost;
 
-/** Event-bus addresses of the cost domain (part of the event-bus contract; see README "Cost"). */
+/** Event-bus addresses of the cost domain (part of the event-bus contract; see docs/architecture.md). */
 public final class CostAddresses {
   /** A cost report computed now: query {@code from, to, group_by, tenant_id?, pool_id?}. */
   public static final String REPORT = "hodei.cost.report";

@@ -20,7 +20,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Utilisation breakdown and rightsizing recommendations from the ledger (see README "Cost" for every rule and
+ * Utilisation breakdown and rightsizing recommendations from the ledger (see docs/cost.md for every rule and
  * saving formula). Savings are estimates over the analysed window, as exact decimals.
  */
 final class CostAdvisor {

@@ -1,8 +1,6 @@
 package io.hodei.cost;
 
-import io.hodei.metrics.MetricCatalog;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.math.BigDecimal;
@@ -56,10 +54,8 @@ final class CostMeters {
     String id = def.name() + "|" + key;
     next.put(id, value == null ? 0.0 : value.doubleValue());
     meters.computeIfAbsent(id, k -> def.type() == MetricCatalog.Type.COUNTER
-        ? FunctionCounter.builder(def.meterName(), values, m -> m.getOrDefault(id, 0.0))
-            .description(def.help()).baseUnit(null).tag(label, key).register(registry)
-        : Gauge.builder(def.meterName(), values, m -> m.getOrDefault(id, 0.0))
-            .description(def.help()).tag(label, key).strongReference(true).register(registry));
+        ? def.functionCounter(values, m -> m.getOrDefault(id, 0.0)).baseUnit(null).tag(label, key).register(registry)
+        : def.gauge(values, m -> m.getOrDefault(id, 0.0)).tag(label, key).strongReference(true).register(registry));
   }
 
   void close() {

@@ -18,9 +18,11 @@ import java.util.Map;
 
 import static io.hodei.store.Timestamps.utc;
 
-/** The cost ledger, price history and stored reports in PostgreSQL; reads job and worker rows it costs. */
+/**
+ * The cost ledger, price history and stored reports in PostgreSQL. Job and worker rows are read through the views
+ * of {@code V15__cost_views.sql} ({@code cost_job}, {@code cost_job_end}, {@code cost_worker}), never the tables.
+ */
 final class CostStore {
-  static final String TERMINAL = "('succeeded', 'failed', 'cancelled', 'timed_out', 'abandoned')";
 
   private static final String PRICES = "SELECT pool_id, effective_from, price_per_worker_hour, source, created_by, "
       + "created_at FROM pool_price ORDER BY pool_id, effective_from";
@@ -49,7 +51,7 @@ final class CostStore {
       OffsetDateTime.class, String.class, Long.class, Long.class, String.class, String.class};
   /** Workers whose lifetime is not fully in the ledger yet (open, or terminated after their cursor). */
   private static final String UNACCOUNTED_WORKERS = "SELECT w.id, w.pool_id, w.cpu_m, w.memory_mb, w.created_at, "
-      + "w.terminated_at, c.accounted_until FROM worker w LEFT JOIN cost_worker_cursor c ON c.worker_id = w.id "
+      + "w.terminated_at, c.accounted_until FROM cost_worker w LEFT JOIN cost_worker_cursor c ON c.worker_id = w.id "
       + "WHERE (c.accounted_until IS NULL OR w.terminated_at IS NULL OR c.accounted_until < w.terminated_at) "
       + "AND (w.terminated_at IS NULL OR w.terminated_at > $1) ORDER BY w.id LIMIT $2";
   private static final String UPSERT_CURSOR = "INSERT INTO cost_worker_cursor (worker_id, accounted_until) "
@@ -58,12 +60,9 @@ final class CostStore {
    * Terminal job events after the cursor ({@code $1}, exclusive), in log order, with the job attempt they end. The
    * walk is along job_event's primary key, so its cost follows the events since the last sweep, not the table.
    */
-  private static final String JOBS_ENDED_AFTER = "SELECT e.id AS event_id, j.id, j.tenant_id, j.placed_pool_id, "
-      + "j.worker_id, j.cpu_m, j.memory_mb, j.started_at, j.finished_at, j.burst_grant_id, "
-      + "j.burst_seconds, w.cpu_m AS worker_cpu_m, "
-      + "w.memory_mb AS worker_memory_mb FROM job_event e JOIN job j ON j.id = e.job_id "
-      + "LEFT JOIN worker w ON w.id = j.worker_id WHERE e.id > $1 AND e.state IN " + TERMINAL
-      + " ORDER BY e.id LIMIT $2";
+  private static final String JOBS_ENDED_AFTER = "SELECT event_id, id, tenant_id, placed_pool_id, worker_id, cpu_m, "
+      + "memory_mb, started_at, finished_at, burst_grant_id, burst_seconds, worker_cpu_m, worker_memory_mb "
+      + "FROM cost_job_end WHERE event_id > $1 ORDER BY event_id LIMIT $2";
   private static final String JOB_CURSOR = "SELECT last_event_id FROM cost_job_cursor WHERE id = 1";
   private static final String SET_JOB_CURSOR = "INSERT INTO cost_job_cursor (id, last_event_id) VALUES (1, $1) "
       + "ON CONFLICT (id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, updated_at = now()";
@@ -72,7 +71,7 @@ final class CostStore {
    * wait {@code [submitted_at, started_at or still waiting)} overlaps it, and the overlapping seconds.
    */
   private static final String BURST_IMPACT = "SELECT count(*) AS jobs, coalesce(sum(extract(epoch FROM "
-      + "least(coalesce(started_at, $4), $4) - greatest(submitted_at, $3))), 0) AS seconds FROM job "
+      + "least(coalesce(started_at, $4), $4) - greatest(submitted_at, $3))), 0) AS seconds FROM cost_job "
       + "WHERE tenant_id <> $1 AND coalesce(placed_pool_id, pool_id) = $2 AND submitted_at < $4 "
       + "AND coalesce(started_at, $4) > $3";
   private static final String INSERT_IMPACT = "INSERT INTO cost_burst_impact (job_id, started_at, finished_at, "
@@ -87,7 +86,7 @@ final class CostStore {
       "DELETE FROM cost_record WHERE bucket_start < $1",
       "DELETE FROM cost_burst_impact WHERE finished_at < $1",
       "DELETE FROM cost_report WHERE created_at < $1",
-      "DELETE FROM cost_worker_cursor c WHERE accounted_until < $1 AND NOT EXISTS (SELECT 1 FROM worker w "
+      "DELETE FROM cost_worker_cursor c WHERE accounted_until < $1 AND NOT EXISTS (SELECT 1 FROM cost_worker w "
           + "WHERE w.id = c.worker_id AND w.terminated_at IS NULL)"};
 
   /** The aggregates every grouping reports. */

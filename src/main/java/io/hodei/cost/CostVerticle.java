@@ -1,5 +1,6 @@
 package io.hodei.cost;
 
+import io.hodei.common.Ids;
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
 import io.hodei.common.Caller;
@@ -134,7 +135,7 @@ public final class CostVerticle extends VerticleBase {
   private Future<JsonObject> createReport(BusRequest req) {
     CostQuery query = CostQuery.read(req.payload(), req.caller(), settings, settings.retentionDays(), true,
         DEFAULT_BREAKDOWN_SPAN);
-    String id = Tokens.shortId("cr-");
+    String id = Ids.generate("cr-");
     return store.insertReport(id, query.tenantId(), req.caller().tokenId(), query.toJson()).onSuccess(report -> {
       LOG.info("cost report queued", kv("report_id", id), kv("trace_id", req.traceId()));
       vertx.runOnContext(v -> generate(id, query));

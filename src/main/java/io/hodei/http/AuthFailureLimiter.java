@@ -1,7 +1,7 @@
 package io.hodei.http;
 
 import io.hodei.common.DomainException;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.json.JsonObject;
@@ -60,7 +60,7 @@ public final class AuthFailureLimiter {
   }
 
   private static Counter counter(MeterRegistry registry, String outcome) {
-    return Counter.builder(MetricCatalog.AUTH_FAILURES.meterName()).description(MetricCatalog.AUTH_FAILURES.help())
+    return MetricCatalog.AUTH_FAILURES.counter()
         .tag(MetricCatalog.OUTCOME, outcome).register(registry);
   }
 

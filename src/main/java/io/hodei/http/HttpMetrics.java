@@ -1,7 +1,7 @@
 package io.hodei.http;
 
-import io.hodei.metrics.MetricCatalog;
-import io.hodei.metrics.ServiceMeters;
+import io.hodei.common.MetricCatalog;
+import io.hodei.metrics.runtime.ServiceMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -24,8 +24,7 @@ final class HttpMetrics {
   HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.service = new ServiceMeters(registry);
-    this.duration = Timer.builder(MetricCatalog.HTTP_DURATION.meterName())
-        .description(MetricCatalog.HTTP_DURATION.help())
+    this.duration = MetricCatalog.HTTP_DURATION.timer()
         .serviceLevelObjectives(BUCKETS)
         .register(registry);
   }
@@ -34,8 +33,7 @@ final class HttpMetrics {
     duration.record(nanos, TimeUnit.NANOSECONDS);
     service.record(ServiceMeters.REST, method + ' ' + endpoint, ServiceMeters.httpOutcome(status), nanos);
     String key = method + ' ' + endpoint + ' ' + status;
-    counters.computeIfAbsent(key, k -> Counter.builder(MetricCatalog.HTTP_REQUESTS.meterName())
-        .description(MetricCatalog.HTTP_REQUESTS.help())
+    counters.computeIfAbsent(key, k -> MetricCatalog.HTTP_REQUESTS.counter()
         .tag(MetricCatalog.METHOD, method)
         .tag(MetricCatalog.ENDPOINT, endpoint)
         .tag(MetricCatalog.STATUS_CODE, Integer.toString(status))

@@ -1,6 +1,6 @@
 package io.hodei.http;
 
-import io.hodei.metrics.PrometheusText;
+import io.hodei.metrics.exposition.PrometheusText;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Measurement;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

@@ -2,7 +2,7 @@ package io.hodei.metrics;
 
 import io.hodei.common.Events;
 
-/** Event-bus addresses of the metrics domain, and the domain events its collector consumes (see README). */
+/** Event-bus addresses of the metrics domain, and the domain events its collector consumes (see docs/architecture.md). */
 public final class MetricsAddresses {
   /** Pool health from the collector's last snapshot: {@code {status, pools: [...], collector: {...}}}; anyone. */
   public static final String HEALTH = "hodei.metrics.health";
@@ -10,10 +10,13 @@ public final class MetricsAddresses {
   public static final String POOL = "hodei.metrics.pool";
   /** The collector's own health and the metrics it collects; viewer+. */
   public static final String COLLECTOR = "hodei.metrics.collector";
-  /** Alerts firing now, from Alertmanager ({@link AlertsVerticle}); viewer+; 503 when Alertmanager does not answer. */
+  /**
+   * Alerts firing now, from Alertmanager ({@link io.hodei.metrics.alerts.AlertsVerticle}); viewer+; 503 when
+   * Alertmanager does not answer.
+   */
   public static final String ALERTS = "hodei.metrics.alerts";
 
-  /** Job events published by the scheduler (schema in README, "Metrics collector and health"). */
+  /** Job events published by the scheduler (schema in docs/architecture.md). */
   public static final String JOB_STARTED_EVENT = Events.address("job.started");
   public static final String JOB_FINISHED_EVENT = Events.address("job.finished");
 

@@ -1,6 +1,6 @@
 package io.hodei.metrics;
 
-import io.micrometer.core.instrument.FunctionCounter;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -44,13 +44,13 @@ public final class SelfCost {
   }
 
   /** One tap call in this many is measured. */
-  static final int TAP_SAMPLE = 64;
+  public static final int TAP_SAMPLE = 64;
   /**
    * A measured tap call that took longer than this (wall time) is left out: the thread was descheduled or held at a
    * safepoint meanwhile (a call is a few hundred ns; a scheduling slice or a GC pause is 100 us or more). Such calls
    * are a tiny fraction of the sample, so leaving them out barely lowers the estimate.
    */
-  static final long TAP_PREEMPTED_NANOS = 50_000;
+  public static final long TAP_PREEMPTED_NANOS = 50_000;
 
   private static final com.sun.management.ThreadMXBean THREADS = threads();
 
@@ -59,22 +59,22 @@ public final class SelfCost {
   private final List<Meter> meters = new ArrayList<>();
 
   /** The current thread's CPU time in ns (-1 when the JVM cannot tell). */
-  static long cpuNow() { return THREADS == null ? -1 : THREADS.getCurrentThreadCpuTime(); }
+  public static long cpuNow() { return THREADS == null ? -1 : THREADS.getCurrentThreadCpuTime(); }
 
   /** Bytes the current thread allocated so far (-1 when the JVM cannot tell). */
-  static long allocatedNow() { return THREADS == null ? -1 : THREADS.getCurrentThreadAllocatedBytes(); }
+  public static long allocatedNow() { return THREADS == null ? -1 : THREADS.getCurrentThreadAllocatedBytes(); }
 
   /** Bytes the current thread allocated since {@code bytes0} (a read of {@link #allocatedNow}; 0 when unknown). */
-  static long allocatedSince(long bytes0) { return bytes0 < 0 ? 0 : allocatedNow() - bytes0; }
+  public static long allocatedSince(long bytes0) { return bytes0 < 0 ? 0 : allocatedNow() - bytes0; }
 
   /** Adds the CPU and allocation of the current thread since {@code cpu0} / {@code bytes0} (from the two reads). */
-  void since(Part part, long cpu0, long bytes0) {
+  public void since(Part part, long cpu0, long bytes0) {
     if (cpu0 >= 0) nanos[part.ordinal()].add(Math.max(0, cpuNow() - cpu0));
     if (bytes0 >= 0) bytes[part.ordinal()].add(Math.max(0, allocatedNow() - bytes0));
   }
 
   /** Runs {@code work} on this thread and adds its CPU and allocation to {@code part}. */
-  void run(Part part, Runnable work) {
+  public void run(Part part, Runnable work) {
     long cpu0 = cpuNow();
     long bytes0 = allocatedNow();
     try {
@@ -85,13 +85,13 @@ public final class SelfCost {
   }
 
   /** Adds wall time (ns) spent elsewhere on the subsystem's behalf, or an estimate from a sample. */
-  void add(Part part, long wallNanos, long allocated) {
+  public void add(Part part, long wallNanos, long allocated) {
     nanos[part.ordinal()].add(Math.max(0, wallNanos));
     bytes[part.ordinal()].add(Math.max(0, allocated));
   }
 
   /** {@code work}'s wall time from now until it completes, added to {@code part} (for SQL and bus requests). */
-  <T> Future<T> timed(Part part, Future<T> work) {
+  public <T> Future<T> timed(Part part, Future<T> work) {
     long started = System.nanoTime();
     return work.andThen(ar -> add(part, System.nanoTime() - started, 0));
   }
@@ -100,7 +100,7 @@ public final class SelfCost {
    * Wall time from calling {@code work} until its future completes (its own code, its SQL and what answers it),
    * with the bytes the call allocated on this thread.
    */
-  <T> Future<T> timed(Part part, Supplier<Future<T>> work) {
+  public <T> Future<T> timed(Part part, Supplier<Future<T>> work) {
     long started = System.nanoTime();
     long bytes0 = allocatedNow();
     Future<T> future = work.get();
@@ -108,12 +108,12 @@ public final class SelfCost {
     return future.andThen(ar -> add(part, System.nanoTime() - started, allocated));
   }
 
-  double seconds(Part part) { return nanos[part.ordinal()].sum() / 1e9; }
+  public double seconds(Part part) { return nanos[part.ordinal()].sum() / 1e9; }
 
-  long bytes(Part part) { return bytes[part.ordinal()].sum(); }
+  public long bytes(Part part) { return bytes[part.ordinal()].sum(); }
 
   /** Seconds and bytes by part, and their totals (the collector's status answer). */
-  JsonObject toJson() {
+  public JsonObject toJson() {
     JsonObject seconds = new JsonObject();
     JsonObject allocated = new JsonObject();
     double totalSeconds = 0;
@@ -129,18 +129,18 @@ public final class SelfCost {
   }
 
   /** Registers the two counters (one series per part each). */
-  void register(MeterRegistry registry) {
+  public void register(MeterRegistry registry) {
     for (Part p : Part.values()) {
-      meters.add(FunctionCounter.builder(MetricCatalog.METRICS_SELF_SECONDS.meterName(), this, c -> c.seconds(p))
-          .description(MetricCatalog.METRICS_SELF_SECONDS.help()).tag(MetricCatalog.PART, p.wire())
+      meters.add(MetricCatalog.METRICS_SELF_SECONDS.functionCounter(this, c -> c.seconds(p))
+          .tag(MetricCatalog.PART, p.wire())
           .register(registry));
-      meters.add(FunctionCounter.builder(MetricCatalog.METRICS_SELF_BYTES.meterName(), this, c -> c.bytes(p))
-          .description(MetricCatalog.METRICS_SELF_BYTES.help()).tag(MetricCatalog.PART, p.wire())
+      meters.add(MetricCatalog.METRICS_SELF_BYTES.functionCounter(this, c -> c.bytes(p))
+          .tag(MetricCatalog.PART, p.wire())
           .register(registry));
     }
   }
 
-  void unregister(MeterRegistry registry) {
+  public void unregister(MeterRegistry registry) {
     meters.forEach(registry::remove);
     meters.clear();
   }

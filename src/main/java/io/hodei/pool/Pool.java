@@ -32,13 +32,12 @@ final class Pool {
   int provisionFailures;
   long nextProvisionAtMillis;
 
-  long count(String state) { return workers.values().stream().filter(w -> w.state.equals(state)).count(); }
+  long count(WorkerState state) { return workers.values().stream().filter(w -> w.state == state).count(); }
 
   JsonObject toJson() {
     JsonObject counts = new JsonObject();
-    for (String s : new String[] {WorkerStates.PROVISIONING, WorkerStates.IDLE, WorkerStates.BUSY,
-        WorkerStates.TERMINATING, WorkerStates.UNHEALTHY}) {
-      counts.put(s, count(s));
+    for (WorkerState s : WorkerState.values()) {
+      if (s != WorkerState.TERMINATED) counts.put(s.wire(), count(s));
     }
     counts.put("total", workers.size());
     return new JsonObject()
@@ -61,5 +60,37 @@ final class Pool {
         .put("created_at", createdAt.toString())
         .put("updated_at", updatedAt.toString())
         .put("version", version);
+  }
+
+  /** The fields an operator or the autoscaler may change, copied so a failed write can be undone. */
+  Pool changeableCopy() {
+    Pool c = new Pool();
+    c.name = name;
+    c.state = state;
+    c.minSize = minSize;
+    c.maxSize = maxSize;
+    c.targetSize = targetSize;
+    c.pricePerWorkerHour = pricePerWorkerHour;
+    c.autoScalingEnabled = autoScalingEnabled;
+    c.labels = labels;
+    c.providerConfig = providerConfig;
+    c.updatedAt = updatedAt;
+    c.version = version;
+    return c;
+  }
+
+  /** Puts back what {@link #changeableCopy()} took. */
+  void restore(Pool before) {
+    name = before.name;
+    state = before.state;
+    minSize = before.minSize;
+    maxSize = before.maxSize;
+    targetSize = before.targetSize;
+    pricePerWorkerHour = before.pricePerWorkerHour;
+    autoScalingEnabled = before.autoScalingEnabled;
+    labels = before.labels;
+    providerConfig = before.providerConfig;
+    updatedAt = before.updatedAt;
+    version = before.version;
   }
 }

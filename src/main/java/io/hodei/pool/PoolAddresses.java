@@ -1,6 +1,6 @@
 package io.hodei.pool;
 
-/** Event-bus addresses of the pool domain (part of the event-bus contract; see README). */
+/** Event-bus addresses of the pool domain (part of the event-bus contract; see docs/architecture.md). */
 public final class PoolAddresses {
   public static final String CREATE = "hodei.pool.create";
   public static final String LIST = "hodei.pool.list";

@@ -1,9 +1,9 @@
 package io.hodei.pool;
 
+import io.hodei.common.Ids;
 import io.hodei.common.DomainException;
 import io.hodei.common.JsonInput;
 import io.hodei.pool.provider.WorkerProvider;
-import io.hodei.tenant.TenantVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
@@ -38,7 +38,7 @@ final class PoolRequests {
     JsonObject normalized = body.copy();
     if (normalized.containsKey("type") && !normalized.containsKey("kind")) normalized.put("kind", normalized.remove("type"));
     JsonInput in = JsonInput.of(normalized, CREATE_FIELDS);
-    String id = in.string("id", false, 63, TenantVerticle.ID, "lower-case letters, digits and dashes");
+    String id = in.string("id", false, Ids.MAX_LENGTH, Ids.POOL, "lower-case letters, digits and dashes");
     String name = in.string("name", false, 128);
     String kind = in.oneOf("kind", false, List.of("static", "dynamic"));
     String provider = in.oneOf("provider", false, List.copyOf(providers.keySet()));
@@ -60,7 +60,7 @@ final class PoolRequests {
     in.validate();
 
     Pool pool = new Pool();
-    pool.id = id != null ? id : io.hodei.tenant.Tokens.shortId("pool-");
+    pool.id = id != null ? id : Ids.generate("pool-");
     pool.name = name != null ? name.trim() : pool.id;
     pool.kind = kind != null ? kind : defaultKind;
     pool.provider = effectiveProvider;

@@ -133,25 +133,27 @@ final class PoolStore {
 
   Future<Void> insertWorker(Worker w, String reason) {
     return writer.write(GroupCommit.Statement.of(w.id, INSERT_WORKER,
-        Tuple.from(new Object[] {w.id, w.poolId, w.state, w.health, w.cpuM, w.memoryMb, utc(w.createdAt), reason})));
+        Tuple.from(new Object[] {w.id, w.poolId, w.state.wire(), w.health.wire(), w.cpuM, w.memoryMb,
+            utc(w.createdAt), reason})));
   }
 
   /** Persists the worker's current row and one event for the transition from {@code fromState}. */
-  Future<Void> updateWorker(Worker w, String fromState, String reason, Long durationMs, Instant terminatedAt,
+  Future<Void> updateWorker(Worker w, WorkerState fromState, String reason, Long durationMs, Instant terminatedAt,
                             Long terminatedInMs, String failureReason) {
     return updateWorker(UPDATE_WORKER, w, fromState, reason, durationMs, terminatedAt, terminatedInMs, failureReason);
   }
 
   /** The worker's row after it took or gave back a job (no worker_event row: see {@link #UPDATE_WORKER_ROW}). */
-  Future<Void> updateWorkerAssignment(Worker w, String fromState, String reason) {
+  Future<Void> updateWorkerAssignment(Worker w, WorkerState fromState, String reason) {
     return updateWorker(UPDATE_WORKER_ROW, w, fromState, reason, null, null, null, null);
   }
 
-  private Future<Void> updateWorker(String sql, Worker w, String fromState, String reason, Long durationMs,
+  private Future<Void> updateWorker(String sql, Worker w, WorkerState fromState, String reason, Long durationMs,
                                     Instant terminatedAt, Long terminatedInMs, String failureReason) {
     return writer.write(GroupCommit.Statement.row(w.id, sql, UPDATE_WORKER_COLUMNS, new Object[] {w.id,
-        w.state, w.health, w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt), w.provisionedInMs,
-        utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason, fromState, reason, durationMs},
+        w.state.wire(), w.health.wire(), w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt),
+        w.provisionedInMs, utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason,
+        fromState == null ? null : fromState.wire(), reason, durationMs},
         null));
   }
 
@@ -206,8 +208,8 @@ final class PoolStore {
     Worker w = new Worker();
     w.id = row.getString("id");
     w.poolId = row.getString("pool_id");
-    w.state = row.getString("state");
-    w.health = row.getString("health");
+    w.state = WorkerState.fromWire(row.getString("state"));
+    w.health = WorkerHealth.fromWire(row.getString("health"));
     w.cpuM = row.getLong("cpu_m");
     w.memoryMb = row.getLong("memory_mb");
     w.draining = row.getBoolean("draining");

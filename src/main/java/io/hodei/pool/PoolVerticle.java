@@ -215,8 +215,8 @@ public final class PoolVerticle extends VerticleBase {
     req.caller().requireRole(Role.VIEWER);
     Paging paging = Paging.from(req);
     String state = req.query("state");
-    if (state != null && !WorkerStates.ALL.contains(state)) {
-      throw DomainException.unprocessable("state must be one of " + WorkerStates.ALL);
+    if (state != null && !WorkerState.WIRE_NAMES.contains(state)) {
+      throw DomainException.unprocessable("state must be one of " + WorkerState.WIRE_NAMES);
     }
     return manager.listWorkers(req.param("id"), state, paging.cursor(), paging.limit(), req.caller());
   }

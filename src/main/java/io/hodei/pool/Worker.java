@@ -10,8 +10,8 @@ import java.time.Instant;
 final class Worker {
   String id;
   String poolId;
-  String state;
-  String health;
+  WorkerState state;
+  WorkerHealth health;
   long cpuM;
   long memoryMb;
   boolean draining;
@@ -35,15 +35,15 @@ final class Worker {
   Future<Void> lastWrite = Future.succeededFuture();
 
   boolean live() {
-    return !WorkerStates.TERMINATING.equals(state) && !WorkerStates.TERMINATED.equals(state);
+    return state.live();
   }
 
   JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("id", id)
         .put("pool_id", poolId)
-        .put("state", state)
-        .put("health", health)
+        .put("state", state == null ? null : state.wire())
+        .put("health", health == null ? null : health.wire())
         .put("cpu_m", cpuM)
         .put("memory_mb", memoryMb)
         .put("draining", draining)

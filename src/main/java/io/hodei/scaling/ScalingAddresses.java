@@ -1,7 +1,7 @@
 package io.hodei.scaling;
 
 /**
- * Event-bus addresses of the scaling domain (part of the event-bus contract; see README). Every request is the REST
+ * Event-bus addresses of the scaling domain (part of the event-bus contract; see docs/architecture.md). Every request is the REST
  * envelope with path parameter {@code id} (the pool) and, for one policy or trigger, {@code item_id}. Reads need a
  * viewer, changes an admin.
  */

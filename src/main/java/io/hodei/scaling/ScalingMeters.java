@@ -1,8 +1,7 @@
 package io.hodei.scaling;
 
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -41,8 +40,8 @@ final class ScalingMeters {
   Usage usage(String pool) {
     return usage.computeIfAbsent(pool, p -> {
       Usage u = new Usage();
-      track(p, Gauge.builder(MetricCatalog.SCALING_EFFICIENCY.meterName(), u, Usage::efficiency)
-          .description(MetricCatalog.SCALING_EFFICIENCY.help()).tag(MetricCatalog.POOL, p).register(registry));
+      track(p, MetricCatalog.SCALING_EFFICIENCY.gauge(u, Usage::efficiency).tag(MetricCatalog.POOL, p)
+          .register(registry));
       // the pool's other series exist from its first evaluation, at 0
       idleWorkerSeconds(p, 0);
       track(p, capacityTimer(p));
@@ -51,14 +50,12 @@ final class ScalingMeters {
   }
 
   void decision(String pool, String direction, String reason) {
-    track(pool, Counter.builder(MetricCatalog.SCALING_DECISIONS.meterName())
-        .description(MetricCatalog.SCALING_DECISIONS.help()).tag(MetricCatalog.POOL, pool)
+    track(pool, MetricCatalog.SCALING_DECISIONS.counter().tag(MetricCatalog.POOL, pool)
         .tag(MetricCatalog.DIRECTION, direction).tag(MetricCatalog.REASON, reason).register(registry)).increment();
   }
 
   void idleWorkerSeconds(String pool, double seconds) {
-    Counter idle = track(pool, Counter.builder(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.meterName())
-        .description(MetricCatalog.SCALING_IDLE_WORKER_SECONDS.help()).tag(MetricCatalog.POOL, pool)
+    Counter idle = track(pool, MetricCatalog.SCALING_IDLE_WORKER_SECONDS.counter().tag(MetricCatalog.POOL, pool)
         .register(registry));
     if (seconds > 0) idle.increment(seconds);
   }
@@ -68,8 +65,7 @@ final class ScalingMeters {
   }
 
   private Timer capacityTimer(String pool) {
-    return Timer.builder(MetricCatalog.SCALING_CAPACITY_READY.meterName())
-        .description(MetricCatalog.SCALING_CAPACITY_READY.help()).tag(MetricCatalog.POOL, pool)
+    return MetricCatalog.SCALING_CAPACITY_READY.timer().tag(MetricCatalog.POOL, pool)
         .serviceLevelObjectives(BUCKETS).register(registry);
   }
 

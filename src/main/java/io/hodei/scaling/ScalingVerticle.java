@@ -1,5 +1,6 @@
 package io.hodei.scaling;
 
+import io.hodei.common.Ids;
 import io.hodei.common.Audit;
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
@@ -84,7 +85,7 @@ public final class ScalingVerticle extends VerticleBase {
         Future.succeededFuture(policies.get(pool.getString("id"), req.param("item_id")).toJson()));
     serveWrite(ScalingAddresses.POLICY_CREATE, "scaling.policy.create", (req, pool) -> {
       policies.checkRoom(pool.getString("id"));
-      return policies.put(ScalingRequests.policy(req.payload(), Tokens.shortId("sp-"), pool.getString("id"),
+      return policies.put(ScalingRequests.policy(req.payload(), Ids.generate("sp-"), pool.getString("id"),
           pool.getInteger("max_size"), null, 1));
     });
     serveWrite(ScalingAddresses.POLICY_UPDATE, "scaling.policy.update", (req, pool) -> {
@@ -100,7 +101,7 @@ public final class ScalingVerticle extends VerticleBase {
         Future.succeededFuture(triggers.get(pool.getString("id"), req.param("item_id")).toJson()));
     serveWrite(ScalingAddresses.TRIGGER_CREATE, "scaling.trigger.create", (req, pool) -> {
       triggers.checkRoom(pool.getString("id"));
-      return triggers.put(ScalingRequests.trigger(req.payload(), Tokens.shortId("st-"), pool.getString("id"), null,
+      return triggers.put(ScalingRequests.trigger(req.payload(), Ids.generate("st-"), pool.getString("id"), null,
           1));
     });
     serveWrite(ScalingAddresses.TRIGGER_UPDATE, "scaling.trigger.update", (req, pool) -> {

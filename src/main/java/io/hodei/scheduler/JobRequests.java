@@ -1,10 +1,10 @@
 package io.hodei.scheduler;
 
+import io.hodei.common.Ids;
 import io.hodei.common.Caller;
 import io.hodei.common.DomainException;
 import io.hodei.common.JsonInput;
 import io.hodei.common.Role;
-import io.hodei.tenant.TenantVerticle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +42,7 @@ final class JobRequests {
   /** A job from one submission; the tenant comes from the token (an admin names it). */
   Job parse(JsonObject body, Caller caller, String idempotencyHeader, String fieldPrefix) {
     JsonInput in = JsonInput.of(body, FIELDS);
-    String tenantId = in.string("tenant_id", false, 63, TenantVerticle.ID, "a tenant id");
+    String tenantId = in.string("tenant_id", false, Ids.MAX_LENGTH, Ids.TENANT, "a tenant id");
     String name = in.string("name", false, 128);
     JsonArray command = command(in, body);
     JsonObject env = env(in, body);
@@ -55,7 +55,7 @@ final class JobRequests {
     Long priority = in.integer("priority", false, 0, 100);
     Long cpu = in.integer("cpu_m", false, 1, MAX_CPU_M);
     Long memory = in.integer("memory_mb", false, 1, MAX_MEMORY_MB);
-    String poolId = in.string("pool_id", false, 63, TenantVerticle.ID, "a pool id");
+    String poolId = in.string("pool_id", false, Ids.MAX_LENGTH, Ids.POOL, "a pool id");
     JsonObject poolLabels = in.labels("pool_labels");
     Long timeout = in.integer("timeout_s", false, 0, MAX_TIMEOUT_S);
     Long attempts = in.integer("max_attempts", false, 1, MAX_ATTEMPTS);

@@ -1,6 +1,6 @@
 package io.hodei.scheduler;
 
-/** Event-bus addresses of the scheduler (part of the event-bus contract; see README). */
+/** Event-bus addresses of the scheduler (part of the event-bus contract; see docs/architecture.md). */
 public final class SchedulerAddresses {
   public static final String SUBMIT = "hodei.job.submit";
   public static final String SUBMIT_BATCH = "hodei.job.submit_batch";

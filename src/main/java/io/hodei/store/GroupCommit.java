@@ -1,5 +1,6 @@
 package io.hodei.store;
 
+import io.hodei.common.PgErrors;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -1,6 +1,6 @@
 package io.hodei.tenant;
 
-/** Event-bus addresses of the tenant domain (part of the event-bus contract; see README). */
+/** Event-bus addresses of the tenant domain (part of the event-bus contract; see docs/architecture.md). */
 public final class TenantAddresses {
   public static final String CREATE = "hodei.tenant.create";
   public static final String LIST = "hodei.tenant.list";

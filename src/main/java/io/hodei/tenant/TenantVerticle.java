@@ -1,5 +1,6 @@
 package io.hodei.tenant;
 
+import io.hodei.common.Ids;
 import io.hodei.common.Audit;
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
@@ -17,7 +18,6 @@ import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +29,6 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  */
 public final class TenantVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TenantVerticle.class);
-  public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   static final String ID_HINT = "lower-case letters, digits and dashes, at most 63, starting with a letter or digit";
   static final long MAX_CPU_M = 10_000_000;
   static final long MAX_MEMORY_MB = 100_000_000;
@@ -114,7 +113,7 @@ public final class TenantVerticle extends VerticleBase {
   private Future<JsonObject> create(BusRequest req) {
     req.caller().requireAdmin();
     JsonInput in = JsonInput.of(req.payload(), "id", "name", "weight", "status", "labels", "quota");
-    String id = in.string("id", false, 63, ID, ID_HINT);
+    String id = in.string("id", false, Ids.MAX_LENGTH, Ids.TENANT, ID_HINT);
     String name = in.string("name", true, 128);
     Long weight = in.integer("weight", false, 1, 1000);
     String status = in.oneOf("status", false, STATUSES);
@@ -122,7 +121,7 @@ public final class TenantVerticle extends VerticleBase {
     JsonObject quota = readQuota(in.object("quota", QUOTA_FIELDS.toArray(String[]::new)), false);
     in.validate();
     JsonObject tenant = new JsonObject()
-        .put("id", id != null ? id : io.hodei.tenant.Tokens.shortId("tn-"))
+        .put("id", id != null ? id : Ids.generate("tn-"))
         .put("name", name.trim())
         .put("weight", weight == null ? 1 : weight.intValue())
         .put("status", status == null ? "active" : status)
@@ -237,7 +236,7 @@ public final class TenantVerticle extends VerticleBase {
     in.validate();
     String secret = Tokens.generate();
     return tenants.get(id)
-        .compose(t -> tokens.insert(Tokens.shortId("tok-"), Tokens.hash(secret), name == null ? role : name,
+        .compose(t -> tokens.insert(Ids.generate("tok-"), Tokens.hash(secret), name == null ? role : name,
             Role.parse(role).orElseThrow(), id, req.caller().tokenId()))
         .map(token -> {
           Audit.record(req, "token.issue", "tenant/" + id + "/tokens/" + token.getString("id"), null, token);
@@ -277,7 +276,7 @@ public final class TenantVerticle extends VerticleBase {
     in.validate();
     int effectivePct = pct == null ? burst.maxOveragePercentage() : pct.intValue();
     int effectiveMinutes = minutes == null ? burst.defaultDurationMinutes() : minutes.intValue();
-    return tenants.grantBurst(id, Tokens.shortId("burst-"), effectivePct, effectiveMinutes, reason,
+    return tenants.grantBurst(id, Ids.generate("burst-"), effectivePct, effectiveMinutes, reason,
         req.caller().tokenId()).map(tenant -> {
           Audit.record(req, "burst.grant", "tenant/" + id + "/burst", null, tenant.getJsonObject("burst"));
           changed(tenant, id, false);

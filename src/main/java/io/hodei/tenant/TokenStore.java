@@ -1,5 +1,6 @@
 package io.hodei.tenant;
 
+import io.hodei.common.Ids;
 import io.hodei.common.Caller;
 import io.hodei.common.DomainException;
 import io.hodei.common.Role;
@@ -66,13 +67,13 @@ final class TokenStore {
   Future<Optional<String>> bootstrapAdmin(String configuredToken) {
     if (configuredToken != null) {
       return pool.preparedQuery(UPSERT_BOOTSTRAP)
-          .execute(Tuple.of(Tokens.shortId("tok-"), Tokens.hash(configuredToken)))
+          .execute(Tuple.of(Ids.generate("tok-"), Tokens.hash(configuredToken)))
           .map(r -> Optional.empty());
     }
     return pool.query(COUNT_ADMINS).execute().compose(rows -> {
       if (rows.iterator().next().getLong(0) > 0) return Future.succeededFuture(Optional.<String>empty());
       String token = Tokens.generate();
-      return insert(Tokens.shortId("tok-"), Tokens.hash(token), "generated-admin", Role.ADMIN, null, "first-start")
+      return insert(Ids.generate("tok-"), Tokens.hash(token), "generated-admin", Role.ADMIN, null, "first-start")
           .map(r -> Optional.of(token));
     });
   }

@@ -37,11 +37,4 @@ public final class Tokens {
     digest.reset();
     return HexFormat.of().formatHex(digest.digest(token.getBytes(StandardCharsets.UTF_8)));
   }
-
-  /** A short random id for tokens and generated resource ids. */
-  public static String shortId(String prefix) {
-    byte[] bytes = new byte[9];
-    RANDOM.nextBytes(bytes);
-    return prefix + HexFormat.of().formatHex(bytes);
-  }
 }

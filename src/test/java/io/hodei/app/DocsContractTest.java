@@ -2,7 +2,7 @@ package io.hodei.app;
 
 import io.hodei.app.config.ConfigKey;
 import io.hodei.app.config.ConfigSchema;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

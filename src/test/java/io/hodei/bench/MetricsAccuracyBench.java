@@ -2,7 +2,7 @@ package io.hodei.bench;
 
 import com.sun.management.OperatingSystemMXBean;
 import io.hodei.app.config.ConfigSchema;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.hodei.support.Fixtures;
 import io.hodei.support.Prometheus;
 import io.hodei.support.TestServer;

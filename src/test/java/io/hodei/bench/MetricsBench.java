@@ -1,8 +1,8 @@
 package io.hodei.bench;
 
 import io.hodei.app.config.ConfigSchema;
-import io.hodei.metrics.MetricCatalog;
-import io.hodei.metrics.PrometheusText;
+import io.hodei.common.MetricCatalog;
+import io.hodei.metrics.exposition.PrometheusText;
 import io.hodei.support.Fixtures;
 import io.hodei.support.Poll;
 import io.hodei.support.Response;

@@ -123,8 +123,8 @@ class AuthFailureLimitTest {
       assertThat(limiter.failed("10.0.0.1", denied).status()).isEqualTo(401);
       assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.WARN).hasSize(1);
       assertThat(logs.list.get(0).getFormattedMessage()).contains("10.0.0.1");
-      assertThat(registry.counter(io.hodei.metrics.MetricCatalog.AUTH_FAILURES.meterName(), "outcome", "limited").count()).isEqualTo(2);
-      assertThat(registry.counter(io.hodei.metrics.MetricCatalog.AUTH_FAILURES.meterName(), "outcome", "rejected").count()).isEqualTo(5);
+      assertThat(registry.counter(io.hodei.common.MetricCatalog.AUTH_FAILURES.meterName(), "outcome", "limited").count()).isEqualTo(2);
+      assertThat(registry.counter(io.hodei.common.MetricCatalog.AUTH_FAILURES.meterName(), "outcome", "rejected").count()).isEqualTo(5);
 
       // memory stays bounded: the addresses tracked longest are dropped first
       for (int i = 0; i < AuthFailureLimiter.MAX_ADDRESSES + 500; i++) limiter.failed("h" + i, denied);

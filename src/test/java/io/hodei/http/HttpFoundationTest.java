@@ -137,7 +137,7 @@ class HttpFoundationTest {
     });
     // against the scrape taken before: meters appear at any time (the JVM's GC pause timer at its first GC)
     assertThat(comments(r.body())).containsAll(comments(beforeText));
-    io.hodei.metrics.PrometheusText text = io.hodei.metrics.PrometheusText.forCatalog(registry);
+    io.hodei.metrics.exposition.PrometheusText text = io.hodei.metrics.exposition.PrometheusText.forCatalog(registry);
     text.render();
     assertThat(text.fallsBack()).as("the server's meters are written by our writer, not the client's").isFalse();
   }

@@ -1,5 +1,6 @@
 package io.hodei.metrics;
 
+import io.hodei.common.MetricCatalog;
 import io.hodei.app.config.ConfigSchema;
 import io.hodei.support.Poll;
 import io.hodei.support.Prometheus;

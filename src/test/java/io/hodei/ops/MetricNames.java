@@ -1,6 +1,6 @@
 package io.hodei.ops;
 
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;

@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * One configuration key: its dotted path in {@code conf/hodei.yaml}, type, default, bounds, the environment
- * variables that override it, and which capability uses it (so the README can say which keys are accepted but not
+ * variables that override it, and which capability uses it (so docs/configuration.md can say which keys are accepted but not
  * acted on yet).
  */
 public record ConfigKey(String path, Type type, Object defaultValue, long min, long max, List<String> allowed,

@@ -1,7 +1,7 @@
 package io.hodei.http.bridge;
 
 import io.hodei.common.Events;
-import io.hodei.metrics.MetricCatalog;
+import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

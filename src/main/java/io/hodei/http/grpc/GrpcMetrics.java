@@ -1,7 +1,7 @@
 package io.hodei.http.grpc;
 
-import io.hodei.metrics.MetricCatalog;
-import io.hodei.metrics.ServiceMeters;
+import io.hodei.common.MetricCatalog;
+import io.hodei.metrics.runtime.ServiceMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,4 +1,0 @@
-package io.hodei.metrics;
-
-/** The collector's configuration: {@code metrics.enabled} and {@code metrics.collection_interval_seconds}. */
-public record MetricsSettings(boolean enabled, int collectionIntervalSeconds) {}

@@ -1,0 +1,148 @@
+package io.hodei.pool;
+
+import io.hodei.common.DomainException;
+import io.hodei.common.Events;
+import io.hodei.pool.provider.WorkerProvider;
+import io.hodei.pool.provider.WorkerProvider.JobExecution;
+import io.hodei.pool.provider.WorkerProvider.JobResult;
+import io.hodei.pool.provider.WorkerProvider.JobSpec;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * Runs jobs on workers: places a job by {@link BestFitPlacement}, starts it through the worker's provider, kills
+ * it on request, and reports its end on {@link PoolAddresses#RUN_ENDED} (the worker goes back to idle, or
+ * terminates when it was draining). Confined to the pool verticle's event loop.
+ */
+final class JobRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
+
+  private final EventBus bus;
+  private final Map<String, Pool> pools;
+  private final Map<String, WorkerProvider> providers;
+  private final PoolJournal journal;
+  private final Reconciler reconciler;
+
+  JobRunner(EventBus bus, Map<String, Pool> pools, Map<String, WorkerProvider> providers, PoolJournal journal,
+            Reconciler reconciler) {
+    this.bus = bus;
+    this.pools = pools;
+    this.providers = providers;
+    this.journal = journal;
+    this.reconciler = reconciler;
+  }
+
+  /** Starts a job on the best-fitting idle worker of the candidate pools; 409 {@code no_capacity} when none. */
+  Future<JsonObject> startJob(JsonObject job, List<String> poolIds) {
+    long cpu = job.getLong("cpu_m", 0L);
+    long memory = job.getLong("memory_mb", 0L);
+    List<Pool> candidates = poolIds.stream().map(pools::get).filter(Objects::nonNull).toList();
+    BestFitPlacement.Placement placement = BestFitPlacement.choose(candidates, cpu, memory);
+    if (placement == null) return noCapacity("no idle worker fits the job now");
+    Worker w = placement.worker();
+    Pool p = placement.pool();
+    String jobId = job.getString("job_id");
+    w.currentJobId = jobId;
+    w.currentJobTenantId = job.getString("tenant_id");
+    WorkerState from = w.state;
+    w.state = WorkerState.BUSY;
+    JobSpec spec = new JobSpec(jobId, stringList(job.getJsonArray("command")),
+        job.getJsonObject("env", new JsonObject()), job.getJsonObject("payload", new JsonObject()),
+        job.getInteger("timeout_s", 0), cpu, memory);
+    JobExecution execution;
+    try {
+      execution = providers.get(p.provider).run(w.id, spec);
+    } catch (RuntimeException e) {
+      // the provider refused (it still thinks the worker is busy): give the worker back, the job is requeued
+      w.currentJobId = null;
+      w.currentJobTenantId = null;
+      w.state = from;
+      LOG.warn("provider refused a job", kv("pool", p.id), kv("worker_id", w.id), kv("job_id", jobId),
+          kv("reason", e.getMessage()));
+      return noCapacity("the worker could not take the job");
+    }
+    // the published reason names no job: worker events reach every tenant's bridge
+    journal.persistAssignment(w, from, Events.WORKER_ASSIGNMENT_REASON + "assigned");
+    w.execution = execution;
+    execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
+    return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
+        .put("pid", execution.pid())
+        .put("process_started_at", execution.processStartedAt() == null ? null
+            : execution.processStartedAt().toString()));
+  }
+
+  /** A job.started event: the worker running {@code jobId} learns its tenant (if it still runs that job). */
+  void jobStarted(String workerId, String jobId, String tenantId) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      if (w != null && jobId != null && jobId.equals(w.currentJobId)) w.currentJobTenantId = tenantId;
+    }
+  }
+
+  Future<JsonObject> killJob(String workerId, String jobId, String reason) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      if (w != null && w.execution != null && jobId.equals(w.currentJobId)) {
+        return w.execution.kill(reason).map(v -> new JsonObject().put("killed", true));
+      }
+    }
+    return Future.succeededFuture(new JsonObject().put("killed", false));
+  }
+
+  Future<JsonObject> reapOrphan(String provider, long pid, Instant startedAt) {
+    WorkerProvider p = providers.get(provider);
+    if (p == null || pid <= 0 || startedAt == null) {
+      return Future.succeededFuture(new JsonObject().put("reaped", false));
+    }
+    return p.reapOrphan(pid, startedAt).map(found -> new JsonObject().put("reaped", found));
+  }
+
+  private void finishJob(Pool p, Worker w, String jobId, AsyncResult<JobResult> ar) {
+    w.execution = null;
+    w.currentJobId = null;
+    w.currentJobTenantId = null;
+    JobResult result = ar.succeeded() ? ar.result()
+        : new JobResult(WorkerProvider.Outcome.LOST, null, 0, "worker_lost", String.valueOf(ar.cause().getMessage()));
+    if (w.state == WorkerState.UNHEALTHY && result.outcome() == WorkerProvider.Outcome.KILLED) {
+      result = new JobResult(WorkerProvider.Outcome.LOST, result.exitCode(), result.durationMs(), "worker_lost",
+          result.log());
+    }
+    JsonObject finished = new JsonObject().put("job_id", jobId).put("worker_id", w.id).put("pool_id", p.id)
+        .put("outcome", result.outcome().name().toLowerCase()).put("exit_code", result.exitCode())
+        .put("duration_ms", result.durationMs()).put("error_type", result.errorType()).put("log", result.log());
+    bus.publish(PoolAddresses.RUN_ENDED, finished);
+    if (w.state == WorkerState.BUSY) {
+      if (w.draining) {
+        reconciler.terminate(p, w, "drained");
+      } else {
+        w.state = WorkerState.IDLE;
+        journal.persistAssignment(w, WorkerState.BUSY,
+            Events.WORKER_ASSIGNMENT_REASON + result.outcome().name().toLowerCase());
+      }
+    }
+    reconciler.reconcile(p);
+  }
+
+  private static Future<JsonObject> noCapacity(String detail) {
+    return Future.failedFuture(new DomainException(409, "Conflict", detail,
+        new JsonObject().put("reason", "no_capacity")));
+  }
+
+  private static List<String> stringList(JsonArray array) {
+    List<String> result = new ArrayList<>();
+    if (array != null) array.forEach(v -> result.add(v == null ? null : v.toString()));
+    return result;
+  }
+}

@@ -1,0 +1,57 @@
+package io.hodei.cost;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.hodei.store.Database;
+import io.hodei.store.DatabaseConfig;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ledger reads the job and worker tables through views, so a schema change to a column it reads shows its
+ * dependents instead of breaking a cost query at run time.
+ */
+class CostViewsTest {
+  private static Vertx vertx;
+  private static Database db;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    db = Database.start(vertx, new DatabaseConfig(null, null, true, 2, 0, true)).await();
+  }
+
+  @AfterAll
+  static void stop() {
+    db.close(vertx).await();
+    vertx.close().await();
+  }
+
+  @Test
+  void theViewsTheLedgerReadsDependOnTheJobAndWorkerTables() {
+    List<String> dependents = new ArrayList<>();
+    for (Row row : db.pool().query("SELECT DISTINCT v.relname AS view, t.relname AS tbl FROM pg_depend d "
+        + "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+        + "JOIN pg_class t ON t.oid = d.refobjid WHERE t.relname IN ('job', 'worker', 'job_event') "
+        + "AND v.relname LIKE 'cost_%' ORDER BY 1, 2").execute().await()) {
+      dependents.add(row.getString("view") + "->" + row.getString("tbl"));
+    }
+    assertThat(dependents).contains("cost_job->job", "cost_worker->worker", "cost_job_end->job_event");
+  }
+
+  @Test
+  void droppingAColumnTheLedgerReadsIsRefusedAndNamesTheView() {
+    assertThatThrownBy(() -> db.pool().query("ALTER TABLE worker DROP COLUMN terminated_at").execute().await())
+        .isInstanceOfSatisfying(PgException.class, e -> assertThat(e.getDetail()).contains("view cost_worker"));
+    assertThatThrownBy(() -> db.pool().query("ALTER TABLE job ALTER COLUMN burst_seconds TYPE text").execute()
+        .await())
+        .isInstanceOfSatisfying(PgException.class, e -> assertThat(e.getDetail()).contains("view cost_job"));
+  }
+}

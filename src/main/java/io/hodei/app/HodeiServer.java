@@ -200,8 +200,9 @@ public final class HodeiServer {
 
   /** The worker providers, created on the pool verticle's Vert.x. */
   private Map<String, WorkerProvider> providers(Vertx on) {
-    return ProviderFactory.create(on, Path.of(config.getString(ConfigSchema.POOLS_LOCAL_WORK_DIR)),
-        config.getLong(ConfigSchema.POOLS_SIMULATED_SEED));
+    return ProviderFactory.create(new io.hodei.pool.provider.ProviderContext(on, registry,
+        Path.of(config.getString(ConfigSchema.POOLS_LOCAL_WORK_DIR)), config.getLong(ConfigSchema.POOLS_SIMULATED_SEED),
+        config.getInt(ConfigSchema.AGENTS_RECONNECT_GRACE)));
   }
 
   private HttpSettings httpSettings() {

@@ -42,6 +42,7 @@ public final class ConfigSchema {
   public static final String POOLS_RECONCILE_INTERVAL = "resource_pools.reconcile_interval_seconds";
   public static final String POOLS_LOCAL_WORK_DIR = "resource_pools.local_work_dir";
   public static final String POOLS_SIMULATED_SEED = "resource_pools.simulated_seed";
+  public static final String AGENTS_RECONNECT_GRACE = "agents.reconnect_grace_seconds";
   public static final String SCHED_PRIORITY = "scheduler.default_priority";
   public static final String SCHED_TIMEOUT = "scheduler.default_timeout_seconds";
   public static final String SCHED_ATTEMPTS = "scheduler.default_max_attempts";
@@ -155,6 +156,8 @@ public final class ConfigSchema {
         .doc("where the local provider creates each job's working directory"));
     add(key(POOLS_SIMULATED_SEED, Type.INT).def(42L).range(0, Long.MAX_VALUE)
         .doc("random seed of the simulated provider (same seed, same outcomes)"));
+    add(key(AGENTS_RECONNECT_GRACE, Type.INT).def(30L).range(1, 3600)
+        .doc("seconds a disconnected agent keeps its workers and running jobs; after it they are lost and retried"));
     add(key(SCHED_PRIORITY, Type.INT).def(50L).range(0, 100).doc("priority of a job submitted without one"));
     add(key(SCHED_TIMEOUT, Type.INT).def(3600L).range(0, 7 * 24 * 3600)
         .doc("run-time limit of a job submitted without timeout_s (0 = none)"));

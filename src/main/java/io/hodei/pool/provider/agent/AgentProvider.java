@@ -328,7 +328,8 @@ public final class AgentProvider implements WorkerProvider {
         job.sent = true;
         if (job.killReason != null) job.sendKill();
         LOG.info("agent job re-attached", kv("agent_id", agent.id), kv("job_id", job.spec.jobId()));
-      } else if (!job.sent) {
+      } else if (!job.sent || (job.pid < 0 && !ended.contains(job.spec.jobId()))) {
+        // never sent, or sent and never reported started: the assignment was lost with the stream, send it again
         job.send();
       } else if (!ended.contains(job.spec.jobId())) {
         LOG.warn("the agent no longer runs a job it was given", kv("agent_id", agent.id),

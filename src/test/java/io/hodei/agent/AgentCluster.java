@@ -25,18 +25,21 @@ final class AgentCluster implements AutoCloseable {
   static final Path JAR = Path.of("target", "hodei-pools.jar").toAbsolutePath();
   static final String POOL = "agents";
 
-  final TestServer server;
-  final Fixtures fixtures;
+  TestServer server;
+  Fixtures fixtures;
   final Path work;
   final String agentToken;
   final String submitter;
   private final List<Process> agents = new ArrayList<>();
 
   AgentCluster(Path work, int graceSeconds) {
+    this(work, TestServer.start(Map.of("agents.reconnect_grace_seconds", graceSeconds)));
+  }
+
+  AgentCluster(Path work, TestServer server) {
     assertThat(JAR).as("the jar is built by mvn package before this test").exists();
     this.work = work;
-    this.server = TestServer.start(Map.of("agents.reconnect_grace_seconds", graceSeconds,
-        "resource_pools.health_check_interval_seconds", 1));
+    this.server = server;
     this.fixtures = new Fixtures(server);
     Response pool = server.admin(HttpMethod.POST, "/api/v1/pools", new JsonObject().put("id", POOL).put("name", POOL)
         .put("kind", "static").put("provider", "agent").put("size", 0).put("worker_cpu_m", 1000)
@@ -68,6 +71,22 @@ final class AgentCluster implements AutoCloseable {
     Process process = builder.start();
     agents.add(process);
     return process;
+  }
+
+  /** Stops the server (agents keep running) and starts it again with {@code start}. */
+  void restart(java.util.function.Supplier<TestServer> start) {
+    server.close();
+    server = start.get();
+    fixtures = new Fixtures(server);
+  }
+
+  /** The logs of every attempt of a job, oldest first (null for an attempt without one). */
+  List<String> logs(String id) {
+    Response r = server.get("/api/v1/jobs/" + id + "/logs", submitter);
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    List<String> logs = new ArrayList<>();
+    r.json().getJsonArray("attempts").forEach(a -> logs.add(((JsonObject) a).getString("log")));
+    return logs;
   }
 
   String log(String name) throws IOException {

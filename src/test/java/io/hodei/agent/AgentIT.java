@@ -119,4 +119,40 @@ class AgentIT {
       }
     }
   }
+
+  @Test
+  void afterAServerRestartAgentsReconnectAndEveryJobFinishesOnce() throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    Map<String, Object> config = Map.of("server.port", port, "agents.reconnect_grace_seconds", 10,
+        "server.shutdown_timeout_seconds", 5);
+    Path data = work.resolve("pg");
+    try (AgentCluster cluster = new AgentCluster(work, TestServer.startPersistent(data, config))) {
+      for (int i = 0; i < 2; i++) cluster.agent("agent-" + i, port, 2);
+      cluster.awaitIdleWorkers(4);
+      List<String> jobs = new ArrayList<>();
+      for (int i = 0; i < 4; i++) jobs.add(cluster.submit(3, "sh", "-c", "sleep 6; echo once-$1", "sh", "r" + i));
+      for (String id : jobs) {
+        Poll.until(() -> cluster.job(id), j -> "running".equals(j.getString("state")), Duration.ofSeconds(60),
+            id + " running");
+      }
+      cluster.restart(() -> TestServer.startPersistent(data, config));
+
+      for (int i = 0; i < jobs.size(); i++) {
+        JsonObject job = cluster.awaitEnded(jobs.get(i), Duration.ofSeconds(120));
+        assertThat(job.getString("state")).as(job.encode()).isEqualTo("succeeded");
+        long runsWithOutput = cluster.logs(jobs.get(i)).stream().filter(log -> log != null && log.contains("once-"))
+            .count();
+        assertThat(runsWithOutput).as("one run of %s counted", jobs.get(i)).isEqualTo(1);
+      }
+      for (int i = 0; i < 2; i++) {
+        assertThat(cluster.log("agent-" + i)).contains("not connected to the server; retrying");
+      }
+      Poll.until(() -> Prometheus.parse(cluster.server.get("/metrics", TestServer.ADMIN_TOKEN).body()).stream()
+          .filter(s -> s.name().equals("hodei_agents_connected")).mapToDouble(Prometheus.Sample::value).sum(),
+          n -> n == 2.0, Duration.ofSeconds(30), "both agents connected to the restarted server");
+    }
+  }
 }

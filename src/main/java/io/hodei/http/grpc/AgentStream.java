@@ -76,6 +76,10 @@ final class AgentStream {
       call.exceptionHandler(err -> finish(null, null));
       call.errorHandler(err -> finish(null, null));
       call.response().exceptionHandler(err -> finish(null, null));
+      // a stream never ends by itself: on shutdown end it, so the agent reconnects (to this server once it is back)
+      if (call.connection() != null) {
+        call.connection().shutdownHandler(v -> finish(GrpcStatus.UNAVAILABLE, "the server is shutting down"));
+      }
       String header = call.headers().get(GrpcTranslator.AUTHORIZATION);
       if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)
           || header.length() > 600) {

@@ -203,7 +203,7 @@ public final class AgentProvider implements WorkerProvider {
     for (Agent agent : agents.values()) {
       if (agent.lost || !agent.poolId.equals(poolId)) continue;
       for (Slot slot : agent.slots) {
-        if (slot.workerId == null) return slot;
+        if (slot.workerId == null && slot.killing == null) return slot;
       }
     }
     return null;
@@ -313,6 +313,7 @@ public final class AgentProvider implements WorkerProvider {
    * was away are sent now, and jobs it no longer knows are lost.
    */
   private void reattach(Agent agent, Register register) {
+    for (Slot slot : agent.slots) slot.killing = null;
     Map<String, Integer> running = new HashMap<>();
     for (RunningJob r : register.getRunningList()) running.put(r.getJobId(), r.getAttempt());
     Set<String> ended = new HashSet<>();
@@ -343,6 +344,10 @@ public final class AgentProvider implements WorkerProvider {
       if (job == null || job.slot == null || job.slot.agent != agent || job.attempt != r.getAttempt()) {
         LOG.warn("agent runs a job the server does not run there: killing it", kv("agent_id", agent.id),
             kv("job_id", r.getJobId()), kv("attempt", r.getAttempt()));
+        // the slot takes no new work until the agent reports the killed job's end
+        if (r.getSlot() >= 0 && r.getSlot() < agent.slots.length && agent.slots[r.getSlot()].job == null) {
+          agent.slots[r.getSlot()].killing = r.getJobId();
+        }
         send(agent, ServerMessage.newBuilder().setKill(Kill.newBuilder().setJobId(r.getJobId())
             .setAttempt(r.getAttempt()).setReason("the server does not run this job here any more")).build());
       }
@@ -426,6 +431,12 @@ public final class AgentProvider implements WorkerProvider {
     } else {
       LOG.warn("agent reported the end of a job it does not run for the server; ignored", kv("agent_id", agent.id),
           kv("job_id", ended.getJobId()), kv("attempt", ended.getAttempt()));
+      for (Slot slot : agent.slots) {
+        if (ended.getJobId().equals(slot.killing)) {
+          slot.killing = null;
+          serveWaiting(agent.poolId);
+        }
+      }
     }
     // acked either way: the agent keeps a result until it is acked and would send it again forever
     send(agent, ServerMessage.newBuilder().setAck(io.hodei.grpc.v1.Ack.newBuilder().setJobId(ended.getJobId())
@@ -558,6 +569,8 @@ public final class AgentProvider implements WorkerProvider {
     final int index;
     String workerId;
     AgentJob job;
+    /** A job the server does not run, being killed on the agent: the slot is not bound until it ended. */
+    String killing;
 
     Slot(Agent agent, int index) {
       this.agent = agent;

@@ -74,7 +74,7 @@ def run(pool):
         status, body = call("POST", "/api/v1/jobs:batch", submitter, {"jobs": [{"pool_id": pool, "command": ["true"],
             "cpu_m": 10, "memory_mb": 16, "max_attempts": 1} for _ in range(n)]})
         assert status == 201, body
-        ids += [j["id"] for j in body["jobs"]]
+        ids += [j["id"] for j in body["items"]]
     pending = set(ids); rows = {}
     while pending:
         for jid in list(pending):

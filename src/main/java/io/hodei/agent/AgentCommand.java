@@ -23,9 +23,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  */
 @Command(name = "agent", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Runs jobs of one pool on this machine for a Hodei server it dials out to (no inbound port).",
-    footer = {"", "Every option can also be set with an environment variable: HODEI_AGENT_SERVER, HODEI_AGENT_TOKEN,",
-        "HODEI_AGENT_POOL, HODEI_AGENT_SLOTS, HODEI_AGENT_LABELS, HODEI_AGENT_CPU_M, HODEI_AGENT_MEMORY_MB,",
-        "HODEI_AGENT_WORK_DIR, HODEI_AGENT_TLS_CA."})
+    footer = {"", "Every option can also be set with an environment variable (the option wins): "
+        + "HODEI_AGENT_SERVER, HODEI_AGENT_TOKEN, HODEI_AGENT_POOL, HODEI_AGENT_SLOTS, HODEI_AGENT_LABELS, "
+        + "HODEI_AGENT_CPU_M, HODEI_AGENT_MEMORY_MB, HODEI_AGENT_WORK_DIR, HODEI_AGENT_TLS_CA."})
 public final class AgentCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(AgentCommand.class);
 

@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
  * {@code agent} runs an agent; {@code --help} lists both.
  */
 @Command(name = "hodei-pools", mixinStandardHelpOptions = true, subcommands = AgentCommand.class,
-    description = {"Hodei Pools. Without a subcommand: runs the server (configured by conf/hodei.yaml and HODEI_*",
-        "environment variables). 'agent': runs jobs of one pool on this machine for a server."})
+    description = "Hodei Pools. Without a subcommand: runs the server (configured by conf/hodei.yaml and HODEI_* "
+        + "environment variables). 'agent': runs jobs of one pool on this machine for a server.")
 public final class Cli implements Runnable {
   private Cli() {}
 

@@ -58,12 +58,14 @@ final class AgentCluster implements AutoCloseable {
   }
 
   /** Starts an agent process on {@code port} (the server's, or a proxy's) with its own work directory. */
-  Process agent(String name, int port, int slots) throws IOException {
+  Process agent(String name, int port, int slots, String... extra) throws IOException {
     Path dir = work.resolve(name);
     Files.createDirectories(dir);
-    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx128m", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString(), "agent", "--server", "127.0.0.1:" + port,
-        "--pool", POOL, "--slots", Integer.toString(slots), "--work-dir", dir.toString(), "--labels", "test=" + name)
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx128m", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString(), "agent", "--server", "localhost:" + port,
+        "--pool", POOL, "--slots", Integer.toString(slots), "--work-dir", dir.toString(), "--labels", "test=" + name));
+    command.addAll(List.of(extra));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(name + ".log").toFile()));
     builder.environment().keySet().removeIf(k -> k.startsWith("HODEI_"));

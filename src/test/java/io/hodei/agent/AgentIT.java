@@ -155,4 +155,34 @@ class AgentIT {
           n -> n == 2.0, Duration.ofSeconds(30), "both agents connected to the restarted server");
     }
   }
+
+  @Test
+  void overTlsTheAgentVerifiesTheServerWithItsCa() throws Exception {
+    Path cert = work.resolve("cert.pem");
+    Path key = work.resolve("key.pem");
+    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
+    assertThat(openssl.waitFor()).isZero();
+    Map<String, Object> config = Map.of("server.grpc_port", 0, "server.grpc_tls_cert_file", cert.toString(),
+        "server.grpc_tls_key_file", key.toString());
+    try (AgentCluster cluster = new AgentCluster(work, TestServer.start(config))) {
+      int tlsPort = cluster.server.server().grpcPort();
+      cluster.agent("plain", tlsPort, 1);
+      cluster.agent("tls", tlsPort, 1, "--tls-ca", cert.toString());
+      cluster.awaitIdleWorkers(1);
+      String id = cluster.submit(1, "sh", "-c", "echo over-tls");
+      assertThat(cluster.awaitEnded(id, Duration.ofSeconds(60)).getString("state")).isEqualTo("succeeded");
+      assertThat(cluster.lastLog(id)).contains("over-tls");
+      Poll.until(() -> {
+        try {
+          return cluster.log("plain");
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }, log -> log.contains("not connected to the server; retrying"), Duration.ofSeconds(30), "the plain agent refused");
+      assertThat(cluster.pool().getInteger("target_size")).as("only the agent that verified the server joined")
+          .isEqualTo(1);
+    }
+  }
 }

@@ -72,7 +72,7 @@ final class TokenStore {
   /** An agent token for one pool (the secret is hashed by the caller). */
   Future<JsonObject> insertAgent(String id, String hash, String name, String poolId, String createdBy) {
     return pool.preparedQuery(INSERT_AGENT).execute(Tuple.of(id, hash, name, poolId, createdBy))
-        .map(rows -> toAgentJson(rows.iterator().next()));
+        .map(rows -> toJson(rows.iterator().next()));
   }
 
   /** The token id and pool of an active agent token, or empty. */
@@ -85,7 +85,7 @@ final class TokenStore {
   Future<List<JsonObject>> listAgent(String poolId) {
     return pool.preparedQuery(LIST_AGENT).execute(Tuple.of(poolId)).map(rows -> {
       List<JsonObject> result = new ArrayList<>();
-      rows.forEach(r -> result.add(toAgentJson(r)));
+      rows.forEach(r -> result.add(toJson(r)));
       return result;
     });
   }
@@ -93,18 +93,7 @@ final class TokenStore {
   Future<JsonObject> revokeAgent(String poolId, String tokenId) {
     return pool.preparedQuery(REVOKE_AGENT).execute(Tuple.of(tokenId, poolId)).compose(rows -> rows.size() == 0
         ? Future.failedFuture(DomainException.notFound("active agent token", tokenId))
-        : Future.succeededFuture(toAgentJson(rows.iterator().next())));
-  }
-
-  private static JsonObject toAgentJson(Row row) {
-    return new JsonObject()
-        .put("id", row.getString("id"))
-        .put("name", row.getString("name"))
-        .put("role", row.getString("role"))
-        .put("pool_id", row.getString("pool_id"))
-        .put("created_by", row.getString("created_by"))
-        .put("created_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("created_at")))
-        .put("revoked_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("revoked_at")));
+        : Future.succeededFuture(toJson(rows.iterator().next())));
   }
 
   /**
@@ -125,12 +114,15 @@ final class TokenStore {
     });
   }
 
+  /** A token as the API shows it: scoped to its tenant, or for agent tokens to its pool. */
   private static JsonObject toJson(Row row) {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("id", row.getString("id"))
         .put("name", row.getString("name"))
-        .put("role", row.getString("role"))
-        .put("tenant_id", row.getString("tenant_id"))
+        .put("role", row.getString("role"));
+    if ("agent".equals(row.getString("role"))) json.put("pool_id", row.getString("pool_id"));
+    else json.put("tenant_id", row.getString("tenant_id"));
+    return json
         .put("created_by", row.getString("created_by"))
         .put("created_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("created_at")))
         .put("revoked_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("revoked_at")));

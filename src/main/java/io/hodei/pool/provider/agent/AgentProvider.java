@@ -175,12 +175,6 @@ public final class AgentProvider implements WorkerProvider {
     return Future.succeededFuture(job == null || job.usage == null ? new WorkerUsage(0, 0) : job.usage);
   }
 
-  /** Agent jobs leave no process on this host: nothing to reap. */
-  @Override
-  public Future<Boolean> reapOrphan(long pid, Instant processStartedAt) {
-    return Future.succeededFuture(false);
-  }
-
   @Override
   public Future<Void> close() {
     closed = true;

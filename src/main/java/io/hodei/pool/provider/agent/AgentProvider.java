@@ -63,6 +63,11 @@ public final class AgentProvider implements WorkerProvider {
   static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   static final int MAX_SLOTS = 256;
   static final int HEARTBEAT_INTERVAL_MS = 2000;
+  /**
+   * An agent silent this long (it sends a heartbeat every {@value #HEARTBEAT_INTERVAL_MS} ms) has a dead connection
+   * that TCP has not noticed: its stream is ended, which starts its grace.
+   */
+  static final long SILENCE_LIMIT_MS = 15_000;
   /** How long a provisioning waits for a free agent slot before it fails (the pool retries with back-off). */
   static final long PROVISION_WAIT_MS = 30_000;
   private static final String WORKER_LOST = "worker_lost";
@@ -82,6 +87,7 @@ public final class AgentProvider implements WorkerProvider {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private int assignments;
   private boolean closed;
+  private final long watchdog;
 
   public AgentProvider(Vertx vertx, int graceSeconds, MeterRegistry registry) {
     this.vertx = vertx;
@@ -91,6 +97,20 @@ public final class AgentProvider implements WorkerProvider {
     consumers.add(vertx.eventBus().<Buffer>localConsumer(AgentAddresses.INBOUND, this::onInbound));
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(AgentAddresses.DISCONNECTED,
         msg -> onDisconnected(msg.body().getString("session"))));
+    watchdog = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> closeSilentStreams());
+  }
+
+  private void closeSilentStreams() {
+    long now = System.nanoTime();
+    for (Agent agent : agents.values()) {
+      String session = agent.session;
+      if (session != null && TimeUnit.NANOSECONDS.toMillis(now - agent.lastHeartbeatNanos) > SILENCE_LIMIT_MS) {
+        LOG.warn("agent silent: ending its stream", kv("agent_id", agent.id), kv("pool", agent.poolId),
+            kv("silent_ms", TimeUnit.NANOSECONDS.toMillis(now - agent.lastHeartbeatNanos)));
+        closeSession(session, "no heartbeat for " + SILENCE_LIMIT_MS / 1000 + " s");
+        onDisconnected(session);
+      }
+    }
   }
 
   @Override
@@ -178,6 +198,7 @@ public final class AgentProvider implements WorkerProvider {
   @Override
   public Future<Void> close() {
     closed = true;
+    vertx.cancelTimer(watchdog);
     consumers.forEach(MessageConsumer::unregister);
     for (Agent agent : agents.values()) {
       if (agent.graceTimer >= 0) vertx.cancelTimer(agent.graceTimer);

@@ -54,6 +54,8 @@ call("POST", "/api/v1/pools", admin, {"id": "local", "name": "local", "kind": "s
 call("POST", "/api/v1/pools", admin, {"id": "agents", "name": "agents", "kind": "static", "provider": "agent", "size": 0})
 agent_token = call("POST", "/api/v1/pools/agents/agent-tokens", admin, {})[1]["token"]
 procs = []
+import atexit
+atexit.register(lambda: [p.terminate() for p in procs])  # also when the run fails half-way
 for i in range(agents):
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "HODEI_AGENT_TOKEN": agent_token}
     procs.append(subprocess.Popen(["java", "-Xmx256m", "-jar", jar, "agent", "--server", f"127.0.0.1:{port}", "--pool",

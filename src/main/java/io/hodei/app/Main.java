@@ -21,6 +21,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (io.hodei.agent.Cli.handles(args)) return;
     HodeiConfig config;
     try {
       config = ConfigLoader.fromEnvironment(System.getenv());

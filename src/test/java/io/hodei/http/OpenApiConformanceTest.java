@@ -261,6 +261,12 @@ class OpenApiConformanceTest {
         new JsonObject().put("count", 1)));
     run(new Call("crashWorker", HttpMethod.POST, "/api/v1/pools/sim/workers/" + worker + "/crash", a, null));
     run(new Call("getPoolMetrics", HttpMethod.GET, "/api/v1/pools/sim/metrics", a, null));
+    run(new Call("createPool", HttpMethod.POST, "/api/v1/pools", a, new JsonObject().put("id", "agents")
+        .put("kind", "static").put("provider", "agent").put("size", 0)));
+    String agentToken = run(new Call("issueAgentToken", HttpMethod.POST, "/api/v1/pools/agents/agent-tokens", a,
+        new JsonObject().put("name", "build-hosts"))).json().getString("id");
+    run(new Call("listAgentTokens", HttpMethod.GET, "/api/v1/pools/agents/agent-tokens", a, null));
+    run(new Call("revokeAgentToken", HttpMethod.DELETE, "/api/v1/pools/agents/agent-tokens/" + agentToken, a, null));
     JsonObject dynamic = Fixtures.simulatedPool("dyn", 0, 10).put("kind", "dynamic").put("min_size", 0)
         .put("max_size", 3).put("target_size", 0);
     dynamic.remove("size");

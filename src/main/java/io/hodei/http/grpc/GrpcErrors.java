@@ -15,6 +15,25 @@ final class GrpcErrors {
 
   private GrpcErrors() {}
 
+  /**
+   * {@code grpc-message} as the gRPC spec encodes it: printable ASCII (0x20-0x7E) except '%' as is, every other
+   * byte of the UTF-8 text as {@code %XX}.
+   */
+  static String percentEncode(String message) {
+    byte[] bytes = message.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    StringBuilder out = new StringBuilder(bytes.length);
+    for (byte b : bytes) {
+      int c = b & 0xFF;
+      if (c >= 0x20 && c <= 0x7E && c != '%') {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+      }
+    }
+    return out.toString();
+  }
+
   static Failure of(Throwable failure) {
     if (failure instanceof InvalidMessagePayloadException) {
       return new Failure(GrpcStatus.INVALID_ARGUMENT, "the request message could not be decoded");

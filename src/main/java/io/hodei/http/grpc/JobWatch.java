@@ -47,6 +47,8 @@ final class JobWatch {
       call.errorHandler(error -> stream.close(GrpcStatus.CANCELLED));
       call.exceptionHandler(error -> stream.close(GrpcStatus.CANCELLED));
       call.response().exceptionHandler(error -> stream.close(GrpcStatus.CANCELLED));
+      // at the call's grpc-timeout the server ends it with DEADLINE_EXCEEDED; the stream lets go of its resources
+      if (call.deadline() != null) call.deadline().onSuccess(v -> stream.close(GrpcStatus.DEADLINE_EXCEEDED));
       call.last()
           .compose(request -> GrpcTranslator.refuseNul(request)
               .compose(v -> grpc.authenticate(call, stream.traceId))

@@ -106,7 +106,8 @@ class BridgeTest {
       invalid.register(JOB_STARTED, "not-a-token");
       Poll.until(none::errors, e -> !e.isEmpty(), TIMEOUT, "an err frame for no token");
       Poll.until(invalid::errors, e -> !e.isEmpty(), TIMEOUT, "an err frame for an invalid token");
-      assertThat(none.errors().get(0).getString("body")).isEqualTo("rejected");
+      assertThat(none.errors().get(0).getString("failureType")).isEqualTo("unauthorized");
+      assertThat(none.errors().get(0).getString("address")).isEqualTo(JOB_STARTED);
 
       valid.register(JOB_STARTED, TestServer.ADMIN_TOKEN);
       publishUntilReceived(server, valid, "job.started", null, marker(), null);

@@ -34,6 +34,8 @@ final class GrpcTranslator {
   static final String AUTHORIZATION = "authorization";
   static final String TRACE_ID_TRAILER = "trace-id";
   static final String GRPC_MESSAGE = "grpc-message";
+  /** A google.rpc.Status with a google.rpc.BadRequest detail when the domain named invalid fields. */
+  static final String STATUS_DETAILS = "grpc-status-details-bin";
   private static final Logger ACCESS = LoggerFactory.getLogger("hodei.http");
   private static final Logger ERRORS = LoggerFactory.getLogger(GrpcTranslator.class);
   /** The caller of calls that need no token (as REST's public routes). */
@@ -154,6 +156,8 @@ final class GrpcTranslator {
     // Sent as a trailer of ours, encoded as the spec says (printable ASCII as is); the server library's status
     // message would percent-encode every character but letters and digits.
     call.response().trailers().set(GRPC_MESSAGE, GrpcErrors.percentEncode(failure.message()));
+    String details = failure.details();
+    if (details != null) call.response().trailers().set(STATUS_DETAILS, details);
     call.response().status(failure.status()).end();
     return failure.status();
   }

@@ -2,10 +2,12 @@ package io.hodei.http.grpc;
 
 import io.hodei.common.BusRequest;
 import io.hodei.common.Caller;
+import io.hodei.common.DomainException;
 import io.hodei.common.Events;
 import io.hodei.grpc.v1.JobEvent;
 import io.hodei.grpc.v1.WatchJobsRequest;
 import io.hodei.scheduler.SchedulerAddresses;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -14,7 +16,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,10 +33,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code id > last} misses nothing and repeats nothing, and the stream is in sequence order. Live latency is at most
  * about {@value #POLL_MS} ms plus a query. The stream ends when the client cancels (timer and consumers released),
  * or with a status when a read fails (the client resumes with {@code from_sequence} = the last sequence it saw).
+ *
+ * <p>It also ends by itself, with OK: with {@code watch = false} at the first read that finds no more events (the
+ * log as it was, replayed); with {@code until_final} once each listed job is final and its final event was sent (a
+ * job already final when the stream starts counts once the replay has caught up, as its final event may lie
+ * before {@code from_sequence}). The log is never trimmed (rows go only with their job), so every sequence can be
+ * resumed from; a negative one is INVALID_ARGUMENT.
  */
 final class JobWatch {
   static final long POLL_MS = 250;
   static final int PAGE = 500;
+  static final int MAX_UNTIL_FINAL = 1000;
   private static final List<String> WAKE_UPS = List.of(Events.JOB_SUBMITTED, Events.JOB_STARTED, Events.JOB_FINISHED,
       Events.JOB_RETRY);
   /** Streams open now, across servers of this JVM (tests check that cancelled streams let go). */
@@ -51,13 +63,25 @@ final class JobWatch {
       if (call.deadline() != null) call.deadline().onSuccess(v -> stream.close(GrpcStatus.DEADLINE_EXCEEDED));
       call.last()
           .compose(request -> GrpcTranslator.refuseNul(request)
+              .compose(v -> validate(request))
               .compose(v -> grpc.authenticate(call, stream.traceId))
-              .map(caller -> {
-                stream.start(request, caller);
+              .compose(caller -> stream.finalAlready(request, caller).map(done -> {
+                stream.start(request, caller, done);
                 return null;
-              }))
+              })))
           .onFailure(stream::fail);
     };
+  }
+
+  private static Future<Void> validate(WatchJobsRequest request) {
+    if (request.getFromSequence() < 0) {
+      return Future.failedFuture(DomainException.badRequest("from_sequence must be 0 or more"));
+    }
+    if (request.getUntilFinalCount() > MAX_UNTIL_FINAL) {
+      return Future.failedFuture(DomainException.unprocessable("until_final lists at most " + MAX_UNTIL_FINAL
+          + " job ids"));
+    }
+    return Future.succeededFuture();
   }
 
   private static final class Stream {
@@ -75,6 +99,12 @@ final class JobWatch {
     private boolean reading;
     private boolean wakeUp;
     private long timer = -1;
+    /** watch = false: end once the log is replayed. */
+    private boolean replayOnly;
+    /** until_final: the listed jobs not known final yet (null when the stream does not end this way). */
+    private Set<String> pending;
+    /** Listed jobs final before the stream started: done once the replay has caught up. */
+    private Set<String> finalAtStart = Set.of();
 
     Stream(Vertx vertx, GrpcServerRequest<WatchJobsRequest, JobEvent> call) {
       this.vertx = vertx;
@@ -82,10 +112,37 @@ final class JobWatch {
       this.traceId = GrpcTranslator.traceId(call);
     }
 
-    void start(WatchJobsRequest request, Caller who) {
+    /**
+     * The until_final jobs that are final already (each one read as the caller: another tenant's or an unknown id
+     * fails the call with NOT_FOUND).
+     */
+    Future<Set<String>> finalAlready(WatchJobsRequest request, Caller who) {
+      if (request.getUntilFinalCount() == 0) return Future.succeededFuture(Set.of());
+      GrpcTranslator.Call bus = new GrpcTranslator.Call(vertx, who, traceId);
+      List<Future<JsonObject>> jobs = new ArrayList<>();
+      for (String id : new LinkedHashSet<>(request.getUntilFinalList())) {
+        jobs.add(bus.request(SchedulerAddresses.GET, BusRequest.envelope(new JsonObject().put("id", id),
+            new JsonObject(), new JsonObject(), null)));
+      }
+      return Future.all(jobs).map(all -> {
+        Set<String> done = new HashSet<>();
+        for (Future<JsonObject> job : jobs) {
+          if (TypedEvents.FINAL.contains(job.result().getString("state"))) done.add(job.result().getString("id"));
+        }
+        return done;
+      });
+    }
+
+    void start(WatchJobsRequest request, Caller who, Set<String> alreadyFinal) {
       if (closed) return;
       caller = who;
+      replayOnly = request.hasWatch() && !request.getWatch();
+      if (request.getUntilFinalCount() > 0) {
+        pending = new HashSet<>(request.getUntilFinalList());
+        finalAtStart = alreadyFinal;
+      }
       jobId = request.getJobId().isEmpty() ? null : request.getJobId();
+      if (jobId == null && pending != null && pending.size() == 1) jobId = pending.iterator().next();
       tenantId = request.getTenantId().isEmpty() ? null : request.getTenantId();
       last = Math.max(0, request.getFromSequence());
       started = true;
@@ -103,6 +160,7 @@ final class JobWatch {
     /** Whether an event may concern this stream (the domain decides what the caller may actually see). */
     private boolean matches(String eventTenant, String eventJob) {
       if (jobId != null && !jobId.equals(eventJob)) return false;
+      if (pending != null && !pending.contains(eventJob)) return false;
       String tenant = tenantId != null ? tenantId : caller.tenantId();
       return tenant == null || tenant.equals(eventTenant);
     }
@@ -142,17 +200,22 @@ final class JobWatch {
                 long sequence = e.getLong("sequence");
                 if (sequence <= last) continue;
                 last = sequence;
-                Object detail = e.getValue("detail");
-                call.response().write(JobEvent.newBuilder().setSequence(sequence).setJobId(e.getString("job_id"))
-                    .setTenantId(e.getString("tenant_id")).setState(e.getString("state"))
-                    .setAt(e.getString("at", "")).setDetail(detail == null ? "{}" : detail.toString()).build())
-                    .onFailure(err -> close(GrpcStatus.CANCELLED));
+                String job = e.getString("job_id");
+                if (pending != null && !pending.contains(job)) continue;
+                call.response().write(TypedEvents.of(e)).onFailure(err -> close(GrpcStatus.CANCELLED));
+                if (pending != null && TypedEvents.FINAL.contains(e.getString("state"))) pending.remove(job);
               }
             } catch (IllegalStateException gone) {
               close(GrpcStatus.CANCELLED); // the client went away between two events
               return;
             }
-            next(items.size() >= PAGE || wakeUp);
+            boolean caughtUp = items.size() < PAGE;
+            if (pending != null && caughtUp) pending.removeAll(finalAtStart);
+            if ((replayOnly && caughtUp) || (pending != null && pending.isEmpty())) {
+              end();
+              return;
+            }
+            next(!caughtUp || wakeUp);
           });
     }
 
@@ -171,6 +234,17 @@ final class JobWatch {
       } else {
         timer = vertx.setTimer(POLL_MS, id -> read());
       }
+    }
+
+    /** Ends the stream by itself, with OK. */
+    private void end() {
+      try {
+        call.response().end();
+      } catch (IllegalStateException gone) {
+        close(GrpcStatus.CANCELLED);
+        return;
+      }
+      close(GrpcStatus.OK);
     }
 
     void fail(Throwable cause) {

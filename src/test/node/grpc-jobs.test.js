@@ -125,6 +125,27 @@ test('CancelJobs by ids and by filter, one result per job', async () => {
   assert.deepEqual(badRequest(neither).map(v => v.field), ['ids']);
 });
 
+test('ReprioritizeJobs moves a queued job ahead; a job no longer queued is FAILED_PRECONDITION', async () => {
+  const a = await unary(jobs, 'SubmitJob', spec({ pool_id: held, priority: 10 }));
+  const b = await unary(jobs, 'SubmitJob', spec({ pool_id: held, priority: 10 }));
+  const position = async id => (await unary(jobs, 'GetJob', { id })).waiting.position_in_tenant_queue;
+  assert.ok(await position(b.id) > await position(a.id));
+  const done = await unary(jobs, 'SubmitJob', spec());
+  await finished(done.id);
+  const reply = await unary(jobs, 'ReprioritizeJobs', { ids: [b.id, done.id], priority: 90 });
+  assert.deepEqual(reply.results.map(r => [r.id, r.reprioritized]), [[b.id, true], [done.id, false]]);
+  assert.equal(reply.results[0].job.priority, 90);
+  assert.equal(reply.results[1].code, grpc.status.FAILED_PRECONDITION);
+  assert.ok(await position(b.id) < await position(a.id), 'b did not move ahead of a');
+  assert.equal((await unary(jobs, 'GetJob', { id: b.id })).priority, 90);
+
+  const outOfRange = await unary(jobs, 'ReprioritizeJobs', { ids: [a.id], priority: 101 });
+  assert.equal(outOfRange.results[0].code, grpc.status.INVALID_ARGUMENT);
+  const missing = await failing(jobs, 'ReprioritizeJobs', { ids: [a.id] });
+  assert.deepEqual(badRequest(missing).map(v => v.field), ['priority']);
+  await unary(jobs, 'CancelJobs', { ids: [a.id, b.id] });
+});
+
 test('SubmitJobs with each reports every submission on its own', async () => {
   const reply = await unary(jobs, 'SubmitJobs', { each: true, jobs: [spec(), spec({ cpu_m: -5 }), spec()] });
   assert.equal(reply.items.length, 0);

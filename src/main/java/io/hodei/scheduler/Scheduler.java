@@ -185,6 +185,14 @@ final class Scheduler {
     queueOf(job).add(job);
   }
 
+  /** A waiting job's new priority (already committed): it moves to its new place in its selector's queue. */
+  void reprioritized(Job job, int priority) {
+    TenantQueue queue = queues.get(job.tenantId);
+    boolean waiting = queue != null && queue.remove(job);
+    job.priority = priority;
+    if (waiting) queue.add(job);
+  }
+
   private TenantQueue queueOf(Job job) { return queues.computeIfAbsent(job.tenantId, t -> new TenantQueue()); }
 
   /** A waiting job leaves its queue without being placed (cancel, abandonment) and stops counting as queued. */

@@ -82,6 +82,7 @@ public final class SchedulerVerticle extends VerticleBase {
       return Future.succeededFuture(explainer.queueStatus(req.caller()));
     });
     serve(SchedulerAddresses.QUOTA_ENFORCE, this::enforce);
+    serve(SchedulerAddresses.REPRIORITIZE, this::reprioritize);
 
     consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.JOB_FINISHED,
         msg -> scheduler.onFinished(msg.body())));
@@ -332,6 +333,35 @@ public final class SchedulerVerticle extends VerticleBase {
         .put("headroom", headroom)
         .put("quota", new JsonObject().put("cpu_m", tenant.cpuM()).put("memory_mb", tenant.memoryMb())
             .put("max_concurrent_jobs", tenant.maxConcurrent()).put("max_queued_jobs", tenant.maxQueued())));
+  }
+
+  /**
+   * A queued job's new priority: written first (only while the job is queued in the database), then applied to its
+   * place in the queue. A job that left the queue (placed, finished) is a conflict: its priority no longer matters.
+   */
+  private Future<JsonObject> reprioritize(BusRequest req) {
+    JsonInput in = JsonInput.of(req.payload(), "priority");
+    Long priority = in.integer("priority", true, 0, 100);
+    in.validate();
+    return owned(req).compose(row -> {
+      String id = row.getString("id");
+      req.caller().requireOwner("job", id, row.getString("tenant_id"), Role.SUBMITTER);
+      Job job = scheduler.open.get(id);
+      if (job == null || !JobStates.QUEUED.equals(job.state)) {
+        return Future.failedFuture(notQueued(id, job == null ? row.getString("state") : job.state));
+      }
+      return store.reprioritize(id, priority.intValue()).compose(updated -> {
+        if (!updated) return Future.failedFuture(notQueued(id, job.state));
+        scheduler.reprioritized(job, priority.intValue());
+        return get(req);
+      });
+    });
+  }
+
+  private static DomainException notQueued(String id, String state) {
+    return new DomainException(409, "Conflict", "job " + id + " is " + state
+        + ", not queued: only a waiting job's priority can change", new JsonObject().put("allowed_actions",
+        new JsonArray()));
   }
 
   /** Publishes SLA transitions (at_risk, breached) once per job and counts them. */

@@ -7,6 +7,9 @@ import io.hodei.grpc.v1.CancelJobsRequest;
 import io.hodei.grpc.v1.CancelJobsResponse;
 import io.hodei.grpc.v1.FieldError;
 import io.hodei.grpc.v1.JobFilter;
+import io.hodei.grpc.v1.ReprioritizeJobResult;
+import io.hodei.grpc.v1.ReprioritizeJobsRequest;
+import io.hodei.grpc.v1.ReprioritizeJobsResponse;
 import io.hodei.grpc.v1.SubmitJobError;
 import io.hodei.grpc.v1.SubmitJobRequest;
 import io.hodei.grpc.v1.SubmitJobResult;
@@ -24,7 +27,8 @@ import java.util.function.Function;
 
 /**
  * The gRPC calls on many jobs at once, made of the scheduler's one-job requests (so each job gets exactly the
- * rules, quotas and errors of its own call): CancelJobs by ids or by filter, and SubmitJobs with {@code each}
+ * rules, quotas and errors of its own call): CancelJobs by ids or by filter, ReprioritizeJobs, and SubmitJobs with
+ * {@code each}
  * (every submission accepted or refused on its own). At most {@value #PARALLEL} requests are in flight per call.
  */
 final class JobBulk {
@@ -100,6 +104,30 @@ final class JobBulk {
     if (wanted.isEmpty()) return true;
     if (labels == null) return false;
     return wanted.entrySet().stream().allMatch(e -> e.getValue().equals(labels.getValue(e.getKey())));
+  }
+
+  /** ReprioritizeJobs: the scheduler's reprioritize request per job, one result per job in request order. */
+  static Future<ReprioritizeJobsResponse> reprioritize(GrpcTranslator.Call call, ReprioritizeJobsRequest request) {
+    if (request.getIdsCount() == 0 || request.getIdsCount() > MAX_JOBS) {
+      return Future.failedFuture(invalid("ids", "give 1 to " + MAX_JOBS + " job ids"));
+    }
+    if (!request.hasPriority()) return Future.failedFuture(invalid("priority", "is required"));
+    JsonObject body = new JsonObject().put("priority", request.getPriority());
+    return inBatches(new ArrayList<>(new LinkedHashSet<>(request.getIdsList())), id -> call.request(
+            SchedulerAddresses.REPRIORITIZE, BusRequest.envelope(new JsonObject().put("id", id), new JsonObject(),
+                body, null))
+        .transform(ar -> {
+          ReprioritizeJobResult.Builder result = ReprioritizeJobResult.newBuilder().setId(id)
+              .setReprioritized(ar.succeeded());
+          if (ar.succeeded()) {
+            result.setJob(JobGrpc.job(ar.result()));
+          } else {
+            GrpcErrors.Failure failure = GrpcErrors.of(ar.cause());
+            result.setCode(failure.status().code).setMessage(failure.message());
+          }
+          return Future.succeededFuture(result.build());
+        }))
+        .map(results -> ReprioritizeJobsResponse.newBuilder().addAllResults(results).build());
   }
 
   /** SubmitJobs with {@code each}: one SubmitJob per submission, each result in request order. */

@@ -50,6 +50,7 @@ final class JobGrpc {
             json -> GrpcTranslator.<ListJobsResponse>page(ListJobsResponse::newBuilder).apply(withJobStates(json))))
         .bind(JobServiceGrpcService.WatchJobs, new JobWatch(grpc).handler())
         .bind(JobServiceGrpcService.CancelJobs, grpc.unary(true, JobBulk::cancel))
+        .bind(JobServiceGrpcService.ReprioritizeJobs, grpc.unary(true, JobBulk::reprioritize))
         .bind(JobServiceGrpcService.GetJobEvents, grpc.unary(SchedulerAddresses.EVENTS, JobGrpc::byId,
             JobGrpc::events))
         .bind(JobServiceGrpcService.GetJobRuns, grpc.unary(true, JobGrpc::runs))

@@ -134,10 +134,23 @@ class BridgeTest {
       anonymous.register(JOB_STARTED, null);
       Poll.until(anonymous::errors, e -> !e.isEmpty(), TIMEOUT, "an err frame");
       assertThat(anonymous.errors().get(0).getString("message")).isEqualTo("unauthorized");
+      assertThat(anonymous.errors().get(0).getString("address")).isEqualTo(JOB_STARTED);
+      assertThat(anonymous.errors().get(0).getInteger("failureCode")).isEqualTo(401);
       anonymous.register("hodei.pool.create", TestServer.ADMIN_TOKEN);
       Poll.until(anonymous::errors, e -> e.size() == 2, TIMEOUT, "access_denied outside hodei.events");
       assertThat(anonymous.errors().get(1).getString("message")).isEqualTo("access_denied");
       assertThat(anonymous.events()).isEmpty();
+    }
+  }
+
+  @Test
+  void sockJsConnectionThatSendsNothingForTenSecondsIsClosed() {
+    try (BridgeClients.Client silent = BridgeClients.sockJs(vertx, server.port())) {
+      silent.register(JOB_STARTED, tokenA);
+      publishUntilReceived(server, silent, "job.started", tenantA, marker(), null);
+      // no ping from now on: the keep-alive rule closes it (checked every 10 s)
+      Poll.until(silent::closedByServer, closed -> closed, TIMEOUT, "the silent connection closed");
+      assertThat(silent.frames()).noneMatch(f -> "binary frame".equals(f.getString("type")));
     }
   }
 

@@ -36,6 +36,11 @@ final class BridgeConnection {
   static final String UNKNOWN_ADDRESS = "unknown_address";
   static final String UNKNOWN_TYPE = "unknown_type";
   static final String FRAME_TOO_LARGE = "frame_too_large";
+  static final String MAX_HANDLERS_REACHED = "max_handlers_reached";
+  static final String MAX_ADDRESS_LENGTH_REACHED = "max_address_length_reached";
+  /** Registrations one connection may hold, and the longest address it may name (Vert.x's bridge defaults). */
+  static final int MAX_REGISTRATIONS = 1000;
+  static final int MAX_ADDRESS_LENGTH = 200;
 
   private final Vertx vertx;
   private final BridgeGate gate;
@@ -103,6 +108,10 @@ final class BridgeConnection {
           error(address, 401, UNAUTHORIZED);
         } else if (!BridgeGate.permitted(address)) {
           error(address, 403, ACCESS_DENIED);
+        } else if (address.length() > MAX_ADDRESS_LENGTH) {
+          error(address, 400, MAX_ADDRESS_LENGTH_REACHED);
+        } else if (!consumers.containsKey(address) && consumers.size() >= MAX_REGISTRATIONS) {
+          error(address, 429, MAX_HANDLERS_REACHED);
         } else if (!session.closed && !consumers.containsKey(address)) {
           consumers.put(address, vertx.eventBus().consumer(address, message -> deliver(message.address(),
               message.headers().entries(), message.body())));

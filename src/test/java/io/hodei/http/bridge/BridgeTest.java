@@ -144,6 +144,20 @@ class BridgeTest {
   }
 
   @Test
+  void aConnectionHoldsAtMostAThousandRegistrationsOfBoundedAddresses() {
+    try (BridgeClients.Client client = BridgeClients.tcp(vertx, server.server().bridgeTcpPort())) {
+      for (int i = 0; i < 1001; i++) client.register("hodei.events.flood." + i, i == 0 ? tokenA : null);
+      client.register("hodei.events." + "x".repeat(200), null);
+      JsonObject tooMany = Poll.until(() -> client.errors().stream()
+          .filter(e -> "max_handlers_reached".equals(e.getString("failureType"))).findFirst().orElse(null),
+          e -> e != null, TIMEOUT, "the 1001st registration refused");
+      assertThat(tooMany.getString("address")).isEqualTo("hodei.events.flood.1000");
+      Poll.until(client::errors, e -> e.size() == 2, TIMEOUT, "the long address refused");
+      assertThat(client.errors().get(1).getString("failureType")).isEqualTo("max_address_length_reached");
+    }
+  }
+
+  @Test
   void sockJsConnectionThatSendsNothingForTenSecondsIsClosed() {
     try (BridgeClients.Client silent = BridgeClients.sockJs(vertx, server.port())) {
       silent.register(JOB_STARTED, tokenA);

@@ -69,6 +69,11 @@ class NodeClientsTest {
   }
 
   @Test
+  void grpcJsClientUsesEveryRpcOfTheOtherServices() throws Exception {
+    node("grpc-services.test.js");
+  }
+
+  @Test
   void officialBridgeClientWorksOverEverySockJsTransport() throws Exception {
     node("bridge.test.js");
   }

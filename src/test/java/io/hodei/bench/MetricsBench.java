@@ -260,8 +260,62 @@ public final class MetricsBench {
 
   // ------------------------------------------------------------------ 4. scrape time
 
+  /**
+   * The gather alone (002: "< 1 ms to gather"): the registry to Prometheus text in-process with the scrape handler's
+   * writer, no HTTP and no transfer, p50/p95 over {@code renders} renders after a first (layout) one.
+   */
+  static JsonObject gather(io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry, int renders) {
+    PrometheusText text = PrometheusText.forCatalog(registry);
+    int bytes = text.render().length();
+    long[] nanos = new long[renders];
+    for (int i = 0; i < renders; i++) {
+      long start = System.nanoTime();
+      text.render();
+      nanos[i] = System.nanoTime() - start;
+    }
+    Arrays.sort(nanos);
+    int series = (int) registry.scrape().lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+    return new JsonObject().put("series", series).put("bytes", bytes).put("renders", renders)
+        .put("p50_ms", nanos[renders / 2] / 1e6).put("p95_ms", nanos[(int) (renders * 0.95)] / 1e6)
+        .put("target_ms", 1);
+  }
+
+  /** The seed's 17 metrics alone, one series each (label values of a small deployment), gathered as above. */
+  static JsonObject gatherSeedOnly(int renders) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<Object> holders = new ArrayList<>();
+    for (MetricCatalog.Def def : List.of(MetricCatalog.JOBS_SCHEDULED, MetricCatalog.JOBS_COMPLETED,
+        MetricCatalog.JOBS_FAILED, MetricCatalog.JOBS_QUEUED, MetricCatalog.WORKERS_REGISTERED,
+        MetricCatalog.WORKERS_HEALTHY, MetricCatalog.WORKERS_TOTAL, MetricCatalog.SCHEDULING_LATENCY,
+        MetricCatalog.SCHEDULING_DECISIONS, MetricCatalog.CPU_USAGE, MetricCatalog.MEMORY_USAGE,
+        MetricCatalog.QUEUE_SIZE, MetricCatalog.QUEUE_WAIT, MetricCatalog.HTTP_REQUESTS, MetricCatalog.HTTP_DURATION,
+        MetricCatalog.EVENTS_PUBLISHED, MetricCatalog.EVENTS_RECEIVED, MetricCatalog.EVENT_BUS_SUBSCRIBERS)) {
+      List<String> tags = new ArrayList<>();
+      for (String label : def.labels()) {
+        tags.add(label);
+        tags.add(label + "-1");
+      }
+      String[] kv = tags.toArray(String[]::new);
+      switch (def.type()) {
+        case COUNTER -> def.counter().tags(kv).register(registry).increment();
+        case HISTOGRAM -> def.timer().tags(kv).serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5),
+                Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+                Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+                Duration.ofSeconds(5), Duration.ofSeconds(10)).register(registry)
+            .record(java.time.Duration.ofMillis(5));
+        case GAUGE -> {
+          io.hodei.metrics.GaugeValue v = new io.hodei.metrics.GaugeValue();
+          holders.add(v);
+          def.gauge(v, io.hodei.metrics.GaugeValue::get).tags(kv).strongReference(true).register(registry);
+        }
+      }
+    }
+    return gather(registry, renders).put("holders", holders.size());
+  }
+
   private static JsonObject scrape(TestServer server, int target, int scrapes) {
     int present = seriesOnMetrics(server);
+    JsonObject gatherAtStart = gather(server.server().registry(), 200);
     int names = MetricCatalog.PUSHABLE.size();
     int pairs = Math.max(0, (int) Math.ceil((target - present) / (double) names));
     String token = new Fixtures(server).tenant("bench-pusher", null, 1, "submitter");
@@ -324,7 +378,10 @@ public final class MetricsBench {
     Arrays.sort(gzipNanos);
     Arrays.sort(inProcess);
     Arrays.sort(streamed);
-    return new JsonObject().put("series", series).put("bytes", bytes).put("scrapes", scrapes)
+    JsonObject gatherFull = gather(server.server().registry(), scrapes);
+    return new JsonObject().put("gather_populated", gatherAtStart).put("gather_full", gatherFull)
+        .put("gather_seed_only", gatherSeedOnly(1000))
+        .put("series", series).put("bytes", bytes).put("scrapes", scrapes)
         .put("registry_p50_ms", inProcess[scrapes / 2] / 1e6).put("registry_p95_ms", inProcess[(int) (scrapes * 0.95)] / 1e6)
         .put("registry_stream_p50_ms", streamed[scrapes / 2] / 1e6)
         .put("registry_stream_p95_ms", streamed[(int) (scrapes * 0.95)] / 1e6)
@@ -371,6 +428,14 @@ public final class MetricsBench {
     System.out.printf("| PrometheusText first render (prefix layout of every series) | %.1f ms; %d layouts over %d "
             + "renders; falls back: %s | |%n", scr.getDouble("writer_layout_ms"), scr.getLong("writer_layouts"),
         scr.getInteger("scrapes") + 1, scr.getBoolean("writer_falls_back"));
+    for (String[] g : new String[][] {{"gather_seed_only", "the seed's 17 metrics alone"},
+        {"gather_populated", "the populated server before the pushed series"},
+        {"gather_full", "the same server with the pushed series"}}) {
+      JsonObject o = scr.getJsonObject(g[0]);
+      System.out.printf("| gather alone (registry to text, no HTTP), %s: %d series (%d KB), p50 / p95 | %.3f / %.3f ms "
+              + "| < 1 ms |%n", g[1], o.getInteger("series"), o.getInteger("bytes") / 1024, o.getDouble("p50_ms"),
+          o.getDouble("p95_ms"));
+    }
     System.out.printf("| registry memory, catalog at %d pools x %d tenants (%d series) | %.1f MB (%d B/series) | reported |%n",
         r.getJsonObject("options").getInteger("pools"), r.getJsonObject("options").getInteger("tenants"),
         mem.getInteger("series"), mem.getDouble("mb"), mem.getLong("bytes_per_series"));

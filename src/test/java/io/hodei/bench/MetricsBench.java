@@ -46,7 +46,9 @@ import java.util.function.Function;
  * </ol>
  */
 public final class MetricsBench {
-  private static final int DEFAULT_INTERVAL_SECONDS = 10;
+  /** metrics.collection_interval_seconds by default: the samples of a minute row in the history sizing. */
+  private static final int DEFAULT_INTERVAL_SECONDS = 5;
+  private static final int SAMPLES_PER_MINUTE = 60 / DEFAULT_INTERVAL_SECONDS;
   /** The history tables, sized together (every index included). */
   private static final String HISTORY_TABLES = "'metric_series', 'metric_raw', 'metric_rollup'";
   private static final String LIVE = "SELECT (SELECT count(*) FROM metric_series) AS series, "
@@ -57,7 +59,7 @@ public final class MetricsBench {
       + "AS live_bytes";
   /**
    * A day's slice at the default interval in copies of the real tables (same columns, constraints, indexes): every
-   * live series with one minute row of 6 samples per minute for SIZING_MINUTES, and its 5 m and 1 h rollups for
+   * live series with one minute row of SAMPLES_PER_MINUTE samples per minute for SIZING_MINUTES, and its 5 m and 1 h rollups for
    * the same span, built from the values the server stored.
    */
   private static final int SIZING_MINUTES = 120;
@@ -66,7 +68,8 @@ public final class MetricsBench {
       "CREATE TABLE bench_raw (LIKE metric_raw INCLUDING ALL)",
       "CREATE TABLE bench_rollup (LIKE metric_rollup INCLUDING ALL)",
       "INSERT INTO bench_raw SELECT r.series_id, date_trunc('hour', now()) + m * interval '1 minute', "
-          + "'{0,10,20,30,40,50}'::smallint[], array_fill(r.vals[1], ARRAY[6]) FROM (SELECT DISTINCT ON (series_id) "
+          + "ARRAY(SELECT generate_series(0, 59, " + DEFAULT_INTERVAL_SECONDS + "))::smallint[], "
+          + "array_fill(r.vals[1], ARRAY[" + SAMPLES_PER_MINUTE + "]) FROM (SELECT DISTINCT ON (series_id) "
           + "series_id, vals FROM metric_raw ORDER BY series_id, minute DESC) r, generate_series(0, "
           + (SIZING_MINUTES - 1) + ") m ORDER BY m, r.series_id",
       "INSERT INTO bench_rollup SELECT r.series_id, s.step, to_timestamp(floor(extract(epoch FROM r.minute) / s.step) "
@@ -250,7 +253,7 @@ public final class MetricsBench {
     double rollupPerDay = series * (288.0 + 24) * rollupBytesPerRow;
     long seriesBytes = live.getLong("series_bytes");
     return new JsonObject().put("series_per_cycle", series).put("series_rows", live.getLong("series"))
-        .put("samples_per_minute_row", 60 / DEFAULT_INTERVAL_SECONDS).put("sizing_minutes", SIZING_MINUTES)
+        .put("samples_per_minute_row", SAMPLES_PER_MINUTE).put("sizing_minutes", SIZING_MINUTES)
         .put("raw_bytes_per_row", Math.round(rawBytesPerRow)).put("rollup_bytes_per_row", Math.round(rollupBytesPerRow))
         .put("series_table_bytes", seriesBytes).put("live_raw_rows", live.getLong("raw_rows"))
         .put("live_rollup_rows", live.getLong("rollup_rows")).put("live_history_bytes", live.getLong("live_bytes"))
@@ -442,7 +445,8 @@ public final class MetricsBench {
     System.out.printf("| collection of %d simulated pools per cycle, p50 / max over %d cycles | %d / %d ms | < 1000 ms |%n",
         r.getJsonObject("options").getInteger("pools"), col.getInteger("cycles"), col.getLong("p50_ms"),
         col.getLong("max_ms"));
-    System.out.printf("| history storage at the default 10 s interval (%d series/cycle; minute row of 6 samples %d B, "
+    System.out.printf("| history storage at the default " + DEFAULT_INTERVAL_SECONDS + " s interval (%d series/cycle; minute row of "
+            + SAMPLES_PER_MINUTE + " samples %d B, "
             + "rollup %d B, incl. indexes) | %.0f MB/day (raw minute rows %.0f + 5m/1h rollups %.0f + series %.2f) "
             + "| < 1024 MB/day |%n",
         his.getLong("series_per_cycle"), his.getLong("raw_bytes_per_row"), his.getLong("rollup_bytes_per_row"),

@@ -222,14 +222,13 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     Future<JsonObject> snapshot = Bus.request(vertx, PoolAddresses.SNAPSHOT, envelope, Caller.system(), null);
     Future<JsonObject> queues = queueStatus();
     Future.join(snapshot, queues).onComplete(done -> {
-      Future<JsonObject> ar = snapshot;
       collecting = false;
       if (stopped) return; // a reply after undeploy must not register the meters again
-      if (ar.succeeded()) {
+      if (snapshot.succeeded()) {
         catchUp();
         long bytes0 = SelfCost.allocatedNow();
         JsonObject queueStatus = queues.result();
-        JsonArray pooled = ar.result().getJsonArray("pools", new JsonArray());
+        JsonArray pooled = snapshot.result().getJsonArray("pools", new JsonArray());
         apply(pooled, started, queueStatus == null ? null : queueDepths(queueStatus));
         applyTenants(pooled, queueStatus);
         Instant now = Instant.now();
@@ -238,7 +237,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
         // wall time from the request on: the pool domain's snapshot is built for this run too
         cost.add(SelfCost.Part.COLLECT, System.nanoTime() - started, SelfCost.allocatedSince(bytes0));
       } else {
-        String reason = Bus.toDomain(ar.cause()).getMessage();
+        String reason = Bus.toDomain(snapshot.cause()).getMessage();
         status.failed(Instant.now(), System.nanoTime() - started, reason);
         LOG.warn("metrics collection failed", kv("reason", reason));
       }

@@ -135,11 +135,12 @@ public final class HodeiServer {
               .compose(v -> deploy(new PoolVerticle(pool, started.writerConnections(), poolSettings(), registry,
                   this::providers)))
               .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
-                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL)),
+                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
+                  config.getInt(ConfigSchema.METRICS_MAX_WORKER_SERIES)),
                   registry, metricsCost)))
               .compose(v -> deploy(new RuntimeMetricsVerticle(started.metricsPool(), registry, new RuntimeSettings(
                   config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
-                  config.getInt(ConfigSchema.DB_POOL_SIZE)), metricsCost)))
+                  config.getInt(ConfigSchema.DB_POOL_SIZE), config.getString(ConfigSchema.DB_DATA_DIR)), metricsCost)))
               .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
               .compose(v -> deploy(new SchedulerVerticle(pool, started.writerConnections(), schedulerSettings(),
                   registry)))
@@ -154,6 +155,10 @@ public final class HodeiServer {
                   config.getBool(ConfigSchema.POOLS_AUTO_SCALING), config.getInt(ConfigSchema.SCALING_INTERVAL)),
                   registry)));
         })
+        .compose(v -> vertx.executeBlocking(() -> {
+          installShippedFiles();
+          return null;
+        }, false))
         .compose(v -> {
           http = new HttpVerticle(httpSettings(), registry, this::databaseReady, tracing);
           return deploy(http);
@@ -170,6 +175,16 @@ public final class HodeiServer {
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("pool_health", "http://localhost:" + http.port() + "/health"),
             kv("database", database.describe())));
+  }
+
+  /** Blocking: the shipped dashboards and alert rules into their configured directories (never fails start). */
+  private void installShippedFiles() {
+    if (config.getBool(ConfigSchema.GRAFANA_ENABLED)) {
+      ShippedFiles.install(ShippedFiles.DASHBOARDS, Path.of(config.getString(ConfigSchema.GRAFANA_DIR)));
+    }
+    if (config.getBool(ConfigSchema.ALERTING_ENABLED)) {
+      ShippedFiles.install(ShippedFiles.ALERTS, Path.of(config.getString(ConfigSchema.ALERTS_DIR)));
+    }
   }
 
   private static TracingSettings tracingSettings(HodeiConfig config, boolean forced) {

@@ -167,6 +167,39 @@ public final class MetricCatalog {
       "currency/hour", "Cost rate of a pool: idle and busy workers x price_per_worker_hour");
   public static final Def POOL_IDLE_RATIO = new Def("hodei_pool_idle_workers_ratio", Type.GAUGE, List.of(POOL),
       "ratio", "Idle workers / (idle + busy) workers of a pool (0 when it has none)");
+  // Seed conformance: POOL_OBSERVABILITY's pool_requests_total / pool_errors_total / average latency served per
+  // pool (a job ended on or abandoned for a pool is one request), throughput (US-08.8.1 AC-2), the idle-time
+  // distribution (AC-4) and worker usage aggregated per pool and tenant (AC-1, AC-5).
+  public static final String RESOURCE = "resource";
+  public static final Def POOL_REQUESTS = new Def("hodei_pool_requests_total", Type.COUNTER, List.of(POOL),
+      "jobs", "Requests of a pool (POOL_OBSERVABILITY pool_requests_total): jobs that ended on it, or were abandoned "
+          + "waiting for it, in any terminal state");
+  public static final Def POOL_ERRORS = new Def("hodei_pool_errors_total", Type.COUNTER, List.of(POOL), "jobs",
+      "Errors of a pool (POOL_OBSERVABILITY pool_errors_total): jobs that ended failed or timed_out on it");
+  public static final Def POOL_LATENCY_AVG = new Def("hodei_pool_latency_avg_ms", Type.GAUGE, List.of(POOL),
+      "milliseconds", "Mean job run time on a pool since the server started (POOL_OBSERVABILITY average latency); "
+          + "0 before the first finished job");
+  public static final Def POOL_THROUGHPUT_JOBS = new Def("hodei_pool_throughput_jobs_per_minute", Type.GAUGE,
+      List.of(POOL), "jobs/minute", "Jobs that ended on a pool over the last minute (sampled by the collector)");
+  public static final Def POOL_THROUGHPUT_WORKERS = new Def("hodei_pool_throughput_workers_per_second", Type.GAUGE,
+      List.of(POOL), "workers/second", "Workers a pool provisioned per second, over the last minute");
+  public static final Def POOL_WORKER_IDLE = new Def("hodei_pool_worker_idle_seconds", Type.HISTOGRAM,
+      List.of(POOL), "seconds", "Idle periods of a pool's workers, idle until busy or gone, to the collection "
+          + "interval's resolution (buckets 10ms..1h)");
+  public static final Def POOL_CPU_USAGE = new Def("hodei_pool_cpu_usage_percent", Type.GAUGE, List.of(POOL),
+      "percent", "Sum of the sampled CPU usage of a pool's workers (100 = one core)");
+  public static final Def POOL_MEMORY_USAGE = new Def("hodei_pool_memory_usage_mb", Type.GAUGE, List.of(POOL), "MB",
+      "Sum of the sampled memory usage of a pool's workers");
+  public static final Def TENANT_CPU_USAGE = new Def("hodei_tenant_cpu_usage_percent", Type.GAUGE, List.of(TENANT_ID),
+      "percent", "Sum of the sampled CPU usage of the workers running a tenant's jobs (100 = one core)");
+  public static final Def TENANT_MEMORY_USAGE = new Def("hodei_tenant_memory_usage_mb", Type.GAUGE,
+      List.of(TENANT_ID), "MB", "Sum of the sampled memory usage of the workers running a tenant's jobs");
+  public static final Def TENANT_QUOTA_UTILIZATION = new Def("hodei_tenant_quota_utilization_ratio", Type.GAUGE,
+      List.of(TENANT_ID, RESOURCE), "ratio", "A tenant's reserved use over its quota, resource cpu_m, memory_mb or "
+          + "jobs (running jobs over max_concurrent_jobs); above 1 on burst capacity");
+  public static final Def WORKER_SERIES_DROPPED = new Def("hodei_worker_usage_series_dropped", Type.GAUGE, List.of(),
+      "workers", "Live workers with a usage sample but no hodei_cpu_usage_percent/hodei_memory_usage_mb series "
+          + "because metrics.max_worker_series was reached (their usage still counts in the pool and tenant sums)");
   public static final Def TENANT_JOBS = new Def("hodei_tenant_jobs_total", Type.COUNTER, List.of(TENANT_ID, STATE),
       "jobs", "Jobs that ended, by tenant and terminal state");
   public static final Def COLLECTOR_LAST_RUN = new Def("hodei_collector_last_run_timestamp_seconds", Type.GAUGE,
@@ -244,6 +277,8 @@ public final class MetricCatalog {
       "CPU used by the server process, 0..1 of the whole host");
   public static final Def HOST_DISK_IO = new Def("hodei_host_disk_io_bytes_total", Type.COUNTER, List.of(DIRECTION),
       "bytes", "Host disk I/O from /proc/diskstats (whole disks), direction read or write; absent off Linux");
+  public static final Def HOST_DISK_SPACE = new Def("hodei_host_disk_space_bytes", Type.GAUGE, List.of(STATE),
+      "bytes", "Disk space of the file system holding the server's data directory: state total, free or used");
   public static final Def HOST_NETWORK_IO = new Def("hodei_host_network_io_bytes_total", Type.COUNTER,
       List.of(DIRECTION), "bytes",
       "Host network I/O from /proc/net/dev (all interfaces but lo), direction receive or transmit; absent off Linux");
@@ -293,7 +328,8 @@ public final class MetricCatalog {
 
   /** The server's own performance and resources. */
   public static final List<Def> RUNTIME = List.of(SERVICE_REQUESTS, SERVICE_DURATION, DB_QUERY_DURATION,
-      DB_POOL_CONNECTIONS, DB_POOL_WAIT, DB_TRANSACTIONS, EVENT_LOOP_DELAY, PROCESS_CPU, HOST_DISK_IO, HOST_NETWORK_IO);
+      DB_POOL_CONNECTIONS, DB_POOL_WAIT, DB_TRANSACTIONS, EVENT_LOOP_DELAY, PROCESS_CPU, HOST_DISK_IO, HOST_NETWORK_IO,
+      HOST_DISK_SPACE);
 
   /** What POST /api/v1/metrics accepts. */
   public static final List<Def> PUSHABLE = List.of(MODEL_REQUESTS, MODEL_REQUESTS_FAILED, MODEL_REQUESTS_TIMEOUT,
@@ -304,7 +340,10 @@ public final class MetricCatalog {
   public static final List<Def> COLLECTED = List.of(POOL_SIZE, POOL_WORKERS, POOL_WORKERS_HEALTH, POOL_HEALTH_STATUS,
       POOL_PROVISIONING_TIME, POOL_TERMINATION_TIME, POOL_RECOVERY_TIME, POOL_PROVISIONING, POOL_TERMINATIONS,
       POOL_JOBS, POOL_JOB_DURATION, POOL_JOB_QUEUE_WAIT, POOL_JOBS_RUNNING, POOL_COST_PER_HOUR, POOL_IDLE_RATIO,
-      TENANT_JOBS, TENANT_JOBS_RUNNING, COLLECTOR_LAST_RUN, METRICS_SELF_SECONDS, METRICS_SELF_BYTES);
+      TENANT_JOBS, TENANT_JOBS_RUNNING, COLLECTOR_LAST_RUN, METRICS_SELF_SECONDS, METRICS_SELF_BYTES,
+      POOL_REQUESTS, POOL_ERRORS, POOL_LATENCY_AVG, POOL_THROUGHPUT_JOBS, POOL_THROUGHPUT_WORKERS, POOL_WORKER_IDLE,
+      POOL_CPU_USAGE, POOL_MEMORY_USAGE, TENANT_CPU_USAGE, TENANT_MEMORY_USAGE, TENANT_QUOTA_UTILIZATION,
+      WORKER_SERIES_DROPPED);
 
   /** The seed's metrics and the HTTP/gRPC/event meters of the platform. */
   public static final List<Def> PLATFORM = List.of(JOBS_SCHEDULED, JOBS_COMPLETED, JOBS_FAILED, JOBS_CANCELLED,

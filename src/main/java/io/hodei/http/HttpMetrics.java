@@ -29,9 +29,20 @@ final class HttpMetrics {
         .register(registry);
   }
 
+  /**
+   * A health endpoint's 503 is its answer (a pool or the server is not well), served as asked: not a server error in
+   * {@code error_ratio}. Every other status counts by its class.
+   */
+  static String outcome(String endpoint, int status) {
+    if (status == 503 && (endpoint.startsWith("/health") || endpoint.equals("/api/v1/observability/health"))) {
+      return ServiceMeters.OK;
+    }
+    return ServiceMeters.httpOutcome(status);
+  }
+
   void record(String method, String endpoint, int status, long nanos) {
     duration.record(nanos, TimeUnit.NANOSECONDS);
-    service.record(ServiceMeters.REST, method + ' ' + endpoint, ServiceMeters.httpOutcome(status), nanos);
+    service.record(ServiceMeters.REST, method + ' ' + endpoint, outcome(endpoint, status), nanos);
     String key = method + ' ' + endpoint + ' ' + status;
     counters.computeIfAbsent(key, k -> MetricCatalog.HTTP_REQUESTS.counter()
         .tag(MetricCatalog.METHOD, method)

@@ -186,16 +186,33 @@ final class JobLifecycle implements Dispatcher.Outcomes {
         .put("trace_id", job.traceId).put("started_at", job.startedAt == null ? null : job.startedAt.toString())
         .put("finished_at", now.toString())
         .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis());
+    // an abandoned job never had a pool: it counts against the pools it waited for
+    if (state == JobState.ABANDONED) event.put("waited_for_pools", waitedFor(job));
+    // the SLA answer of an ended job is met only when it succeeded by its deadline; the counter agrees with it
+    boolean slaBreachedNow = job.slaDeadline != null && !"breached".equals(job.slaStatus)
+        && !(state == JobState.SUCCEEDED && !now.isAfter(job.slaDeadline));
+    if (slaBreachedNow) job.slaStatus = "breached";
     write(job, "end", () -> store.markFinished(job, state.wire(), now, exitCode, errorType, runMs, log, detail),
         () -> {
           if (state == JobState.SUCCEEDED) metrics.completed(job.tenantId);
           else metrics.failed(job.tenantId, errorType);
           events.publish(Events.JOB_FINISHED, event);
+          if (slaBreachedNow) {
+            metrics.sla("breached");
+            events.publish(Events.SLA_BREACHED, new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
+                .put("deadline", job.slaDeadline.toString()).put("state", state.wire()));
+          }
         });
     job.lastWrite.onComplete(ar -> jobs.ended(job));
     LOG.info("job finished", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
         kv("state", state.wire()), kv("error_type", errorType), kv("pool", job.placedPoolId),
         kv("worker_id", job.workerId));
+  }
+
+  /** The pools a job waited for: the one it named, else those that would have taken it when last asked. */
+  private static io.vertx.core.json.JsonArray waitedFor(Job job) {
+    if (job.poolId != null) return new io.vertx.core.json.JsonArray().add(job.poolId);
+    return new io.vertx.core.json.JsonArray(job.accepting == null ? java.util.List.of() : job.accepting);
   }
 
   // ------------------------------------------------------------------ cancel

@@ -222,7 +222,10 @@ final class WaitExplainer {
           .put("entitled_share", totalWeight == 0 ? 0 : (double) weight / totalWeight)
           .put("actual_share", scheduler.share(id))
           .put("remembered_share", scheduler.rememberedShare(id))
-          .put("quota_queued", scheduler.queued(id)));
+          .put("quota_queued", scheduler.queued(id))
+          .put("usage", usageOf(id))
+          .put("quota", tenant == null ? null : new JsonObject().put("cpu_m", tenant.cpuM())
+              .put("memory_mb", tenant.memoryMb()).put("max_concurrent_jobs", tenant.maxConcurrent())));
     }
     JsonArray pools = new JsonArray();
     perPool.forEach((id, p) -> {
@@ -235,6 +238,12 @@ final class WaitExplainer {
     });
     return new JsonObject().put("tenants", tenants).put("pools", caller.isAdmin() || caller.tenantId() != null
         ? pools : new JsonArray()).put("at", now.toString());
+  }
+
+  /** What a tenant's running jobs reserve now (the quota's terms). */
+  private JsonObject usageOf(String tenantId) {
+    TenantUsage.Usage u = scheduler.usage(tenantId);
+    return new JsonObject().put("cpu_m", u.cpuM()).put("memory_mb", u.memoryMb()).put("jobs", u.jobs());
   }
 
   /** A tenant's counts in {@link #queueStatus}. */

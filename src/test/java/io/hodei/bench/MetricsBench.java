@@ -46,7 +46,9 @@ import java.util.function.Function;
  * </ol>
  */
 public final class MetricsBench {
-  private static final int DEFAULT_INTERVAL_SECONDS = 10;
+  /** metrics.collection_interval_seconds by default: the samples of a minute row in the history sizing. */
+  private static final int DEFAULT_INTERVAL_SECONDS = 5;
+  private static final int SAMPLES_PER_MINUTE = 60 / DEFAULT_INTERVAL_SECONDS;
   /** The history tables, sized together (every index included). */
   private static final String HISTORY_TABLES = "'metric_series', 'metric_raw', 'metric_rollup'";
   private static final String LIVE = "SELECT (SELECT count(*) FROM metric_series) AS series, "
@@ -57,7 +59,7 @@ public final class MetricsBench {
       + "AS live_bytes";
   /**
    * A day's slice at the default interval in copies of the real tables (same columns, constraints, indexes): every
-   * live series with one minute row of 6 samples per minute for SIZING_MINUTES, and its 5 m and 1 h rollups for
+   * live series with one minute row of SAMPLES_PER_MINUTE samples per minute for SIZING_MINUTES, and its 5 m and 1 h rollups for
    * the same span, built from the values the server stored.
    */
   private static final int SIZING_MINUTES = 120;
@@ -66,7 +68,8 @@ public final class MetricsBench {
       "CREATE TABLE bench_raw (LIKE metric_raw INCLUDING ALL)",
       "CREATE TABLE bench_rollup (LIKE metric_rollup INCLUDING ALL)",
       "INSERT INTO bench_raw SELECT r.series_id, date_trunc('hour', now()) + m * interval '1 minute', "
-          + "'{0,10,20,30,40,50}'::smallint[], array_fill(r.vals[1], ARRAY[6]) FROM (SELECT DISTINCT ON (series_id) "
+          + "ARRAY(SELECT generate_series(0, 59, " + DEFAULT_INTERVAL_SECONDS + "))::smallint[], "
+          + "array_fill(r.vals[1], ARRAY[" + SAMPLES_PER_MINUTE + "]) FROM (SELECT DISTINCT ON (series_id) "
           + "series_id, vals FROM metric_raw ORDER BY series_id, minute DESC) r, generate_series(0, "
           + (SIZING_MINUTES - 1) + ") m ORDER BY m, r.series_id",
       "INSERT INTO bench_rollup SELECT r.series_id, s.step, to_timestamp(floor(extract(epoch FROM r.minute) / s.step) "
@@ -250,7 +253,7 @@ public final class MetricsBench {
     double rollupPerDay = series * (288.0 + 24) * rollupBytesPerRow;
     long seriesBytes = live.getLong("series_bytes");
     return new JsonObject().put("series_per_cycle", series).put("series_rows", live.getLong("series"))
-        .put("samples_per_minute_row", 60 / DEFAULT_INTERVAL_SECONDS).put("sizing_minutes", SIZING_MINUTES)
+        .put("samples_per_minute_row", SAMPLES_PER_MINUTE).put("sizing_minutes", SIZING_MINUTES)
         .put("raw_bytes_per_row", Math.round(rawBytesPerRow)).put("rollup_bytes_per_row", Math.round(rollupBytesPerRow))
         .put("series_table_bytes", seriesBytes).put("live_raw_rows", live.getLong("raw_rows"))
         .put("live_rollup_rows", live.getLong("rollup_rows")).put("live_history_bytes", live.getLong("live_bytes"))
@@ -260,8 +263,62 @@ public final class MetricsBench {
 
   // ------------------------------------------------------------------ 4. scrape time
 
+  /**
+   * The gather alone (002: "< 1 ms to gather"): the registry to Prometheus text in-process with the scrape handler's
+   * writer, no HTTP and no transfer, p50/p95 over {@code renders} renders after a first (layout) one.
+   */
+  static JsonObject gather(io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry, int renders) {
+    PrometheusText text = PrometheusText.forCatalog(registry);
+    int bytes = text.render().length();
+    long[] nanos = new long[renders];
+    for (int i = 0; i < renders; i++) {
+      long start = System.nanoTime();
+      text.render();
+      nanos[i] = System.nanoTime() - start;
+    }
+    Arrays.sort(nanos);
+    int series = (int) registry.scrape().lines().filter(l -> !l.startsWith("#") && !l.isBlank()).count();
+    return new JsonObject().put("series", series).put("bytes", bytes).put("renders", renders)
+        .put("p50_ms", nanos[renders / 2] / 1e6).put("p95_ms", nanos[(int) (renders * 0.95)] / 1e6)
+        .put("target_ms", 1);
+  }
+
+  /** The seed's 17 metrics alone, one series each (label values of a small deployment), gathered as above. */
+  static JsonObject gatherSeedOnly(int renders) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    List<Object> holders = new ArrayList<>();
+    for (MetricCatalog.Def def : List.of(MetricCatalog.JOBS_SCHEDULED, MetricCatalog.JOBS_COMPLETED,
+        MetricCatalog.JOBS_FAILED, MetricCatalog.JOBS_QUEUED, MetricCatalog.WORKERS_REGISTERED,
+        MetricCatalog.WORKERS_HEALTHY, MetricCatalog.WORKERS_TOTAL, MetricCatalog.SCHEDULING_LATENCY,
+        MetricCatalog.SCHEDULING_DECISIONS, MetricCatalog.CPU_USAGE, MetricCatalog.MEMORY_USAGE,
+        MetricCatalog.QUEUE_SIZE, MetricCatalog.QUEUE_WAIT, MetricCatalog.HTTP_REQUESTS, MetricCatalog.HTTP_DURATION,
+        MetricCatalog.EVENTS_PUBLISHED, MetricCatalog.EVENTS_RECEIVED, MetricCatalog.EVENT_BUS_SUBSCRIBERS)) {
+      List<String> tags = new ArrayList<>();
+      for (String label : def.labels()) {
+        tags.add(label);
+        tags.add(label + "-1");
+      }
+      String[] kv = tags.toArray(String[]::new);
+      switch (def.type()) {
+        case COUNTER -> def.counter().tags(kv).register(registry).increment();
+        case HISTOGRAM -> def.timer().tags(kv).serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5),
+                Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+                Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+                Duration.ofSeconds(5), Duration.ofSeconds(10)).register(registry)
+            .record(java.time.Duration.ofMillis(5));
+        case GAUGE -> {
+          io.hodei.metrics.GaugeValue v = new io.hodei.metrics.GaugeValue();
+          holders.add(v);
+          def.gauge(v, io.hodei.metrics.GaugeValue::get).tags(kv).strongReference(true).register(registry);
+        }
+      }
+    }
+    return gather(registry, renders).put("holders", holders.size());
+  }
+
   private static JsonObject scrape(TestServer server, int target, int scrapes) {
     int present = seriesOnMetrics(server);
+    JsonObject gatherAtStart = gather(server.server().registry(), 200);
     int names = MetricCatalog.PUSHABLE.size();
     int pairs = Math.max(0, (int) Math.ceil((target - present) / (double) names));
     String token = new Fixtures(server).tenant("bench-pusher", null, 1, "submitter");
@@ -324,7 +381,10 @@ public final class MetricsBench {
     Arrays.sort(gzipNanos);
     Arrays.sort(inProcess);
     Arrays.sort(streamed);
-    return new JsonObject().put("series", series).put("bytes", bytes).put("scrapes", scrapes)
+    JsonObject gatherFull = gather(server.server().registry(), scrapes);
+    return new JsonObject().put("gather_populated", gatherAtStart).put("gather_full", gatherFull)
+        .put("gather_seed_only", gatherSeedOnly(1000))
+        .put("series", series).put("bytes", bytes).put("scrapes", scrapes)
         .put("registry_p50_ms", inProcess[scrapes / 2] / 1e6).put("registry_p95_ms", inProcess[(int) (scrapes * 0.95)] / 1e6)
         .put("registry_stream_p50_ms", streamed[scrapes / 2] / 1e6)
         .put("registry_stream_p95_ms", streamed[(int) (scrapes * 0.95)] / 1e6)
@@ -371,13 +431,22 @@ public final class MetricsBench {
     System.out.printf("| PrometheusText first render (prefix layout of every series) | %.1f ms; %d layouts over %d "
             + "renders; falls back: %s | |%n", scr.getDouble("writer_layout_ms"), scr.getLong("writer_layouts"),
         scr.getInteger("scrapes") + 1, scr.getBoolean("writer_falls_back"));
+    for (String[] g : new String[][] {{"gather_seed_only", "the seed's 17 metrics alone"},
+        {"gather_populated", "the populated server before the pushed series"},
+        {"gather_full", "the same server with the pushed series"}}) {
+      JsonObject o = scr.getJsonObject(g[0]);
+      System.out.printf("| gather alone (registry to text, no HTTP), %s: %d series (%d KB), p50 / p95 | %.3f / %.3f ms "
+              + "| < 1 ms |%n", g[1], o.getInteger("series"), o.getInteger("bytes") / 1024, o.getDouble("p50_ms"),
+          o.getDouble("p95_ms"));
+    }
     System.out.printf("| registry memory, catalog at %d pools x %d tenants (%d series) | %.1f MB (%d B/series) | reported |%n",
         r.getJsonObject("options").getInteger("pools"), r.getJsonObject("options").getInteger("tenants"),
         mem.getInteger("series"), mem.getDouble("mb"), mem.getLong("bytes_per_series"));
     System.out.printf("| collection of %d simulated pools per cycle, p50 / max over %d cycles | %d / %d ms | < 1000 ms |%n",
         r.getJsonObject("options").getInteger("pools"), col.getInteger("cycles"), col.getLong("p50_ms"),
         col.getLong("max_ms"));
-    System.out.printf("| history storage at the default 10 s interval (%d series/cycle; minute row of 6 samples %d B, "
+    System.out.printf("| history storage at the default " + DEFAULT_INTERVAL_SECONDS + " s interval (%d series/cycle; minute row of "
+            + SAMPLES_PER_MINUTE + " samples %d B, "
             + "rollup %d B, incl. indexes) | %.0f MB/day (raw minute rows %.0f + 5m/1h rollups %.0f + series %.2f) "
             + "| < 1024 MB/day |%n",
         his.getLong("series_per_cycle"), his.getLong("raw_bytes_per_row"), his.getLong("rollup_bytes_per_row"),

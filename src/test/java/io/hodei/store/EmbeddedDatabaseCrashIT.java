@@ -116,7 +116,9 @@ class EmbeddedDatabaseCrashIT {
         "HODEI_SERVER_GRPC_PORT", "-1",
         "HODEI_PROMETHEUS_PORT", "-1",
         "HODEI_BRIDGE_TCP_PORT", "-1",
-        "HODEI_RESOURCE_POOLS_LOCAL_WORK_DIR", work.resolve("work").toString()));
+        "HODEI_RESOURCE_POOLS_LOCAL_WORK_DIR", work.resolve("work").toString(),
+        "HODEI_OBSERVABILITY_GRAFANA_DASHBOARDS_DIR", work.resolve("dashboards").toString(),
+        "HODEI_OBSERVABILITY_ALERTING_PROMETHEUS_ALERTS_DIR", work.resolve("alerts").toString()));
     return builder.start();
   }
 

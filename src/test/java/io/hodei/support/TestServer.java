@@ -67,6 +67,10 @@ public final class TestServer implements AutoCloseable {
     all.put(ConfigSchema.DB_POOL_SIZE, 4);
     // tests need no crash safety from their throw-away databases (a clean stop still flushes everything)
     all.put(ConfigSchema.DB_EMBEDDED_DURABLE, false);
+    // the shipped dashboards and rules go to a scratch directory, never to /etc (tests may run as root)
+    Path shipped = Path.of(System.getProperty("java.io.tmpdir"), "hodei-test-shipped");
+    all.put(ConfigSchema.GRAFANA_DIR, shipped.resolve("dashboards").toString());
+    all.put(ConfigSchema.ALERTS_DIR, shipped.resolve("alerts").toString());
     all.putAll(overrides);
     return ConfigLoader.load(null, Map.of("HODEI_ADMIN_TOKEN", ADMIN_TOKEN), all);
   }

@@ -70,6 +70,7 @@ public final class ConfigSchema {
   public static final String METRICS_ENABLED = "metrics.enabled";
   public static final String METRICS_INTERVAL = "metrics.collection_interval_seconds";
   public static final String METRICS_RETENTION = "metrics.retention_days";
+  public static final String METRICS_MAX_WORKER_SERIES = "metrics.max_worker_series";
   public static final String METRICS_HISTORY = "metrics.history_enabled";
   public static final String METRICS_RAW_RETENTION = "metrics.raw_retention_hours";
   public static final String METRICS_ROLLUP_INTERVAL = "metrics.rollup_interval_seconds";
@@ -93,7 +94,6 @@ public final class ConfigSchema {
   public static final String BRIDGE_MAX_BUFFERED = "bridge.max_buffered_messages";
   public static final String SCALING_INTERVAL = "scaling.evaluation_interval_seconds";
 
-  private static final String OPS = "issue #10 (dashboards, alerts)";
 
   /** Allowed keys inside one entry of {@code resource_pools.pools}. */
   public static final List<String> POOL_ENTRY_KEYS = List.of("id", "name", "type", "provider", "min_size", "max_size",
@@ -208,6 +208,8 @@ public final class ConfigSchema {
         .doc("seconds between collector runs"));
     add(key(METRICS_RETENTION, Type.INT).def(30L).range(1, 3650).env("METRICS_RETENTION_DAYS")
         .doc("days 1-hour rollups (the longest history) are kept"));
+    add(key(METRICS_MAX_WORKER_SERIES, Type.INT).def(2000L).range(0, 1_000_000)
+        .doc("most workers with their own hodei_cpu_usage_percent/hodei_memory_usage_mb series"));
     add(key(METRICS_HISTORY, Type.BOOL).def(true).doc("store samples in PostgreSQL with 1m/5m/1h rollups"));
     add(key(METRICS_ROLLUP_INTERVAL, Type.INT).def(60L).range(1, 3600)
         .doc("seconds between rollup runs (the open bucket is refined on each run)"));
@@ -219,10 +221,14 @@ public final class ConfigSchema {
     add(key(PROMETHEUS_PORT, Type.INT).def(9091L).range(-1, 65535).env("HODEI_PROMETHEUS_PORT")
         .doc("extra scrape-only listener (-1 = none; metrics stay on server.port)"));
     add(key(PROMETHEUS_PATH, Type.STRING).def("/metrics").doc("scrape path on the extra listener"));
-    add(key(GRAFANA_ENABLED, Type.BOOL).def(true).env("HODEI_GRAFANA_ENABLED").usedBy(OPS).doc("Grafana dashboards"));
-    add(key(GRAFANA_DIR, Type.STRING).def("/etc/hodei/dashboards").usedBy(OPS).doc("where dashboards are installed"));
-    add(key(ALERTING_ENABLED, Type.BOOL).def(true).env("HODEI_ALERTING_ENABLED").usedBy(OPS).doc("alerting rules"));
-    add(key(ALERTS_DIR, Type.STRING).def("/etc/hodei/alerts").usedBy(OPS).doc("where alert rules are installed"));
+    add(key(GRAFANA_ENABLED, Type.BOOL).def(true).env("HODEI_GRAFANA_ENABLED")
+        .doc("install the shipped Grafana dashboards into dashboards_dir at start"));
+    add(key(GRAFANA_DIR, Type.STRING).def("/etc/hodei/dashboards")
+        .doc("where the shipped dashboards are written at start (skipped with a warning when not writable)"));
+    add(key(ALERTING_ENABLED, Type.BOOL).def(true).env("HODEI_ALERTING_ENABLED")
+        .doc("install the shipped Prometheus alert rules into prometheus_alerts_dir at start"));
+    add(key(ALERTS_DIR, Type.STRING).def("/etc/hodei/alerts")
+        .doc("where the shipped alert rules are written at start (skipped with a warning when not writable)"));
     add(key(ALERTMANAGER_URL, Type.STRING).def(null).env("HODEI_ALERTMANAGER_URL")
         .doc("Alertmanager base URL read by GET /api/v1/observability/alerts (unset = not configured)"));
     add(key(TRACING_ENABLED, Type.BOOL).def(false).env("HODEI_TRACING_ENABLED")

@@ -1,5 +1,6 @@
 package io.hodei.metrics.collector;
 
+import io.hodei.metrics.GaugeValue;
 import io.hodei.metrics.MetricsAddresses;
 import io.hodei.metrics.HealthStatus;
 import io.hodei.metrics.SelfCost;
@@ -65,6 +66,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   /** Epoch seconds of the last successful run, read by the heartbeat gauge; NaN until the first one. */
   private final AtomicReference<Double> lastRun = new AtomicReference<>(Double.NaN);
   private Gauge heartbeat;
+  private Gauge seriesDropped;
+  private final WorkerSeries workerSeries;
   private long timer = -1;
   private boolean collecting;
   private boolean stopped;
@@ -75,6 +78,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     this.registry = registry;
     this.cost = cost;
     this.status = new CollectorStatus(settings);
+    this.workerSeries = new WorkerSeries(settings.maxWorkerSeries());
   }
 
   @Override
@@ -95,6 +99,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.TENANT_CHANGED),
           msg -> onTenantChanged(msg.body())));
       heartbeat = MetricCatalog.COLLECTOR_LAST_RUN.gauge(lastRun, AtomicReference::get).register(registry);
+      seriesDropped = MetricCatalog.WORKER_SERIES_DROPPED.gauge(workerSeries.dropped(), GaugeValue::get)
+          .strongReference(true).register(registry);
       timer = vertx.setPeriodic(settings.collectionIntervalSeconds() * 1000L, id -> collect());
     } else {
       LOG.info("pool metrics collection is disabled (metrics.enabled=false)");
@@ -142,6 +148,9 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     List<Future<Void>> unregistered = consumers.stream().map(MessageConsumer::unregister).toList();
     pools.values().forEach(PoolMeters::remove);
     if (heartbeat != null) registry.remove(heartbeat);
+    if (seriesDropped != null) registry.remove(seriesDropped);
+    tenants.values().forEach(TenantMeters::remove);
+    tenants.clear();
     cost.unregister(registry);
     pools.clear();
     return Future.join(unregistered);
@@ -154,7 +163,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
 
   record JobStarted(String job, String pool, String tenant, Long queueWaitMs) implements Kept {}
 
-  record JobEnded(String state, String job, String pool, String tenant, Long durationMs) implements Kept {}
+  record JobEnded(String state, String job, String pool, String tenant, Long durationMs, List<String> waitedFor)
+      implements Kept {}
 
   /**
    * On the publisher's thread: what to keep of an event (null, and a log line, when it cannot be read). A worker
@@ -173,8 +183,11 @@ public final class MetricsCollectorVerticle extends VerticleBase {
         return new JobStarted(event.getString("job_id"), event.getString("pool_id"), event.getString("tenant_id"),
             event.getLong("queue_wait_ms"));
       }
+      JsonArray waited = event.getJsonArray("waited_for_pools");
+      List<String> waitedFor = waited == null ? List.of()
+          : waited.stream().filter(String.class::isInstance).map(String.class::cast).toList();
       return new JobEnded(event.getString("state"), event.getString("job_id"), event.getString("pool_id"),
-          event.getString("tenant_id"), event.getLong("duration_ms"));
+          event.getString("tenant_id"), event.getLong("duration_ms"), waitedFor);
     } catch (RuntimeException e) {
       LOG.warn("event not counted", kv("address", address), kv("reason", String.valueOf(e.getMessage())));
       return null;
@@ -206,32 +219,50 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     collecting = true;
     long started = System.nanoTime();
     JsonObject envelope = BusRequest.envelope(new JsonObject(), new JsonObject(), new JsonObject(), null);
-    Bus.request(vertx, PoolAddresses.SNAPSHOT, envelope, Caller.system(), null).onComplete(ar -> {
+    Future<JsonObject> snapshot = Bus.request(vertx, PoolAddresses.SNAPSHOT, envelope, Caller.system(), null);
+    Future<JsonObject> queues = queueStatus();
+    Future.join(snapshot, queues).onComplete(done -> {
       collecting = false;
       if (stopped) return; // a reply after undeploy must not register the meters again
-      if (ar.succeeded()) {
+      if (snapshot.succeeded()) {
         catchUp();
         long bytes0 = SelfCost.allocatedNow();
-        apply(ar.result().getJsonArray("pools", new JsonArray()), started);
+        JsonObject queueStatus = queues.result();
+        JsonArray pooled = snapshot.result().getJsonArray("pools", new JsonArray());
+        apply(pooled, started, queueStatus == null ? null : queueDepths(queueStatus));
+        applyTenants(pooled, queueStatus);
         Instant now = Instant.now();
         status.succeeded(now, System.nanoTime() - started);
         lastRun.set(now.toEpochMilli() / 1000.0);
         // wall time from the request on: the pool domain's snapshot is built for this run too
         cost.add(SelfCost.Part.COLLECT, System.nanoTime() - started, SelfCost.allocatedSince(bytes0));
       } else {
-        String reason = Bus.toDomain(ar.cause()).getMessage();
+        String reason = Bus.toDomain(snapshot.cause()).getMessage();
         status.failed(Instant.now(), System.nanoTime() - started, reason);
         LOG.warn("metrics collection failed", kv("reason", reason));
       }
     });
   }
 
-  private void apply(JsonArray snapshot, long requestedAt) {
+  /** The scheduler's queue status now, or null when it does not answer in time (not deployed yet, busy). */
+  private Future<JsonObject> queueStatus() {
+    JsonObject all = BusRequest.envelope(new JsonObject(), new JsonObject(), new JsonObject(), null);
+    return Bus.request(vertx, SchedulerAddresses.QUEUE_STATUS, all, Caller.system(), null)
+        .timeout(QUEUE_STATUS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .otherwise(err -> {
+          LOG.debug("queue status unknown", kv("reason", String.valueOf(err.getMessage())));
+          return null;
+        });
+  }
+
+  private void apply(JsonArray snapshot, long requestedAt, Map<String, Long> queueDepths) {
     Set<String> seen = new HashSet<>();
+    long now = System.nanoTime();
     for (Object o : snapshot) {
       if (!(o instanceof JsonObject pool) || pool.getString("id") == null) continue;
-      seen.add(pool.getString("id"));
-      meters(pool.getString("id")).update(pool);
+      String id = pool.getString("id");
+      seen.add(id);
+      meters(id).update(pool, queueDepths == null ? null : queueDepths.getOrDefault(id, 0L), now);
     }
     // A pool missing from the snapshot is gone, unless an event named it after the snapshot was asked for.
     pools.values().removeIf(m -> {
@@ -242,7 +273,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
   }
 
   private PoolMeters meters(String pool) {
-    return pools.computeIfAbsent(pool, id -> new PoolMeters(registry, id));
+    return pools.computeIfAbsent(pool, id -> new PoolMeters(registry, id, workerSeries));
   }
 
   /** Meters of the pool an event names, marked as named at {@code nanos} (when the event was published). */
@@ -250,6 +281,37 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     PoolMeters m = meters(pool);
     m.touched(nanos);
     return m;
+  }
+
+  /**
+   * Per tenant: the sampled usage of the workers running its jobs (the worker's current job names the tenant through
+   * the jobs this collector saw start), and its quota utilisation from the scheduler's queue status (0 for a tenant
+   * with no open job; unchanged when the scheduler did not answer).
+   */
+  private void applyTenants(JsonArray snapshot, JsonObject queueStatus) {
+    Map<String, double[]> usage = new HashMap<>();
+    for (Object o : snapshot) {
+      if (!(o instanceof JsonObject pool)) continue;
+      for (Object w : pool.getJsonArray("workers_detail", new JsonArray())) {
+        if (!(w instanceof JsonObject worker) || worker.getValue("cpu_usage_percent") == null) continue;
+        String job = worker.getString("current_job_id");
+        String[] started = job == null ? null : running.get(job);
+        if (started == null || started[1] == null) continue;
+        double[] sum = usage.computeIfAbsent(started[1], t -> new double[2]);
+        sum[0] += worker.getDouble("cpu_usage_percent");
+        sum[1] += worker.getDouble("memory_usage_mb", 0.0);
+      }
+    }
+    for (Map.Entry<String, TenantMeters> e : tenants.entrySet()) {
+      double[] sum = usage.getOrDefault(e.getKey(), new double[2]);
+      e.getValue().usage(sum[0], sum[1]);
+    }
+    if (queueStatus == null) return;
+    Map<String, JsonObject> rows = new HashMap<>();
+    for (Object o : queueStatus.getJsonArray("tenants", new JsonArray())) {
+      if (o instanceof JsonObject row && row.getString("tenant_id") != null) rows.put(row.getString("tenant_id"), row);
+    }
+    for (Map.Entry<String, TenantMeters> e : tenants.entrySet()) e.getValue().quota(rows.get(e.getKey()));
   }
 
   // ---------------------------------------------------------------- events
@@ -325,6 +387,11 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       m.jobEnded(state, started != null && pool.equals(started[0]));
       Long ms = event.durationMs();
       if (ms != null) m.latency(MetricCatalog.POOL_JOB_DURATION).record(ms);
+    } else {
+      // abandoned in the queue: counted against every pool it waited for (only pools the collector knows)
+      for (String waited : event.waitedFor()) {
+        if (pools.containsKey(waited)) touched(waited, nanos).jobEnded(state, false);
+      }
     }
     if (tenant != null) tenant(tenant).ended(state, started != null);
   }
@@ -365,14 +432,22 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     catchUp();
     HealthStatus overall = HealthStatus.HEALTHY;
     JsonArray items = new JsonArray();
+    long usedMb = 0;
+    long totalMb = 0;
     for (PoolMeters m : pools.values()) {
       if (m.snapshot() == null) continue;
-      PoolHealth.Assessment a = m.health();
+      Long depth = queueDepths == null ? null : queueDepths.getOrDefault(m.pool(), 0L);
+      PoolHealth.Assessment a = PoolHealth.assess(m.snapshot(), depth);
+      JsonObject memory = m.memory();
+      usedMb += memory.getLong("used_mb");
+      totalMb += memory.getLong("total_mb");
+      Double avg = m.averageJobMillis();
       if (a.countsTowardOverall()) overall = overall.worst(a.status());
       JsonObject counts = m.snapshot().getJsonObject("workers", new JsonObject());
       long unhealthy = counts.getLong("unhealthy", 0L);
       items.add(new JsonObject()
           .put("pool", m.pool())
+          .put("registry_key", m.pool())
           .put("state", m.snapshot().getString("state"))
           .put("status", a.status().wire())
           .put("reasons", new JsonArray(a.reasons()))
@@ -381,11 +456,16 @@ public final class MetricsCollectorVerticle extends VerticleBase {
               .put("healthy", a.healthyWorkers())
               .put("busy", counts.getLong("busy", 0L)).put("idle", counts.getLong("idle", 0L))
               .put("unhealthy", unhealthy).put("crashed", unhealthy))
-          .put("queue_depth", queueDepths == null ? null : queueDepths.getOrDefault(m.pool(), 0L))
-          .put("avg_job_latency_ms", m.averageJobMillis())
-          .put("memory", m.memory()));
+          .put("queue_depth", depth)
+          .put("avg_latency_ms", avg)
+          .put("avg_job_latency_ms", avg)
+          .put("memory", memory));
     }
-    return new JsonObject().put("status", overall.wire()).put("pools", items).put("collector", status.toJson(pools.size()));
+    return new JsonObject().put("status", overall.wire()).put("models", items).put("pools", items)
+        .put("memory", new JsonObject().put("used_mb", usedMb).put("total_mb", totalMb)
+            .put("percentage", totalMb == 0 ? 0.0 : Math.round(usedMb * 1000.0 / totalMb) / 10.0))
+        .put("timestamp", Instant.now().getEpochSecond())
+        .put("collector", status.toJson(pools.size()));
   }
 
   /**

@@ -11,7 +11,8 @@ import java.util.List;
  * <ul>
  *   <li>Unhealthy: the pool is {@code active} or {@code creating}, its target size is above 0 and no worker is
  *   healthy;</li>
- *   <li>Degraded: it has unhealthy workers, fewer healthy workers than its target, or it is draining;</li>
+ *   <li>Degraded: it has unhealthy workers, fewer healthy workers than its target, it is draining, or every worker
+ *   is busy while jobs wait for it (POOL_OBSERVABILITY: {@code busy == total} is Degraded);</li>
  *   <li>Healthy otherwise.</li>
  * </ul>
  * Paused, stopped and deleting pools are reported but do not count towards the overall status; stopped and deleting
@@ -27,7 +28,10 @@ public final class PoolHealth {
 
   private PoolHealth() {}
 
-  public static Assessment assess(JsonObject pool) {
+  public static Assessment assess(JsonObject pool) { return assess(pool, null); }
+
+  /** @param queueDepth jobs waiting for the pool, null when unknown (then saturation is not judged) */
+  public static Assessment assess(JsonObject pool, Long queueDepth) {
     String state = pool.getString("state", "");
     int target = pool.getInteger("target_size", 0);
     JsonObject counts = pool.getJsonObject("workers", new JsonObject());
@@ -47,6 +51,13 @@ public final class PoolHealth {
     if (!WITHOUT_TARGET.contains(state) && healthy < target && status != HealthStatus.UNHEALTHY) {
       status = HealthStatus.DEGRADED;
       reasons.add(healthy + " of " + target + " target workers healthy");
+    }
+    long total = counts.getLong("total", 0L);
+    long busy = counts.getLong("busy", 0L);
+    if (queueDepth != null && queueDepth > 0 && total > 0 && busy == total) {
+      status = status.worst(HealthStatus.DEGRADED);
+      reasons.add("all " + total + " workers busy with " + queueDepth + " job" + (queueDepth == 1 ? "" : "s")
+          + " waiting");
     }
     if (state.equals("draining")) {
       status = status.worst(HealthStatus.DEGRADED);

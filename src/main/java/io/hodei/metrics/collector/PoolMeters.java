@@ -26,6 +26,10 @@ final class PoolMeters {
   static final List<String> HEALTHS = List.of("healthy", "unhealthy", "unknown");
   static final List<String> BOUNDS = List.of("current", "min", "max", "target");
   static final List<String> JOB_STATES = List.of("succeeded", "failed", "timed_out", "cancelled", "abandoned");
+  /** The terminal states POOL_OBSERVABILITY counts as errors (its Failed and Timeout). */
+  static final Set<String> ERROR_STATES = Set.of("failed", "timed_out");
+  /** The window of the throughput gauges. */
+  static final long THROUGHPUT_WINDOW_NANOS = 60_000_000_000L;
   static final String SUCCESS = "success";
   static final String FAILURE = "failure";
 
@@ -40,6 +44,15 @@ final class PoolMeters {
   /** {@code hodei_pool_jobs_total} by state, looked up per finished job without building a key. */
   private final Map<String, Counter> jobsByState = new HashMap<>();
   private final GaugeValue running;
+  private final Counter requests;
+  private final Counter errors;
+  private final WorkerSeries workerSeries;
+  /** Collection samples of the last minute: [nanoTime, jobs ended, workers provisioned]. */
+  private final java.util.ArrayDeque<long[]> throughput = new java.util.ArrayDeque<>();
+  private long jobsEnded;
+  private long workersProvisioned;
+  /** Live workers seen idle at a collection: since when (the collection's nanoTime). */
+  private final Map<String, Long> idleSince = new HashMap<>();
   /** Per live worker with a usage sample: [cpu percent, memory MB], and its two gauges. */
   private final Map<String, GaugeValue[]> workerUsage = new HashMap<>();
   private final Map<String, List<Meter>> workerMeters = new HashMap<>();
@@ -47,10 +60,17 @@ final class PoolMeters {
   private PoolHealth.Assessment health;
   private long lastEventNanos;
 
-  PoolMeters(MeterRegistry registry, String pool) {
+  PoolMeters(MeterRegistry registry, String pool, WorkerSeries workerSeries) {
     this.registry = registry;
     this.pool = pool;
+    this.workerSeries = workerSeries;
     this.running = gauge(MetricCatalog.POOL_JOBS_RUNNING, null, null);
+    this.requests = counter(MetricCatalog.POOL_REQUESTS, null, null);
+    this.errors = counter(MetricCatalog.POOL_ERRORS, null, null);
+    for (MetricCatalog.Def def : List.of(MetricCatalog.POOL_LATENCY_AVG, MetricCatalog.POOL_THROUGHPUT_JOBS,
+        MetricCatalog.POOL_THROUGHPUT_WORKERS, MetricCatalog.POOL_CPU_USAGE, MetricCatalog.POOL_MEMORY_USAGE)) {
+      gauge(def, null, null);
+    }
     // a pool's series whose labels are fixed sets exist from its first sample on, at 0
     JOB_STATES.forEach(state -> jobsByState.put(state, counter(MetricCatalog.POOL_JOBS, MetricCatalog.STATE, state)));
     for (boolean success : new boolean[] {true, false}) {
@@ -58,7 +78,8 @@ final class PoolMeters {
       counter(MetricCatalog.POOL_TERMINATIONS, MetricCatalog.RESULT, result(success));
     }
     List.of(MetricCatalog.POOL_PROVISIONING_TIME, MetricCatalog.POOL_TERMINATION_TIME, MetricCatalog.POOL_RECOVERY_TIME,
-        MetricCatalog.POOL_JOB_DURATION, MetricCatalog.POOL_JOB_QUEUE_WAIT).forEach(this::latency);
+        MetricCatalog.POOL_JOB_DURATION, MetricCatalog.POOL_JOB_QUEUE_WAIT, MetricCatalog.POOL_WORKER_IDLE)
+        .forEach(this::latency);
   }
 
   String pool() { return pool; }
@@ -71,10 +92,13 @@ final class PoolMeters {
 
   void touched(long nanos) { lastEventNanos = nanos; }
 
-  /** Updates the gauges from one pool of the pool snapshot. */
-  void update(JsonObject pool) {
+  /**
+   * Updates the gauges from one pool of the pool snapshot taken at {@code nanos}; {@code queueDepth} is the number of
+   * jobs waiting for the pool (null: unknown).
+   */
+  void update(JsonObject pool, Long queueDepth, long nanos) {
     this.snapshot = pool;
-    this.health = PoolHealth.assess(pool);
+    this.health = PoolHealth.assess(pool, queueDepth);
     JsonObject counts = pool.getJsonObject("workers", new JsonObject());
     gauge(MetricCatalog.POOL_SIZE, MetricCatalog.BOUND, "current").set(counts.getLong("total", 0L));
     gauge(MetricCatalog.POOL_SIZE, MetricCatalog.BOUND, "min").set(pool.getInteger("min_size", 0));
@@ -88,7 +112,23 @@ final class PoolMeters {
     gauge(MetricCatalog.POOL_HEALTH_STATUS, null, null).set(health.status().gauge());
     gauge(MetricCatalog.POOL_COST_PER_HOUR, null, null).set(costPerHour());
     gauge(MetricCatalog.POOL_IDLE_RATIO, null, null).set(idleRatio());
-    updateWorkers(pool.getJsonArray("workers_detail", new JsonArray()));
+    updateWorkers(pool.getJsonArray("workers_detail", new JsonArray()), nanos);
+    Double mean = averageJobMillis();
+    gauge(MetricCatalog.POOL_LATENCY_AVG, null, null).set(mean == null ? 0.0 : mean);
+    updateThroughput(nanos);
+  }
+
+  /** Jobs per minute and workers per second over the samples of the last minute (0 with a single sample). */
+  private void updateThroughput(long nanos) {
+    throughput.addLast(new long[] {nanos, jobsEnded, workersProvisioned});
+    while (throughput.size() > 2 && nanos - throughput.peekFirst()[0] > THROUGHPUT_WINDOW_NANOS) {
+      throughput.removeFirst();
+    }
+    long[] first = throughput.peekFirst();
+    double seconds = (nanos - first[0]) / 1e9;
+    gauge(MetricCatalog.POOL_THROUGHPUT_JOBS, null, null).set(seconds <= 0 ? 0.0 : (jobsEnded - first[1]) * 60 / seconds);
+    gauge(MetricCatalog.POOL_THROUGHPUT_WORKERS, null, null)
+        .set(seconds <= 0 ? 0.0 : (workersProvisioned - first[2]) / seconds);
   }
 
   /**
@@ -96,18 +136,43 @@ final class PoolMeters {
    * the pool domain has a usage sample of it, removed when it leaves the snapshot (labels stay bounded by the live
    * workers).
    */
-  private void updateWorkers(JsonArray detail) {
+  private void updateWorkers(JsonArray detail, long nanos) {
     Set<String> seen = new HashSet<>();
+    Set<String> idle = new HashSet<>();
+    double cpu = 0;
+    double memory = 0;
+    int unseries = 0;
     for (Object o : detail) {
-      if (!(o instanceof JsonObject w) || w.getString("id") == null || w.getValue("cpu_usage_percent") == null
-          || "terminating".equals(w.getString("state"))) {
+      if (!(o instanceof JsonObject w) || w.getString("id") == null) continue;
+      String id = w.getString("id");
+      if ("idle".equals(w.getString("state"))) {
+        idle.add(id);
+        idleSince.putIfAbsent(id, nanos);
+      }
+      if (w.getValue("cpu_usage_percent") == null || "terminating".equals(w.getString("state"))) continue;
+      double workerCpu = w.getDouble("cpu_usage_percent");
+      double workerMemory = w.getDouble("memory_usage_mb", 0.0);
+      cpu += workerCpu;
+      memory += workerMemory;
+      GaugeValue[] usage = workerUsage.get(id);
+      if (usage == null && workerSeries.take()) usage = workerUsage.computeIfAbsent(id, this::workerGauges);
+      if (usage == null) {
+        unseries++;
         continue;
       }
-      seen.add(w.getString("id"));
-      GaugeValue[] usage = workerUsage.computeIfAbsent(w.getString("id"), this::workerGauges);
-      usage[0].set(w.getDouble("cpu_usage_percent"));
-      usage[1].set(w.getDouble("memory_usage_mb", 0.0));
+      seen.add(id);
+      usage[0].set(workerCpu);
+      usage[1].set(workerMemory);
     }
+    gauge(MetricCatalog.POOL_CPU_USAGE, null, null).set(cpu);
+    gauge(MetricCatalog.POOL_MEMORY_USAGE, null, null).set(memory);
+    workerSeries.withoutSeries(pool, unseries);
+    // an idle period ends when the worker is seen busy (or anything else), or gone
+    idleSince.entrySet().removeIf(e -> {
+      if (idle.contains(e.getKey())) return false;
+      latency(MetricCatalog.POOL_WORKER_IDLE).record((nanos - e.getValue()) / 1_000_000);
+      return true;
+    });
     workerUsage.keySet().removeIf(id -> {
       if (seen.contains(id)) return false;
       List<Meter> gone = workerMeters.remove(id);
@@ -115,6 +180,7 @@ final class PoolMeters {
         registry.remove(m);
         meters.remove(m);
       });
+      workerSeries.release();
       return true;
     });
   }
@@ -180,7 +246,10 @@ final class PoolMeters {
 
   // ------------------------------------------------------------------ events
 
-  void provisioned(boolean success) { counter(MetricCatalog.POOL_PROVISIONING, MetricCatalog.RESULT, result(success)).increment(); }
+  void provisioned(boolean success) {
+    counter(MetricCatalog.POOL_PROVISIONING, MetricCatalog.RESULT, result(success)).increment();
+    if (success) workersProvisioned++;
+  }
 
   void terminated(boolean success) { counter(MetricCatalog.POOL_TERMINATIONS, MetricCatalog.RESULT, result(success)).increment(); }
 
@@ -201,6 +270,9 @@ final class PoolMeters {
       jobsByState.put(state, jobs);
     }
     jobs.increment();
+    requests.increment();
+    if (ERROR_STATES.contains(state)) errors.increment();
+    jobsEnded++;
     if (wasRunning) running.set(Math.max(0, running.get() - 1));
   }
 
@@ -237,6 +309,13 @@ final class PoolMeters {
         .put("cost_per_hour", costPerHour())
         .put("price_per_worker_hour", price(snapshot))
         .put("idle_workers_ratio", idleRatio())
+        .put("idle_time", latency(MetricCatalog.POOL_WORKER_IDLE).toJson())
+        .put("requests", (long) requests.count()).put("errors", (long) errors.count())
+        .put("throughput", new JsonObject()
+            .put("jobs_per_minute", gauge(MetricCatalog.POOL_THROUGHPUT_JOBS, null, null).get())
+            .put("workers_per_second", gauge(MetricCatalog.POOL_THROUGHPUT_WORKERS, null, null).get()))
+        .put("usage", new JsonObject().put("cpu_percent", gauge(MetricCatalog.POOL_CPU_USAGE, null, null).get())
+            .put("memory_mb", gauge(MetricCatalog.POOL_MEMORY_USAGE, null, null).get()))
         .put("memory", memory());
   }
 
@@ -264,8 +343,9 @@ final class PoolMeters {
 
   private Counter counter(MetricCatalog.Def def, String tag, String value) {
     return counters.computeIfAbsent(def.name() + '|' + value, k -> {
-      Counter c = def.counter()
-          .tag(MetricCatalog.POOL, pool).tag(tag, value).register(registry);
+      Counter.Builder builder = def.counter().tag(MetricCatalog.POOL, pool);
+      if (tag != null) builder.tag(tag, value);
+      Counter c = builder.register(registry);
       meters.add(c);
       return c;
     });
@@ -290,6 +370,8 @@ final class PoolMeters {
     counters.clear();
     jobsByState.clear();
     latencies.clear();
+    workerMeters.values().forEach(m -> workerSeries.release());
+    workerSeries.withoutSeries(pool, 0);
     workerUsage.clear();
     workerMeters.clear();
   }

@@ -97,6 +97,12 @@ final class MetricsHistory {
 
   private final Pool sql;
   private final MeterRegistry registry;
+  /**
+   * Gauges derived from stored counters over a recent window (throughput, a running mean) or about the series bound
+   * itself: their history adds rows, not information (rate() of the stored counters gives them back).
+   */
+  private static final Set<MetricCatalog.Def> DERIVED = Set.of(MetricCatalog.POOL_LATENCY_AVG,
+      MetricCatalog.POOL_THROUGHPUT_JOBS, MetricCatalog.POOL_THROUGHPUT_WORKERS, MetricCatalog.WORKER_SERIES_DROPPED);
   private final HistorySettings settings;
   private final Set<String> stored;
   /** Ids of the series rows, filled as series are first sampled (touched on the verticle's context only). */
@@ -106,15 +112,19 @@ final class MetricsHistory {
     this.sql = sql;
     this.registry = registry;
     this.settings = settings;
-    this.stored = MetricCatalog.ALL.stream().filter(d -> d.type() != MetricCatalog.Type.HISTOGRAM)
-        .filter(d -> d.labels().stream().noneMatch(SKIPPED_LABELS::contains))
+    this.stored = MetricCatalog.ALL.stream().filter(MetricsHistory::kept)
         .map(MetricCatalog.Def::meterName).collect(Collectors.toSet());
   }
 
   /** Names that can be queried (the exported catalog names). */
   static boolean queryable(String name) {
-    return MetricCatalog.ALL.stream().anyMatch(d -> d.name().equals(name) && d.type() != MetricCatalog.Type.HISTOGRAM
-        && d.labels().stream().noneMatch(SKIPPED_LABELS::contains));
+    return MetricCatalog.ALL.stream().anyMatch(d -> d.name().equals(name) && kept(d));
+  }
+
+  /** Stored: counters and gauges without per-worker or per-endpoint labels, derived gauges aside. */
+  private static boolean kept(MetricCatalog.Def d) {
+    return d.type() != MetricCatalog.Type.HISTOGRAM && !DERIVED.contains(d)
+        && d.labels().stream().noneMatch(SKIPPED_LABELS::contains);
   }
 
   /** A series' key columns. */

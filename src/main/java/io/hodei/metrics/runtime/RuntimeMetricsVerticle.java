@@ -161,7 +161,9 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
       long cpu0 = SelfCost.cpuNow();
       long bytes0 = SelfCost.allocatedNow();
       try {
-        return readOs();
+        Map<String, Double> figures = readOs();
+        readDiskSpace(settings.diskPath(), figures);
+        return figures;
       } finally {
         cost.since(SelfCost.Part.RUNTIME, cpu0, bytes0);
       }
@@ -222,7 +224,26 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
     return out;
   }
 
+  /**
+   * Blocking (a statfs): space of the file system holding {@code path}, or of the nearest existing parent (the data
+   * directory may not exist yet). Keys disk_total, disk_free.
+   */
+  static void readDiskSpace(String path, Map<String, Double> out) {
+    java.io.File dir = new java.io.File(path == null || path.isBlank() ? "." : path).getAbsoluteFile();
+    while (dir != null && !dir.exists()) dir = dir.getParentFile();
+    if (dir == null) return;
+    long total = dir.getTotalSpace();
+    if (total <= 0) return;
+    out.put("disk_total", (double) total);
+    out.put("disk_free", (double) dir.getUsableSpace());
+  }
+
   private void applyOs(Map<String, Double> os, double seconds) {
+    if (os.containsKey("disk_total")) {
+      value(MetricCatalog.HOST_DISK_SPACE, MetricCatalog.STATE, "total").set(os.get("disk_total"));
+      value(MetricCatalog.HOST_DISK_SPACE, MetricCatalog.STATE, "free").set(os.get("disk_free"));
+      value(MetricCatalog.HOST_DISK_SPACE, MetricCatalog.STATE, "used").set(os.get("disk_total") - os.get("disk_free"));
+    }
     if (os.containsKey("cpu")) value(MetricCatalog.PROCESS_CPU, null, null).set(os.get("cpu"));
     if (os.containsKey("disk_read")) {
       counter(MetricCatalog.HOST_DISK_IO, MetricCatalog.DIRECTION, "read").set(os.get("disk_read"));
@@ -343,6 +364,7 @@ public final class RuntimeMetricsVerticle extends VerticleBase {
         .put("memory_total_bytes", lastTotals.get("host_memory_total"))
         .put("memory_free_bytes", lastTotals.get("host_memory_free"))
         .put("disk", new JsonObject().put("read_bytes", lastTotals.get("disk_read"))
+            .put("total_bytes", lastTotals.get("disk_total")).put("free_bytes", lastTotals.get("disk_free"))
             .put("write_bytes", lastTotals.get("disk_write"))
             .put("read_bytes_per_second", ioRates.get("disk_read"))
             .put("write_bytes_per_second", ioRates.get("disk_write")))

@@ -2,7 +2,6 @@ package io.hodei.scheduler;
 
 import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -43,15 +42,11 @@ final class SchedulerMetrics {
 
   SchedulerMetrics(MeterRegistry registry) {
     this.registry = registry;
-    schedulingLatency = Timer.builder(MetricCatalog.SCHEDULING_LATENCY.meterName())
-        .description(MetricCatalog.SCHEDULING_LATENCY.help()).serviceLevelObjectives(LATENCY_BUCKETS)
+    schedulingLatency = MetricCatalog.SCHEDULING_LATENCY.timer().serviceLevelObjectives(LATENCY_BUCKETS)
         .register(registry);
-    queueWait = Timer.builder(MetricCatalog.QUEUE_WAIT.meterName()).description(MetricCatalog.QUEUE_WAIT.help())
-        .serviceLevelObjectives(WAIT_BUCKETS).register(registry);
-    Gauge.builder(MetricCatalog.JOBS_QUEUED.meterName(), queued, AtomicLong::get)
-        .description(MetricCatalog.JOBS_QUEUED.help()).register(registry);
-    Gauge.builder(MetricCatalog.QUEUE_SIZE.meterName(), waiting, AtomicLong::get)
-        .description(MetricCatalog.QUEUE_SIZE.help()).register(registry);
+    queueWait = MetricCatalog.QUEUE_WAIT.timer().serviceLevelObjectives(WAIT_BUCKETS).register(registry);
+    MetricCatalog.JOBS_QUEUED.gauge(queued, AtomicLong::get).register(registry);
+    MetricCatalog.QUEUE_SIZE.gauge(waiting, AtomicLong::get).register(registry);
     // every series whose labels are known up front exists from the start at 0, so that a scraper sees each family
     // and rate() has a first sample to start from (Prometheus' instrumentation advice)
     DECISION_TYPES.forEach(type -> counter(MetricCatalog.SCHEDULING_DECISIONS, MetricCatalog.DECISION_TYPE, type,
@@ -118,7 +113,7 @@ final class SchedulerMetrics {
   private Counter counter(MetricCatalog.Def def, String k1, String v1, String k2, String v2) {
     String key = def.name() + '|' + v1 + '|' + v2;
     return counters.computeIfAbsent(key, k -> {
-      Counter.Builder b = Counter.builder(def.meterName()).description(def.help()).tag(k1, v1);
+      Counter.Builder b = def.counter().tag(k1, v1);
       if (k2 != null) b.tag(k2, v2);
       return b.register(registry);
     });

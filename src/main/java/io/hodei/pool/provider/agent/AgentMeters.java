@@ -2,7 +2,6 @@ package io.hodei.pool.provider.agent;
 
 import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,19 +34,15 @@ final class AgentMeters {
         dropped = null;
         return;
       }
-      Gauge.builder(MetricCatalog.AGENTS_CONNECTED.meterName(), poolId, connected)
-          .description(MetricCatalog.AGENTS_CONNECTED.help()).tag(MetricCatalog.POOL, poolId).register(registry);
-      Gauge.builder(MetricCatalog.AGENT_HEARTBEAT_LAG.meterName(), poolId, lagSeconds)
-          .description(MetricCatalog.AGENT_HEARTBEAT_LAG.help()).tag(MetricCatalog.POOL, poolId).register(registry);
-      reconnects = Counter.builder(MetricCatalog.AGENT_RECONNECTS.meterName())
-          .description(MetricCatalog.AGENT_RECONNECTS.help()).tag(MetricCatalog.POOL, poolId).register(registry);
+      MetricCatalog.AGENTS_CONNECTED.gauge(poolId, connected).tag(MetricCatalog.POOL, poolId).register(registry);
+      MetricCatalog.AGENT_HEARTBEAT_LAG.gauge(poolId, lagSeconds).tag(MetricCatalog.POOL, poolId).register(registry);
+      reconnects = MetricCatalog.AGENT_RECONNECTS.counter().tag(MetricCatalog.POOL, poolId).register(registry);
       received = bytes(poolId, RECEIVED);
       dropped = bytes(poolId, DROPPED);
     }
 
     private Counter bytes(String poolId, String direction) {
-      return Counter.builder(MetricCatalog.AGENT_STREAM_BYTES.meterName())
-          .description(MetricCatalog.AGENT_STREAM_BYTES.help()).tag(MetricCatalog.POOL, poolId)
+      return MetricCatalog.AGENT_STREAM_BYTES.counter().tag(MetricCatalog.POOL, poolId)
           .tag(MetricCatalog.DIRECTION, direction).register(registry);
     }
 

@@ -85,13 +85,13 @@ final class SubmitCommand extends ApiCommand {
       JsonArray jobs = new JsonArray();
       for (Map<String, Object> entry : readFile(file)) jobs.add(JobSpecs.fromYaml(entry, tenant));
       JsonObject answer = client().post("/api/v1/jobs:batch", new JsonObject().put("jobs", jobs));
-      if (printedAsData(answer) && !waitForEnd) return ExitCodes.OK;
+      if (!waitForEnd && printedAsData(answer)) return ExitCodes.OK;
       for (Object o : items(answer)) ids.add(((JsonObject) o).getString("id"));
     } else {
       if (command.isEmpty()) throw CliException.usage("nothing to run: give a command after -- (or -f FILE)");
       JsonObject answer = client().post("/api/v1/jobs", body(),
           idempotencyKey == null ? Map.of() : Map.of("Idempotency-Key", idempotencyKey));
-      if (printedAsData(answer) && !waitForEnd) return ExitCodes.OK;
+      if (!waitForEnd && printedAsData(answer)) return ExitCodes.OK;
       ids.add(answer.getString("id"));
     }
     if (!machine()) ids.forEach(out()::println);

@@ -101,6 +101,10 @@ class HodeiCliTest {
         "--sla", "1h", "--env", "A=1", "--env", "B=2", "--priority", "70", "--idempotency-key", "cli-1", "--", "echo", "hi");
     assertThat(again.out().trim()).isEqualTo(id);
 
+    Cli.Result asJson = user().run("submit", "--pool", "sim", "--wait", "--poll-ms", "100", "-o", "json", "--", "true");
+    ok(asJson);
+    assertThat(new JsonObject(asJson.out()).getString("state")).isEqualTo("succeeded");
+
     Cli.Result badUnit = user().run("submit", "--pool", "sim", "--mem", "256", "--", "true");
     assertThat(badUnit.code()).isEqualTo(ExitCodes.USAGE);
     assertThat(badUnit.err()).contains("did you mean 256Mi");

@@ -29,10 +29,10 @@ final class SubmitCommand extends ApiCommand {
   @Option(names = "--pool-labels", paramLabel = "K=V", description = "Run on a pool with these labels (repeatable).")
   Map<String, String> poolLabels;
 
-  @Option(names = "--cpu", paramLabel = "QTY", description = "CPU: 500m, 1, 2.5 (default: server's, 500m).")
+  @Option(names = "--cpu", paramLabel = "QTY", description = "CPU: 500m, 1, 2.5 (default: the server's).")
   String cpu;
 
-  @Option(names = "--mem", paramLabel = "QTY", description = "Memory: 256Mi, 1Gi (default: server's, 256Mi).")
+  @Option(names = "--mem", paramLabel = "QTY", description = "Memory: 256Mi, 1Gi (default: the server's).")
   String mem;
 
   @Option(names = "--priority", paramLabel = "N", description = "0..100, higher first (default 50).")
@@ -115,7 +115,8 @@ final class SubmitCommand extends ApiCommand {
       if (!"succeeded".equals(job.getString("state"))) code = ExitCodes.JOB_FAILED;
       if (!machine()) {
         String exit = job.getValue("exit_code") == null ? "" : " (exit " + job.getValue("exit_code") + ")";
-        String error = job.getString("error_type") == null ? "" : " " + job.getString("error_type");
+        String error = job.getString("error_type") == null || "exit_code".equals(job.getString("error_type"))
+            ? "" : " [" + job.getString("error_type") + "]";
         out().println(id + " " + job.getString("state") + exit + error);
         out().flush();
       }

@@ -200,8 +200,9 @@ public final class HodeiServer {
 
   /** The worker providers, created on the pool verticle's Vert.x. */
   private Map<String, WorkerProvider> providers(Vertx on) {
-    return ProviderFactory.create(on, Path.of(config.getString(ConfigSchema.POOLS_LOCAL_WORK_DIR)),
-        config.getLong(ConfigSchema.POOLS_SIMULATED_SEED));
+    return ProviderFactory.create(new io.hodei.pool.provider.ProviderContext(on, registry,
+        Path.of(config.getString(ConfigSchema.POOLS_LOCAL_WORK_DIR)), config.getLong(ConfigSchema.POOLS_SIMULATED_SEED),
+        config.getInt(ConfigSchema.AGENTS_RECONNECT_GRACE)));
   }
 
   private HttpSettings httpSettings() {
@@ -215,7 +216,22 @@ public final class HodeiServer {
         new HttpSettings.Edge(config.getInt(ConfigSchema.SERVER_IDLE_TIMEOUT),
             config.getInt(ConfigSchema.SERVER_HEADER_TIMEOUT), config.getInt(ConfigSchema.SERVER_BODY_TIMEOUT),
             config.getInt(ConfigSchema.SERVER_AUTH_FAILURE_LIMIT),
-            config.getInt(ConfigSchema.SERVER_AUTH_FAILURE_WINDOW)));
+            config.getInt(ConfigSchema.SERVER_AUTH_FAILURE_WINDOW)), grpcTls());
+  }
+
+  /** TLS of the separate gRPC listener: both files or neither. */
+  private HttpSettings.GrpcTls grpcTls() {
+    String cert = config.getString(ConfigSchema.SERVER_GRPC_TLS_CERT);
+    String key = config.getString(ConfigSchema.SERVER_GRPC_TLS_KEY);
+    if (cert == null && key == null) return null;
+    if (cert == null || key == null) {
+      throw new IllegalStateException("set both " + ConfigSchema.SERVER_GRPC_TLS_CERT + " and "
+          + ConfigSchema.SERVER_GRPC_TLS_KEY + " (or neither)");
+    }
+    for (String file : List.of(cert, key)) {
+      if (!java.nio.file.Files.isReadable(Path.of(file))) throw new IllegalStateException(file + " is not readable");
+    }
+    return new HttpSettings.GrpcTls(cert, key);
   }
 
   private Future<Void> deploy(io.vertx.core.Deployable verticle) {

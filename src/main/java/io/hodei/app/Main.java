@@ -24,6 +24,7 @@ public final class Main {
     if (args.length > 0 && !"agent".equals(args[0])) {
       System.exit(new picocli.CommandLine(new io.hodei.cli.HodeiCli()).execute(args));
     }
+    if (io.hodei.agent.Cli.handles(args)) return;
     HodeiConfig config;
     try {
       config = ConfigLoader.fromEnvironment(System.getenv());

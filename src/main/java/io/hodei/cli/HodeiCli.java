@@ -20,7 +20,8 @@ import picocli.CommandLine.ScopeType;
         PoolsCommand.class, PoolCommand.class, QueuesCommand.class, TenantsCommand.class, TokensCommand.class,
         CostCommand.class, TopCommand.class, CompletionCommand.class
     },
-    footer = {"", "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 job failed (submit --wait)."})
+    footer = {"", "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 job failed (submit --wait).",
+        "The same jar without arguments runs the server; 'agent --help' describes running an agent."})
 public final class HodeiCli implements Runnable {
   public static final String DEFAULT_SERVER = "http://localhost:8080";
 

@@ -277,6 +277,20 @@ public final class MetricCatalog {
   public static final Def MODEL_MEMORY_PEAK = new Def("hodei_model_memory_peak_mb", Type.GAUGE, List.of(POOL, MODEL),
       "MB", "Peak memory per model (pushed)");
 
+  public static final Def AGENTS_CONNECTED = new Def("hodei_agents_connected", Type.GAUGE, List.of(POOL), "agents",
+      "Agents holding a stream to this server, per pool");
+  public static final Def AGENT_HEARTBEAT_LAG = new Def("hodei_agent_heartbeat_lag_seconds", Type.GAUGE, List.of(POOL),
+      "seconds", "Longest time since the last heartbeat among the pool's agents (connected or within their grace)");
+  public static final Def AGENT_RECONNECTS = new Def("hodei_agent_reconnects_total", Type.COUNTER, List.of(POOL),
+      "connections", "Agents that registered again after a lost stream (within the grace or after it)");
+  public static final Def AGENT_STREAM_BYTES = new Def("hodei_agent_stream_bytes_total", Type.COUNTER,
+      List.of(POOL, DIRECTION), "bytes", "Job output bytes streamed by agents: direction=received (kept), "
+          + "dropped (beyond the per-job log bound)");
+
+  /** The agent provider's stream registry. */
+  public static final List<Def> AGENTS = List.of(AGENTS_CONNECTED, AGENT_HEARTBEAT_LAG, AGENT_RECONNECTS,
+      AGENT_STREAM_BYTES);
+
   /** The server's own performance and resources. */
   public static final List<Def> RUNTIME = List.of(SERVICE_REQUESTS, SERVICE_DURATION, DB_QUERY_DURATION,
       DB_POOL_CONNECTIONS, DB_POOL_WAIT, DB_TRANSACTIONS, EVENT_LOOP_DELAY, PROCESS_CPU, HOST_DISK_IO, HOST_NETWORK_IO);
@@ -300,7 +314,7 @@ public final class MetricCatalog {
 
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST, SCALING, RUNTIME,
-      PUSHABLE)
+      PUSHABLE, AGENTS)
       .flatMap(List::stream).toList();
 
   private MetricCatalog() {}

@@ -137,8 +137,12 @@ public final class HttpVerticle extends VerticleBase {
     Future<?> main = server.listen().recover(err -> Future.failedFuture(
         new IllegalStateException("server.port " + settings.port() + ": " + reason(err))));
     if (settings.grpcPort() >= 0) {
-      grpcServer = vertx.createHttpServer(slowClients.options().setHost(settings.host())
-          .setPort(settings.grpcPort())).connectionHandler(slowClients::watch)
+      HttpServerOptions grpcOptions = slowClients.options().setHost(settings.host()).setPort(settings.grpcPort());
+      if (settings.grpcTls() != null) {
+        grpcOptions.setSsl(true).setUseAlpn(true).setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+            .setCertPath(settings.grpcTls().certFile()).setKeyPath(settings.grpcTls().keyFile()));
+      }
+      grpcServer = vertx.createHttpServer(grpcOptions).connectionHandler(slowClients::watch)
           .exceptionHandler(this::connectionFailure).requestHandler(grpc);
       main = main.compose(v -> grpcServer.listen().recover(err -> Future.failedFuture(
           new IllegalStateException("server.grpc_port " + settings.grpcPort() + ": " + reason(err)))));

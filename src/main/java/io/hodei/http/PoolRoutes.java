@@ -1,6 +1,7 @@
 package io.hodei.http;
 
 import io.hodei.pool.PoolAddresses;
+import io.hodei.tenant.TenantAddresses;
 import io.vertx.core.http.HttpMethod;
 
 /** REST surface of the pool domain. */
@@ -20,5 +21,9 @@ final class PoolRoutes {
     rest.forward(HttpMethod.POST, "/api/v1/pools/{id}/workers", PoolAddresses.WORKERS_ADD, 202);
     rest.forward(HttpMethod.DELETE, "/api/v1/pools/{id}/workers/{worker_id}", PoolAddresses.WORKER_REMOVE, 202);
     rest.forward(HttpMethod.POST, "/api/v1/pools/{id}/workers/{worker_id}/crash", PoolAddresses.WORKER_CRASH, 202);
+    rest.forward(HttpMethod.POST, "/api/v1/pools/{id}/agent-tokens", TenantAddresses.AGENT_TOKEN_ISSUE, 201);
+    rest.forward(HttpMethod.GET, "/api/v1/pools/{id}/agent-tokens", TenantAddresses.AGENT_TOKEN_LIST, 200);
+    rest.forward(HttpMethod.DELETE, "/api/v1/pools/{id}/agent-tokens/{token_id}", TenantAddresses.AGENT_TOKEN_REVOKE,
+        200);
   }
 }

@@ -31,6 +31,14 @@ final class JobQueues {
   }
 
   /** The tenant's queue, or null when it never had a waiting job. */
+  /** A job's priority changes: a waiting job moves to its new place (priority, then arrival). */
+  void reprioritize(Job job, int priority) {
+    TenantQueue queue = byTenant.get(job.tenantId);
+    boolean waiting = queue != null && queue.remove(job);
+    job.priority = priority;
+    if (waiting) queue.add(job);
+  }
+
   TenantQueue of(String tenantId) { return byTenant.get(tenantId); }
 
   /** Every tenant's queue (read only). */

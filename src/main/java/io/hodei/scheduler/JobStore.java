@@ -28,6 +28,8 @@ final class JobStore {
   // rows of one layer as one execution over column arrays, whatever the number of jobs.
 
   private static final String GET = "SELECT " + COLUMNS + " FROM job WHERE id = $1";
+  private static final String REPRIORITIZE = "UPDATE job SET priority = $2, version = version + 1 WHERE id = $1 "
+      + "AND state = 'queued' RETURNING version";
   private static final String LOAD_OPEN = "SELECT " + COLUMNS + " FROM job WHERE state IN ('queued', 'admitted', "
       + "'running') ORDER BY submitted_at, id";
   private static final String LIST = "SELECT " + COLUMNS + " FROM job WHERE ($1::text IS NULL OR tenant_id = $1) "
@@ -155,6 +157,11 @@ final class JobStore {
           .put("log", r.getString("log")).put("at", iso(r.getOffsetDateTime("at")))));
       return result;
     });
+  }
+
+  /** Sets a queued job's priority: true once committed, false when the job is no longer queued. */
+  Future<Boolean> reprioritize(String id, int priority) {
+    return pool.preparedQuery(REPRIORITIZE).execute(Tuple.of(id, priority)).map(rows -> rows.rowCount() == 1);
   }
 
   /** admitted + running as one write (placement is one decision). */

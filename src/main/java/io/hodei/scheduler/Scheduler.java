@@ -67,6 +67,9 @@ final class Scheduler {
 
   Future<JsonObject> cancel(String jobId, Caller caller) { return lifecycle.cancel(jobId, caller); }
 
+  /** A waiting job's new priority (already committed): it moves to its new place in its selector's queue. */
+  void reprioritized(Job job, int priority) { queues.reprioritize(job, priority); }
+
   /** Capacity may have appeared (a worker became idle, a pool changed): try saturated selectors again. */
   void capacityChanged() {
     // always dispatch, not only for saturated selectors: the end of a job may reach the scheduler before the pool

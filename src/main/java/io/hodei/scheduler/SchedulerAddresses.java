@@ -19,6 +19,11 @@ public final class SchedulerAddresses {
   public static final String SLA = "hodei.job.sla";
   public static final String QUEUE_STATUS = "hodei.job.queues";
   public static final String QUOTA_ENFORCE = "hodei.job.quota_enforce";
+  /**
+   * A queued job's new priority: param {@code id}, body {@code {priority}} (0..100); replies the job. A job no longer
+   * queued is a 409 with {@code allowed_actions}.
+   */
+  public static final String REPRIORITIZE = "hodei.job.reprioritize";
 
   private SchedulerAddresses() {}
 }

@@ -81,6 +81,7 @@ public final class SchedulerVerticle extends VerticleBase {
       return Future.succeededFuture(explainer.queueStatus(req.caller()));
     });
     serve(SchedulerAddresses.QUOTA_ENFORCE, this::enforce);
+    serve(SchedulerAddresses.REPRIORITIZE, this::reprioritize);
 
     consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.RUN_ENDED,
         msg -> scheduler.runEnded(msg.body())));
@@ -330,6 +331,35 @@ public final class SchedulerVerticle extends VerticleBase {
         .put("headroom", headroom)
         .put("quota", new JsonObject().put("cpu_m", tenant.cpuM()).put("memory_mb", tenant.memoryMb())
             .put("max_concurrent_jobs", tenant.maxConcurrent()).put("max_queued_jobs", tenant.maxQueued())));
+  }
+
+  /**
+   * A queued job's new priority: written first (only while the job is queued in the database), then applied to its
+   * place in the queue. A job that left the queue (placed, finished) is a conflict: its priority no longer matters.
+   */
+  private Future<JsonObject> reprioritize(BusRequest req) {
+    JsonInput in = JsonInput.of(req.payload(), "priority");
+    Long priority = in.integer("priority", true, 0, 100);
+    in.validate();
+    return owned(req).compose(row -> {
+      String id = row.getString("id");
+      req.caller().requireOwner("job", id, row.getString("tenant_id"), Role.SUBMITTER);
+      Job job = scheduler.view().open(id);
+      if (job == null || job.state != JobState.QUEUED) {
+        return Future.failedFuture(notQueued(id, job == null ? row.getString("state") : job.state.wire()));
+      }
+      return store.reprioritize(id, priority.intValue()).compose(updated -> {
+        if (!updated) return Future.failedFuture(notQueued(id, job.state.wire()));
+        scheduler.reprioritized(job, priority.intValue());
+        return get(req);
+      });
+    });
+  }
+
+  private static DomainException notQueued(String id, String state) {
+    return new DomainException(409, "Conflict", "job " + id + " is " + state
+        + ", not queued: only a waiting job's priority can change", new JsonObject().put("allowed_actions",
+        new JsonArray()));
   }
 
   /** Publishes SLA transitions (at_risk, breached) once per job and counts them. */

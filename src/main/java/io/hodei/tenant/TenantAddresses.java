@@ -21,5 +21,12 @@ public final class TenantAddresses {
   /** Resolves a bearer token to a caller: {@code {"token": "..."}} -> {@code Caller} JSON. */
   public static final String AUTHENTICATE = "hodei.tenant.authenticate";
 
+  /** Agent tokens of a pool (admin): param {@code id} (pool), body {@code {name?}} -> token JSON with the secret. */
+  public static final String AGENT_TOKEN_ISSUE = "hodei.tenant.agent_token.issue";
+  public static final String AGENT_TOKEN_LIST = "hodei.tenant.agent_token.list";
+  public static final String AGENT_TOKEN_REVOKE = "hodei.tenant.agent_token.revoke";
+  /** Resolves an agent token (system caller): {@code {"token_hash"}} -> {@code {token_id, pool_id}}; 401 if none. */
+  public static final String AUTHENTICATE_AGENT = "hodei.tenant.authenticate_agent";
+
   private TenantAddresses() {}
 }

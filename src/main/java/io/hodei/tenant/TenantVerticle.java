@@ -84,6 +84,11 @@ public final class TenantVerticle extends VerticleBase {
     serve(TenantAddresses.TOKEN_LIST, this::listTokens);
     serve(TenantAddresses.TOKEN_REVOKE, this::revokeToken);
     serve(TenantAddresses.AUTHENTICATE, this::authenticate);
+    AgentTokens agentTokens = new AgentTokens(vertx, tokens);
+    serve(TenantAddresses.AGENT_TOKEN_ISSUE, agentTokens::issue);
+    serve(TenantAddresses.AGENT_TOKEN_LIST, agentTokens::list);
+    serve(TenantAddresses.AGENT_TOKEN_REVOKE, agentTokens::revoke);
+    serve(TenantAddresses.AUTHENTICATE_AGENT, agentTokens::authenticate);
     serve(TenantAddresses.BURST_GRANT, this::grantBurst);
     serve(TenantAddresses.BURST_GET, this::getBurst);
     serve(TenantAddresses.BURST_REVOKE, this::revokeBurst);

@@ -18,7 +18,7 @@ final class TokenStore {
   private static final String INSERT = "INSERT INTO api_token (id, token_hash, name, role, tenant_id, created_by) "
       + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, name, role, tenant_id, created_by, created_at, revoked_at";
   private static final String FIND_ACTIVE = "SELECT id, role, tenant_id FROM api_token "
-      + "WHERE token_hash = $1 AND revoked_at IS NULL";
+      + "WHERE token_hash = $1 AND revoked_at IS NULL AND role <> 'agent'";
   private static final String LIST = "SELECT id, name, role, tenant_id, created_by, created_at, revoked_at "
       + "FROM api_token WHERE tenant_id = $1 ORDER BY created_at, id";
   private static final String REVOKE = "UPDATE api_token SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 "
@@ -27,6 +27,16 @@ final class TokenStore {
   private static final String UPSERT_BOOTSTRAP = "INSERT INTO api_token (id, token_hash, name, role, tenant_id, "
       + "created_by) VALUES ($1, $2, 'bootstrap-admin', 'admin', NULL, 'HODEI_ADMIN_TOKEN') "
       + "ON CONFLICT (token_hash) DO UPDATE SET revoked_at = NULL";
+
+  private static final String INSERT_AGENT = "INSERT INTO api_token (id, token_hash, name, role, pool_id, created_by) "
+      + "VALUES ($1, $2, $3, 'agent', $4, $5) RETURNING id, name, role, pool_id, created_by, created_at, revoked_at";
+  private static final String FIND_AGENT = "SELECT id, pool_id FROM api_token "
+      + "WHERE token_hash = $1 AND revoked_at IS NULL AND role = 'agent'";
+  private static final String LIST_AGENT = "SELECT id, name, role, pool_id, created_by, created_at, revoked_at "
+      + "FROM api_token WHERE pool_id = $1 AND role = 'agent' ORDER BY created_at, id";
+  private static final String REVOKE_AGENT = "UPDATE api_token SET revoked_at = now() WHERE id = $1 AND pool_id = $2 "
+      + "AND role = 'agent' AND revoked_at IS NULL "
+      + "RETURNING id, name, role, pool_id, created_by, created_at, revoked_at";
 
   private final Pool pool;
 
@@ -60,6 +70,33 @@ final class TokenStore {
         : Future.succeededFuture(toJson(rows.iterator().next())));
   }
 
+  /** An agent token for one pool (the secret is hashed by the caller). */
+  Future<JsonObject> insertAgent(String id, String hash, String name, String poolId, String createdBy) {
+    return pool.preparedQuery(INSERT_AGENT).execute(Tuple.of(id, hash, name, poolId, createdBy))
+        .map(rows -> toJson(rows.iterator().next()));
+  }
+
+  /** The token id and pool of an active agent token, or empty. */
+  Future<Optional<JsonObject>> authenticateAgent(String hash) {
+    return pool.preparedQuery(FIND_AGENT).execute(Tuple.of(hash)).map(rows -> rows.size() == 0 ? Optional.empty()
+        : Optional.of(new JsonObject().put("token_id", rows.iterator().next().getString("id"))
+            .put("pool_id", rows.iterator().next().getString("pool_id"))));
+  }
+
+  Future<List<JsonObject>> listAgent(String poolId) {
+    return pool.preparedQuery(LIST_AGENT).execute(Tuple.of(poolId)).map(rows -> {
+      List<JsonObject> result = new ArrayList<>();
+      rows.forEach(r -> result.add(toJson(r)));
+      return result;
+    });
+  }
+
+  Future<JsonObject> revokeAgent(String poolId, String tokenId) {
+    return pool.preparedQuery(REVOKE_AGENT).execute(Tuple.of(tokenId, poolId)).compose(rows -> rows.size() == 0
+        ? Future.failedFuture(DomainException.notFound("active agent token", tokenId))
+        : Future.succeededFuture(toJson(rows.iterator().next())));
+  }
+
   /**
    * Makes sure an admin can log in: registers HODEI_ADMIN_TOKEN when given, else generates a token when no admin
    * token exists yet. Returns the generated token (to be shown once), or empty.
@@ -78,12 +115,15 @@ final class TokenStore {
     });
   }
 
+  /** A token as the API shows it: scoped to its tenant, or for agent tokens to its pool. */
   private static JsonObject toJson(Row row) {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("id", row.getString("id"))
         .put("name", row.getString("name"))
-        .put("role", row.getString("role"))
-        .put("tenant_id", row.getString("tenant_id"))
+        .put("role", row.getString("role"));
+    if ("agent".equals(row.getString("role"))) json.put("pool_id", row.getString("pool_id"));
+    else json.put("tenant_id", row.getString("tenant_id"));
+    return json
         .put("created_by", row.getString("created_by"))
         .put("created_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("created_at")))
         .put("revoked_at", io.hodei.store.Timestamps.iso(row.getOffsetDateTime("revoked_at")));

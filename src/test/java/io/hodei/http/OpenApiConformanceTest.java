@@ -34,7 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Every response the server sends validates against the OpenAPI document it serves: each operation is called on its
  * happy path, and with the errors any client can cause (no token, a viewer's token, an unknown id, a hostile query, a
- * body that is not JSON, too large or of unknown fields, a URI too long). Status codes must be documented for the
+ * body that is not JSON, too large or of unknown fields, a URI or a header too long, a stale If-Match, a job that
+ * already ended, and the 429 that repeated bad tokens earn). Status codes must be documented for the
  * operation and bodies must match their schema, checked by Vert.x's OpenAPI response validator. That validator knows
  * a fixed set of media types: the copy it gets names {@code application/problem+json} as {@code application/json}
  * and {@code text/csv} as {@code text/plain} (same schemas), and the test checks the real types itself.
@@ -146,6 +147,24 @@ class OpenApiConformanceTest {
     Response r = send(longUri);
     assertThat(r.status()).isEqualTo(414);
     check(longUri, r, mismatches);
+    Call bigHeader = new Call("listJobs", HttpMethod.GET, "/api/v1/jobs", TestServer.ADMIN_TOKEN, null,
+        Map.of("X-Padding", "p".repeat(20_000)));
+    Response tooLarge = send(bigHeader);
+    assertThat(tooLarge.status()).isEqualTo(431);
+    check(bigHeader, tooLarge, mismatches);
+    // a stale If-Match on the operations that take one
+    for (Call stale : List.of(
+        new Call("updateTenant", HttpMethod.PATCH, "/api/v1/tenants/acme", TestServer.ADMIN_TOKEN,
+            new JsonObject().put("name", "Acme"), Map.of("If-Match", "\"999\"")),
+        new Call("replaceTenantQuota", HttpMethod.PUT, "/api/v1/tenants/acme/quotas", TestServer.ADMIN_TOKEN,
+            new JsonObject().put("cpu_m", 4000).put("memory_mb", 8192).put("max_concurrent_jobs", 10)
+                .put("max_queued_jobs", 1000), Map.of("If-Match", "\"999\"")),
+        new Call("updatePool", HttpMethod.PATCH, "/api/v1/pools/sim", TestServer.ADMIN_TOKEN,
+            new JsonObject().put("name", "Sim"), Map.of("If-Match", "\"999\"")))) {
+      Response r412 = send(stale);
+      assertThat(r412.status()).as(r412.toString()).isEqualTo(412);
+      check(stale, r412, mismatches);
+    }
     Call conflict = new Call("cancelJob", HttpMethod.POST, "/api/v1/jobs/" + jobId + "/cancel", submitter, null);
     Poll.until(() -> new Fixtures(server).job(submitter, jobId).getString("state"),
         state -> Set.of("succeeded", "failed").contains(state), WAIT, "job done");
@@ -261,6 +280,12 @@ class OpenApiConformanceTest {
         new JsonObject().put("count", 1)));
     run(new Call("crashWorker", HttpMethod.POST, "/api/v1/pools/sim/workers/" + worker + "/crash", a, null));
     run(new Call("getPoolMetrics", HttpMethod.GET, "/api/v1/pools/sim/metrics", a, null));
+    run(new Call("createPool", HttpMethod.POST, "/api/v1/pools", a, new JsonObject().put("id", "agents")
+        .put("kind", "static").put("provider", "agent").put("size", 0)));
+    String agentToken = run(new Call("issueAgentToken", HttpMethod.POST, "/api/v1/pools/agents/agent-tokens", a,
+        new JsonObject().put("name", "build-hosts"))).json().getString("id");
+    run(new Call("listAgentTokens", HttpMethod.GET, "/api/v1/pools/agents/agent-tokens", a, null));
+    run(new Call("revokeAgentToken", HttpMethod.DELETE, "/api/v1/pools/agents/agent-tokens/" + agentToken, a, null));
     JsonObject dynamic = Fixtures.simulatedPool("dyn", 0, 10).put("kind", "dynamic").put("min_size", 0)
         .put("max_size", 3).put("target_size", 0);
     dynamic.remove("size");

@@ -42,8 +42,10 @@ class MetricsDisabledTest {
       Response metrics = server.get("/metrics", null);
       assertThat(metrics.status()).isEqualTo(200);
       assertThat(Prometheus.parse(metrics.body()))
-          .noneMatch(s -> s.name().startsWith("hodei_pool_") || s.name().startsWith("hodei_tenant_")
+          // the cost families follow cost_tracking.enabled, not metrics.enabled (each pool and tenant at 0 here)
+          .noneMatch(s -> (s.name().startsWith("hodei_pool_") || s.name().startsWith("hodei_tenant_")
               || s.name().startsWith("hodei_metrics_self_"))
+              && io.hodei.common.MetricCatalog.COST.stream().noneMatch(d -> d.name().equals(s.name())))
           .anyMatch(s -> s.name().startsWith("hodei_http_requests_total"))
           .anyMatch(s -> s.name().startsWith("jvm_"));
     }

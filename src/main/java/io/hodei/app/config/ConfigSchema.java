@@ -16,6 +16,8 @@ public final class ConfigSchema {
   public static final String SERVER_HOST = "server.host";
   public static final String SERVER_PORT = "server.port";
   public static final String SERVER_GRPC_PORT = "server.grpc_port";
+  public static final String SERVER_GRPC_TLS_CERT = "server.grpc_tls_cert_file";
+  public static final String SERVER_GRPC_TLS_KEY = "server.grpc_tls_key_file";
   public static final String SERVER_BODY_LIMIT = "server.body_limit_bytes";
   public static final String SERVER_SHUTDOWN_TIMEOUT = "server.shutdown_timeout_seconds";
   public static final String SERVER_IDLE_TIMEOUT = "server.idle_timeout_seconds";
@@ -42,6 +44,7 @@ public final class ConfigSchema {
   public static final String POOLS_RECONCILE_INTERVAL = "resource_pools.reconcile_interval_seconds";
   public static final String POOLS_LOCAL_WORK_DIR = "resource_pools.local_work_dir";
   public static final String POOLS_SIMULATED_SEED = "resource_pools.simulated_seed";
+  public static final String AGENTS_RECONNECT_GRACE = "agents.reconnect_grace_seconds";
   public static final String SCHED_PRIORITY = "scheduler.default_priority";
   public static final String SCHED_TIMEOUT = "scheduler.default_timeout_seconds";
   public static final String SCHED_ATTEMPTS = "scheduler.default_max_attempts";
@@ -104,6 +107,10 @@ public final class ConfigSchema {
     add(key(SERVER_PORT, Type.INT).def(8080L).range(0, 65535).doc("REST, /metrics, health (0 = any free port)"));
     add(key(SERVER_GRPC_PORT, Type.INT).def(9090L).range(-1, 65535)
         .doc("separate gRPC listener (-1 = only on server.port, where gRPC is always served; 0 = any free port)"));
+    add(key(SERVER_GRPC_TLS_CERT, Type.STRING).def(null)
+        .doc("PEM certificate (chain) of the separate gRPC listener: with server.grpc_tls_key_file it serves TLS"));
+    add(key(SERVER_GRPC_TLS_KEY, Type.STRING).def(null)
+        .doc("PEM private key of the certificate in server.grpc_tls_cert_file"));
     add(key(SERVER_BODY_LIMIT, Type.INT).def(1_048_576L).range(1024, 64L * 1024 * 1024)
         .doc("largest accepted request body in bytes (413 above)"));
     add(key(SERVER_SHUTDOWN_TIMEOUT, Type.INT).def(30L).range(0, 600)
@@ -155,6 +162,8 @@ public final class ConfigSchema {
         .doc("where the local provider creates each job's working directory"));
     add(key(POOLS_SIMULATED_SEED, Type.INT).def(42L).range(0, Long.MAX_VALUE)
         .doc("random seed of the simulated provider (same seed, same outcomes)"));
+    add(key(AGENTS_RECONNECT_GRACE, Type.INT).def(30L).range(1, 3600)
+        .doc("seconds a disconnected agent keeps its workers and running jobs; after it they are lost and retried"));
     add(key(SCHED_PRIORITY, Type.INT).def(50L).range(0, 100).doc("priority of a job submitted without one"));
     add(key(SCHED_TIMEOUT, Type.INT).def(3600L).range(0, 7 * 24 * 3600)
         .doc("run-time limit of a job submitted without timeout_s (0 = none)"));

@@ -3,7 +3,6 @@ package io.hodei.http.bridge;
 import io.hodei.common.Events;
 import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,9 +23,7 @@ final class BridgeMetrics {
 
   BridgeMetrics(MeterRegistry registry) {
     this.registry = registry;
-    Gauge.builder(MetricCatalog.EVENT_BUS_SUBSCRIBERS.meterName(), subscribers, AtomicInteger::get)
-        .description(MetricCatalog.EVENT_BUS_SUBSCRIBERS.help())
-        .register(registry);
+    MetricCatalog.EVENT_BUS_SUBSCRIBERS.gauge(subscribers, AtomicInteger::get).register(registry);
     // Both reasons exist from the start, so a rate() over them works before the first drop.
     dropped(SLOW_CONSUMER, 0);
     dropped(UNAUTHORIZED, 0);
@@ -43,8 +40,7 @@ final class BridgeMetrics {
   }
 
   private void received(String label, int count) {
-    received.computeIfAbsent(label, t -> Counter.builder(MetricCatalog.EVENTS_RECEIVED.meterName())
-        .description(MetricCatalog.EVENTS_RECEIVED.help())
+    received.computeIfAbsent(label, t -> MetricCatalog.EVENTS_RECEIVED.counter()
         .tag(MetricCatalog.EVENT_TYPE, t)
         .register(registry)).increment(count);
   }
@@ -52,8 +48,7 @@ final class BridgeMetrics {
   void dropped(String reason) { dropped(reason, 1); }
 
   private void dropped(String reason, int count) {
-    dropped.computeIfAbsent(reason, r -> Counter.builder(MetricCatalog.BRIDGE_DROPPED.meterName())
-        .description(MetricCatalog.BRIDGE_DROPPED.help())
+    dropped.computeIfAbsent(reason, r -> MetricCatalog.BRIDGE_DROPPED.counter()
         .tag(MetricCatalog.REASON, r)
         .register(registry)).increment(count);
   }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The event-bus bridges for outside consumers: SockJS at {@value #PATH} on the HTTP port and TCP on
@@ -27,6 +28,9 @@ public final class EventBridges {
 
   /** Mounts the SockJS bridge on {@code router} at {@value #PATH}. */
   public void mount(Router router) {
+    // The SockJS fallback transports (xhr, eventsource's xhr_send, jsonp) send client frames as POST bodies, which
+    // SockJS reads from a BodyHandler; client frames are small, so the bound is the TCP bridge's frame limit.
+    router.post(PATH + "/*").handler(BodyHandler.create(false).setBodyLimit(TcpBridge.MAX_FRAME_BYTES));
     router.route(PATH + "/*").subRouter(new SockJsBridge(gate).router(vertx));
   }
 

@@ -1,78 +1,64 @@
 package io.hodei.http.bridge;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.sockjs.BridgeEvent;
-import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
- * The SockJS event-bus bridge (what {@code @vertx/eventbus-bridge-client.js} speaks), mounted at {@code /eventbus}.
- * Vert.x does the protocol; the bridge event hook applies {@link BridgeGate}: REGISTER needs a valid token, and each
- * RECEIVE (an event on its way to the client) is filtered and written here, so the write can be counted and bounded.
+ * The SockJS event-bus bridge (what {@code @vertx/eventbus-bridge-client.js} speaks), mounted at {@code /eventbus}
+ * for every SockJS transport (websocket, xhr-streaming, xhr-polling, eventsource, ... and the raw WebSocket at
+ * {@code /eventbus/websocket}). Each SockJS message is one JSON frame of the bridge protocol, handled by
+ * {@link BridgeConnection}; every frame the server sends is JSON text (a text frame on a raw WebSocket).
+ *
+ * <p>The protocol is served here rather than by Vert.x's SockJS bridge because that one cannot say which address
+ * a refused registration was for. Its keep-alive rule is kept: a connection that sends no frame for
+ * {@value #PING_TIMEOUT_MS} ms is closed (the official client sends a ping every 5 s).
  */
 final class SockJsBridge {
   static final String BRIDGE = "sockjs";
+  static final long PING_TIMEOUT_MS = 10_000;
 
   private final BridgeGate gate;
-  private final Map<SockJSSocket, BridgeSession> sessions = new HashMap<>();
 
   SockJsBridge(BridgeGate gate) {
     this.gate = gate;
   }
 
   Router router(Vertx vertx) {
-    SockJSBridgeOptions options = new SockJSBridgeOptions()
-        .addOutboundPermitted(new PermittedOptions().setAddressRegex(BridgeGate.OUTBOUND_ADDRESS_REGEX));
-    return SockJSHandler.create(vertx).bridge(options, this::handle);
+    return SockJSHandler.create(vertx).socketHandler(socket -> connect(vertx, socket));
   }
 
-  private void handle(BridgeEvent event) {
-    SockJSSocket socket = event.socket();
-    JsonObject raw = event.getRawMessage();
-    switch (event.type()) {
-      case SOCKET_CREATED -> {
-        sessions.put(socket, new BridgeSession(socket.remoteAddress()));
-        event.complete(true);
-      }
-      case REGISTER -> gate.authenticate(session(socket), raw.getJsonObject("headers")).onComplete(ar -> {
-        if (ar.failed()) gate.unauthorized();
-        event.complete(ar.succeeded());
-      });
-      case REGISTERED -> {
-        gate.registered(session(socket), raw.getString("address"));
-        event.complete(true);
-      }
-      case UNREGISTER -> {
-        gate.unregistered(session(socket), raw.getString("address"));
-        event.complete(true);
-      }
-      // Nothing is permitted inbound, so the bridge refuses these; a token in their headers still signs the socket in.
-      case SEND, PUBLISH -> gate.authenticate(session(socket), raw.getJsonObject("headers"))
-          .onComplete(ar -> event.complete(true));
-      case RECEIVE -> {
-        BridgeSession session = session(socket);
-        gate.deliver(session, BRIDGE, raw.getValue("body"), () -> socket.write(Buffer.buffer(raw.encode())),
-            socket.writeQueueFull(), socket::close);
-        // Written above (or dropped): the bridge must not write it again.
-        event.complete(false);
-      }
-      case SOCKET_CLOSED -> {
-        BridgeSession session = sessions.remove(socket);
-        if (session != null) gate.closed(session);
-        event.complete(true);
-      }
-      default -> event.complete(true);
+  private void connect(Vertx vertx, SockJSSocket socket) {
+    BridgeConnection connection = new BridgeConnection(vertx, gate, BRIDGE, "rec", false,
+        new BridgeSession(socket.remoteAddress()), new BridgeConnection.Wire() {
+          @Override public Future<Void> write(JsonObject frame) { return socket.write(frame.encode()); }
+          @Override public boolean writeQueueFull() { return socket.writeQueueFull(); }
+          @Override public void abort() { socket.close(); }
+        });
+    long keepAlive = vertx.setPeriodic(PING_TIMEOUT_MS, id -> {
+      if (System.currentTimeMillis() - connection.lastFrameMillis() >= PING_TIMEOUT_MS) socket.close();
+    });
+    socket.handler(data -> frame(connection, data));
+    socket.exceptionHandler(err -> socket.close());
+    socket.closeHandler(v -> {
+      vertx.cancelTimer(keepAlive);
+      connection.release();
+    });
+  }
+
+  private static void frame(BridgeConnection connection, Buffer data) {
+    JsonObject frame;
+    try {
+      frame = data.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      connection.error(null, 400, BridgeConnection.INVALID_JSON);
+      return;
     }
-  }
-
-  private BridgeSession session(SockJSSocket socket) {
-    return sessions.computeIfAbsent(socket, s -> new BridgeSession(s.remoteAddress()));
+    connection.frame(frame);
   }
 }

@@ -3,22 +3,18 @@ package io.hodei.http.bridge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Map.Entry;
 
 /**
  * The TCP event-bus bridge, wire-compatible with {@code vertx-tcp-eventbus-bridge} clients: each frame is a 4-byte
  * big-endian length and that many bytes of UTF-8 JSON ({@code {type, address, headers, body}}); the server sends
- * {@code {type:"message", address, headers, body, send:false}}, {@code {type:"err", message}} and
- * {@code {type:"pong"}}. It is served here rather than by that library because the library (5.0.x) has no hook on
+ * {@code {type:"message", address, headers, body, send:false}}, {@code {type:"err", address, failureCode,
+ * failureType, message}} and {@code {type:"pong"}} (see {@link BridgeConnection}). It is served here rather than by that library because the library (5.0.x) has no hook on
  * messages on their way to the client (no tenant filtering possible) and writes without bound to slow readers.
  */
 final class TcpBridge {
@@ -52,40 +48,39 @@ final class TcpBridge {
     return Buffer.buffer(json.length() + 4).appendInt(json.length()).appendBuffer(json);
   }
 
-  /** One client connection; frames are handled in order, each after the previous one's token check. */
-  private final class Connection {
+  /** One client connection: the TCP framing around a {@link BridgeConnection}. */
+  private final class Connection implements BridgeConnection.Wire {
     private final NetSocket socket;
-    private final BridgeSession session;
-    private final Map<String, MessageConsumer<Object>> consumers = new HashMap<>();
+    private final BridgeConnection protocol;
     private Buffer pending = Buffer.buffer();
-    private Future<Void> previous = Future.succeededFuture();
 
     Connection(NetSocket socket) {
       this.socket = socket;
-      this.session = new BridgeSession(socket.remoteAddress());
+      this.protocol = new BridgeConnection(vertx, gate, BRIDGE, "message", true,
+          new BridgeSession(socket.remoteAddress()), this);
     }
 
     void start() {
       socket.handler(this::read);
       socket.exceptionHandler(err -> socket.close());
-      socket.closeHandler(v -> release());
-    }
-
-    private void release() {
-      consumers.values().forEach(MessageConsumer::unregister);
-      consumers.clear();
-      gate.closed(session);
+      socket.closeHandler(v -> protocol.release());
     }
 
     /**
      * Closes a connection whose reader is stuck. A plain close would queue behind the writes the reader never takes
      * and never happen, so the channel is closed at once, dropping what is still buffered.
      */
-    private void abort() {
-      release();
+    @Override
+    public void abort() {
       if (socket instanceof NetSocketInternal internal) internal.channelHandlerContext().channel().close();
       else socket.close();
     }
+
+    @Override
+    public Future<Void> write(JsonObject payload) { return socket.write(frame(payload)); }
+
+    @Override
+    public boolean writeQueueFull() { return socket.writeQueueFull(); }
 
     private void read(Buffer data) {
       pending.appendBuffer(data);
@@ -93,87 +88,20 @@ final class TcpBridge {
       while (pending.length() - offset >= 4) {
         int length = pending.getInt(offset);
         if (length < 0 || length > MAX_FRAME_BYTES) {
-          error("frame_too_large");
+          protocol.error(null, 400, BridgeConnection.FRAME_TOO_LARGE);
           socket.close();
           return;
         }
         if (pending.length() - offset - 4 < length) break;
         Buffer json = pending.getBuffer(offset + 4, offset + 4 + length);
         offset += 4 + length;
-        JsonObject frame;
         try {
-          frame = json.toJsonObject();
+          protocol.frame(json.toJsonObject());
         } catch (DecodeException | ClassCastException e) {
-          error("invalid_json");
-          continue;
+          protocol.error(null, 400, BridgeConnection.INVALID_JSON);
         }
-        previous = previous.eventually(() -> handle(frame));
       }
       pending = offset == pending.length() ? Buffer.buffer() : pending.getBuffer(offset, pending.length());
     }
-
-    private Future<Void> handle(JsonObject frame) {
-      if (session.closed) return Future.succeededFuture();
-      Object typeValue = frame.getValue("type", "message");
-      String type = typeValue instanceof String s ? s : "";
-      Object addressValue = frame.getValue("address");
-      String address = addressValue instanceof String s ? s : null;
-      Object headersValue = frame.getValue("headers");
-      JsonObject headers = headersValue instanceof JsonObject h ? h : null;
-      if (type.equals("ping")) {
-        write(new JsonObject().put("type", "pong"));
-        return Future.succeededFuture();
-      }
-      if (address == null) {
-        error("missing_address");
-        return Future.succeededFuture();
-      }
-      return switch (type) {
-        case "register" -> gate.authenticate(session, headers).transform(ar -> {
-          if (ar.failed()) {
-            gate.unauthorized();
-            error("unauthorized");
-          } else if (!BridgeGate.permitted(address)) {
-            error("access_denied");
-          } else if (!consumers.containsKey(address)) {
-            consumers.put(address, vertx.eventBus().consumer(address, message -> deliver(message.address(),
-                message.headers().entries(), message.body())));
-            gate.registered(session, address);
-          }
-          return Future.succeededFuture();
-        });
-        case "unregister" -> {
-          MessageConsumer<Object> consumer = consumers.remove(address);
-          if (consumer == null) {
-            error("unknown_address");
-          } else {
-            consumer.unregister();
-            gate.unregistered(session, address);
-          }
-          yield Future.succeededFuture();
-        }
-        // Nothing is permitted inbound; a token in the headers still signs the connection in.
-        case "send", "publish" -> gate.authenticate(session, headers).transform(ar -> {
-          error("access_denied");
-          return Future.succeededFuture();
-        });
-        default -> {
-          error("unknown_type");
-          yield Future.succeededFuture();
-        }
-      };
-    }
-
-    private void deliver(String address, Iterable<Entry<String, String>> headers, Object body) {
-      JsonObject headerJson = new JsonObject();
-      headers.forEach(e -> headerJson.put(e.getKey(), e.getValue()));
-      gate.deliver(session, BRIDGE, body, () -> write(new JsonObject().put("type", "message").put("address", address)
-              .put("headers", headerJson).put("body", body).put("send", false)),
-          socket.writeQueueFull(), this::abort);
-    }
-
-    private Future<Void> write(JsonObject payload) { return socket.write(frame(payload)); }
-
-    private void error(String message) { write(new JsonObject().put("type", "err").put("message", message)); }
   }
 }

@@ -15,6 +15,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.Service;
 import java.util.HashSet;
 import java.util.List;
@@ -62,11 +63,12 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
     List<Service> services = List.of(TenantGrpc.service(translator), PoolGrpc.pools(translator),
         PoolGrpc.workers(translator), JobGrpc.service(translator), ObservabilityGrpc.service(translator),
-        CostGrpc.service(translator));
+        CostGrpc.service(translator), AgentStream.service(vertx));
     Supplier<Future<Boolean>> serving = () -> readiness.get().map(true).otherwise(false);
     HealthService health = HealthService.create(vertx).register(SERVER_HEALTH, serving);
     services.forEach(service -> health.register(service.name().fullyQualifiedName(), serving));
-    this.server = GrpcServer.server(vertx);
+    // grpc-timeout is honoured: a call still open at its deadline ends with DEADLINE_EXCEEDED
+    this.server = GrpcServer.server(vertx, new GrpcServerOptions().setScheduleDeadlineAutomatically(true));
     services.forEach(server::addService);
     server.addService(health).addService(ReflectionService.v1());
     for (Service service : server.services()) {
@@ -121,10 +123,14 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     });
   }
 
-  /** The grpc-status the call ended with: a trailer, or a header in a trailers-only response. */
+  /**
+   * The grpc-status the call ended with: a trailer, or a header in a trailers-only response. A call that ended with
+   * no status at all was reset by the client (or lost its connection) before the server answered: CANCELLED, as
+   * gRPC names a call its client ended.
+   */
   private static String status(HttpServerResponse response) {
     String code = firstNonNull(response.trailers(), response.headers());
-    if (code == null) return GrpcStatus.UNKNOWN.name();
+    if (code == null) return GrpcStatus.CANCELLED.name();
     try {
       GrpcStatus status = GrpcStatus.valueOf(Integer.parseInt(code.trim()));
       return status == null ? GrpcStatus.UNKNOWN.name() : status.name();

@@ -31,8 +31,7 @@ final class GrpcMetrics {
   }
 
   private Counter counter(String method, String status) {
-    return counters.computeIfAbsent(method + ' ' + status, k -> Counter.builder(MetricCatalog.GRPC_REQUESTS.meterName())
-        .description(MetricCatalog.GRPC_REQUESTS.help())
+    return counters.computeIfAbsent(method + ' ' + status, k -> MetricCatalog.GRPC_REQUESTS.counter()
         .tag(MetricCatalog.METHOD, method)
         .tag(MetricCatalog.STATUS_CODE, status)
         .register(registry));

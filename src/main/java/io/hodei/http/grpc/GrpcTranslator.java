@@ -33,6 +33,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 final class GrpcTranslator {
   static final String AUTHORIZATION = "authorization";
   static final String TRACE_ID_TRAILER = "trace-id";
+  static final String GRPC_MESSAGE = "grpc-message";
+  /** A google.rpc.Status with a google.rpc.BadRequest detail when the domain named invalid fields. */
+  static final String STATUS_DETAILS = "grpc-status-details-bin";
   private static final Logger ACCESS = LoggerFactory.getLogger("hodei.http");
   private static final Logger ERRORS = LoggerFactory.getLogger(GrpcTranslator.class);
   /** The caller of calls that need no token (as REST's public routes). */
@@ -84,7 +87,9 @@ final class GrpcTranslator {
             GrpcServerResponse<Req, Resp> response = call.response();
             response.trailers().set(TRACE_ID_TRAILER, traceId);
             GrpcStatus status;
-            if (ar.succeeded()) {
+            if (pastDeadline(call)) {
+              status = GrpcStatus.DEADLINE_EXCEEDED; // already answered by the server at the deadline
+            } else if (ar.succeeded()) {
               status = GrpcStatus.OK;
               response.send(ar.result());
             } else {
@@ -96,6 +101,11 @@ final class GrpcTranslator {
   }
 
   Vertx vertx() { return vertx; }
+
+  /** Whether the call's grpc-timeout has passed (the server then ended it with DEADLINE_EXCEEDED). */
+  static boolean pastDeadline(GrpcServerRequest<?, ?> call) {
+    return call.deadline() != null && call.deadline().isComplete();
+  }
 
   /**
    * Fails with a 400 (INVALID_ARGUMENT) when a string anywhere in {@code message} (map keys and nested messages
@@ -143,7 +153,12 @@ final class GrpcTranslator {
     if (!(cause instanceof DomainException) && !(cause instanceof ReplyException)) {
       ERRORS.error("unhandled gRPC failure", kv("trace_id", traceId), kv("method", call.fullMethodName()), cause);
     }
-    call.response().status(failure.status()).statusMessage(failure.message()).end();
+    // Sent as a trailer of ours, encoded as the spec says (printable ASCII as is); the server library's status
+    // message would percent-encode every character but letters and digits.
+    call.response().trailers().set(GRPC_MESSAGE, GrpcErrors.percentEncode(failure.message()));
+    String details = failure.details();
+    if (details != null) call.response().trailers().set(STATUS_DETAILS, details);
+    call.response().status(failure.status()).end();
     return failure.status();
   }
 

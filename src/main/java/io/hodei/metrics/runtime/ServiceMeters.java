@@ -58,10 +58,14 @@ public final class ServiceMeters {
     return status >= 500 ? SERVER_ERROR : status >= 400 ? CLIENT_ERROR : OK;
   }
 
-  /** The outcome of a gRPC status name: the server's fault for INTERNAL, UNKNOWN, UNAVAILABLE, DATA_LOSS, ... */
+  /**
+   * The outcome of a gRPC status name: the server's fault for INTERNAL, UNKNOWN, UNAVAILABLE, DATA_LOSS, ...; ok for
+   * OK and CANCELLED.
+   */
   public static String grpcOutcome(String status) {
     return switch (status) {
-      case "OK" -> OK;
+      // a client that ends its own call (a watcher leaving a stream) is normal use, not an error
+      case "OK", "CANCELLED" -> OK;
       case "INTERNAL", "UNKNOWN", "UNAVAILABLE", "DATA_LOSS", "UNIMPLEMENTED", "DEADLINE_EXCEEDED" -> SERVER_ERROR;
       default -> CLIENT_ERROR;
     };

@@ -54,6 +54,19 @@ public final class LocalProcessProvider implements WorkerProvider {
   private final LocalProviderSettings settings;
   private final Map<String, LocalWorker> workers = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile OutputListener outputListener;
+
+  /** Receives a job's output as it is read, on the job's output thread: it must not block. */
+  @FunctionalInterface
+  public interface OutputListener {
+    void output(String jobId, byte[] bytes);
+  }
+
+  /** Also hands every job's output to {@code listener} as it comes (the agent streams it to the server). */
+  public LocalProcessProvider onOutput(OutputListener listener) {
+    this.outputListener = listener;
+    return this;
+  }
 
   public LocalProcessProvider(Vertx vertx, LocalProviderSettings settings) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
@@ -290,7 +303,11 @@ public final class LocalProcessProvider implements WorkerProvider {
       byte[] buffer = new byte[8192];
       try (InputStream out = process.getInputStream()) {
         int n;
-        while ((n = out.read(buffer)) >= 0) log.append(buffer, 0, n);
+        while ((n = out.read(buffer)) >= 0) {
+          log.append(buffer, 0, n);
+          OutputListener listener = outputListener;
+          if (listener != null && n > 0) listener.output(spec.jobId(), java.util.Arrays.copyOf(buffer, n));
+        }
       } catch (IOException e) {
         // The pipe was closed under us: the process is gone, keep what was read.
       } finally {

@@ -228,12 +228,6 @@ public final class SimulatedProvider implements WorkerProvider {
         : new WorkerUsage(0, 0));
   }
 
-  /** Simulated jobs leave no processes behind. */
-  @Override
-  public Future<Boolean> reapOrphan(long pid, Instant processStartedAt) {
-    return Future.succeededFuture(false);
-  }
-
   @Override
   public Future<Void> close() {
     closed = true;

@@ -45,7 +45,10 @@ public interface WorkerProvider {
    * After a restart: a job that was running in a previous process of the server. Kills it if it still runs (so it
    * cannot run twice) and completes with true when something was found and killed.
    */
-  Future<Boolean> reapOrphan(long pid, Instant processStartedAt);
+  default Future<Boolean> reapOrphan(long pid, Instant processStartedAt) {
+    // a provider whose jobs leave no process on this host has nothing to reap
+    return Future.succeededFuture(false);
+  }
 
   /** Stops everything this provider runs (server shutdown). */
   Future<Void> close();

@@ -27,6 +27,9 @@ final class BridgeClients {
 
     List<JsonObject> frames();
 
+    /** Whether the server closed the connection. */
+    boolean closedByServer();
+
     @Override
     void close();
 
@@ -60,13 +63,17 @@ final class BridgeClients {
     WebSocketClient client = vertx.createWebSocketClient();
     WebSocket socket = client.connect(port, "127.0.0.1", "/eventbus/websocket").await();
     List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    // The raw transport sends each frame as one WebSocket message, text or binary.
-    socket.handler(data -> frames.add(data.toJsonObject()));
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    // The raw transport sends each frame as one WebSocket message: text.
+    socket.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    socket.binaryMessageHandler(data -> frames.add(new JsonObject().put("type", "binary frame")));
+    socket.closeHandler(v -> closed.set(true));
     return new Client() {
       @Override public void send(JsonObject frame) { socket.writeTextMessage(frame.encode()).await(); }
       @Override public List<JsonObject> frames() { return frames; }
+      @Override public boolean closedByServer() { return closed.get(); }
       @Override public void close() {
-        socket.close().await();
+        if (!closed.get()) socket.close().await();
         client.close().await();
       }
     };
@@ -111,6 +118,8 @@ final class BridgeClients {
     }
 
     @Override public List<JsonObject> frames() { return frames; }
+
+    @Override public boolean closedByServer() { return closedByServer; }
 
     @Override public void close() {
       socket.close().await();

@@ -106,7 +106,8 @@ class BridgeTest {
       invalid.register(JOB_STARTED, "not-a-token");
       Poll.until(none::errors, e -> !e.isEmpty(), TIMEOUT, "an err frame for no token");
       Poll.until(invalid::errors, e -> !e.isEmpty(), TIMEOUT, "an err frame for an invalid token");
-      assertThat(none.errors().get(0).getString("body")).isEqualTo("rejected");
+      assertThat(none.errors().get(0).getString("failureType")).isEqualTo("unauthorized");
+      assertThat(none.errors().get(0).getString("address")).isEqualTo(JOB_STARTED);
 
       valid.register(JOB_STARTED, TestServer.ADMIN_TOKEN);
       publishUntilReceived(server, valid, "job.started", null, marker(), null);
@@ -133,10 +134,37 @@ class BridgeTest {
       anonymous.register(JOB_STARTED, null);
       Poll.until(anonymous::errors, e -> !e.isEmpty(), TIMEOUT, "an err frame");
       assertThat(anonymous.errors().get(0).getString("message")).isEqualTo("unauthorized");
+      assertThat(anonymous.errors().get(0).getString("address")).isEqualTo(JOB_STARTED);
+      assertThat(anonymous.errors().get(0).getInteger("failureCode")).isEqualTo(401);
       anonymous.register("hodei.pool.create", TestServer.ADMIN_TOKEN);
       Poll.until(anonymous::errors, e -> e.size() == 2, TIMEOUT, "access_denied outside hodei.events");
       assertThat(anonymous.errors().get(1).getString("message")).isEqualTo("access_denied");
       assertThat(anonymous.events()).isEmpty();
+    }
+  }
+
+  @Test
+  void aConnectionHoldsAtMostAThousandRegistrationsOfBoundedAddresses() {
+    try (BridgeClients.Client client = BridgeClients.tcp(vertx, server.server().bridgeTcpPort())) {
+      for (int i = 0; i < 1001; i++) client.register("hodei.events.flood." + i, i == 0 ? tokenA : null);
+      client.register("hodei.events." + "x".repeat(200), null);
+      JsonObject tooMany = Poll.until(() -> client.errors().stream()
+          .filter(e -> "max_handlers_reached".equals(e.getString("failureType"))).findFirst().orElse(null),
+          e -> e != null, TIMEOUT, "the 1001st registration refused");
+      assertThat(tooMany.getString("address")).isEqualTo("hodei.events.flood.1000");
+      Poll.until(client::errors, e -> e.size() == 2, TIMEOUT, "the long address refused");
+      assertThat(client.errors().get(1).getString("failureType")).isEqualTo("max_address_length_reached");
+    }
+  }
+
+  @Test
+  void sockJsConnectionThatSendsNothingForTenSecondsIsClosed() {
+    try (BridgeClients.Client silent = BridgeClients.sockJs(vertx, server.port())) {
+      silent.register(JOB_STARTED, tokenA);
+      publishUntilReceived(server, silent, "job.started", tenantA, marker(), null);
+      // no ping from now on: the keep-alive rule closes it (checked every 10 s)
+      Poll.until(silent::closedByServer, closed -> closed, TIMEOUT, "the silent connection closed");
+      assertThat(silent.frames()).noneMatch(f -> "binary frame".equals(f.getString("type")));
     }
   }
 

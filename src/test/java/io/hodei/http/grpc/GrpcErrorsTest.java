@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The status table of docs/api.md's gRPC section, including the statuses the tenant service cannot produce yet. */
+/** The status table of docs/grpc.md, including the statuses the tenant service cannot produce yet. */
 class GrpcErrorsTest {
   private static GrpcStatus statusOf(int httpStatus) {
     return GrpcErrors.of(new DomainException(httpStatus, "t", "d")).status();
@@ -54,6 +54,29 @@ class GrpcErrorsTest {
     GrpcErrors.Failure failure = GrpcErrors.of(DomainException.invalid(422, errors));
     assertThat(failure.message())
         .isEqualTo("2 fields are invalid: cpu_m: must be between 0 and 10; name: is required");
+  }
+
+  @Test
+  void grpcMessageKeepsPrintableAsciiAndPercentEncodesTheRest() {
+    assertThat(GrpcErrors.percentEncode("2 fields are invalid: cpu_m: must be <= 10; see 'Authorization: Bearer'"))
+        .isEqualTo("2 fields are invalid: cpu_m: must be <= 10; see 'Authorization: Bearer'");
+    assertThat(GrpcErrors.percentEncode("100% j-ü")).isEqualTo("100%25 j-%C3%BC");
+    assertThat(GrpcErrors.percentEncode("tab\tnew\n")).isEqualTo("tab%09new%0A");
+  }
+
+  @Test
+  void namedFieldsBecomeABadRequestDetail() throws Exception {
+    JsonArray errors = new JsonArray()
+        .add(new JsonObject().put("field", "jobs[1].cpu_m").put("message", "must be between 0 and 10"));
+    GrpcErrors.Failure failure = GrpcErrors.of(DomainException.invalid(422, errors));
+    com.google.rpc.Status status = com.google.rpc.Status.parseFrom(java.util.Base64.getDecoder()
+        .decode(failure.details()));
+    assertThat(status.getCode()).isEqualTo(GrpcStatus.INVALID_ARGUMENT.code);
+    assertThat(status.getMessage()).isEqualTo(failure.message());
+    com.google.rpc.BadRequest badRequest = status.getDetails(0).unpack(com.google.rpc.BadRequest.class);
+    assertThat(badRequest.getFieldViolations(0).getField()).isEqualTo("jobs[1].cpu_m");
+    assertThat(badRequest.getFieldViolations(0).getDescription()).isEqualTo("must be between 0 and 10");
+    assertThat(GrpcErrors.of(DomainException.notFound("job", "j-1")).details()).isNull();
   }
 
   @Test

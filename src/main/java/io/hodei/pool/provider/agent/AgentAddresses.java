@@ -1,0 +1,27 @@
+package io.hodei.pool.provider.agent;
+
+/**
+ * Event-bus contract between the agent stream (the gRPC endpoint, which holds the connection) and the agent
+ * provider (which decides). Local to one server: the node that holds an agent's stream talks for it.
+ */
+public final class AgentAddresses {
+  /**
+   * An agent's first message, after its token was verified: {@code {session, token_pool_id, register}} where
+   * {@code register} is the serialized {@code hodei.v1.Register} -> {@code {registered}} (a serialized
+   * {@code hodei.v1.Registered}); fails 400 (malformed), 403 (another pool) or 409 (identity conflict).
+   */
+  public static final String REGISTER = "hodei.agent.register";
+  /** Every later agent message: body a serialized {@code hodei.v1.AgentMessage}, header {@value #SESSION}. */
+  public static final String INBOUND = "hodei.agent.inbound";
+  /** The stream of a session ended: {@code {session}}. */
+  public static final String DISCONNECTED = "hodei.agent.disconnected";
+  /** Header naming the stream a message belongs to. */
+  public static final String SESSION = "session";
+  /** Header on a message to a session that asks the stream to end, with the reason as value. */
+  public static final String CLOSE = "close";
+
+  private AgentAddresses() {}
+
+  /** Where the provider sends serialized {@code hodei.v1.ServerMessage}s for one stream. */
+  public static String session(String sessionId) { return "hodei.agent.session." + sessionId; }
+}

@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The shipped dashboards and alert rules only read metrics of the contract (MetricCatalog, up, vertx_/jvm_/process_),
- * are well-formed, and are documented. Fast and without external tools: promtool runs in .ci/run.
+ * are well-formed, and are documented; with promtool on PATH (.ci/run installs it) the rules also pass their
+ * promtool unit tests, so a changed rule text without its test fails the build, not only CI.
  */
 class DashboardsAndAlertsTest {
   static final Path RULES = Path.of("alerts/hodei-rules.yml");
@@ -166,5 +167,17 @@ class DashboardsAndAlertsTest {
 
   private static List<String> unknownIn(String where, String expr) {
     return MetricNames.in(expr).stream().filter(n -> !MetricNames.allowed(n)).map(n -> where + ": " + n).toList();
+  }
+
+  @Test
+  void theRulesPassTheirPromtoolUnitTests() throws Exception {
+    java.util.Optional<Path> promtool = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "")
+        .split(java.io.File.pathSeparator)).map(d -> Path.of(d, "promtool")).filter(java.nio.file.Files::isExecutable)
+        .findFirst();
+    org.junit.jupiter.api.Assumptions.assumeTrue(promtool.isPresent(), "promtool is not on PATH");
+    Process p = new ProcessBuilder(promtool.get().toString(), "test", "rules", RULE_TESTS.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
   }
 }

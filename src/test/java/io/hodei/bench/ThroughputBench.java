@@ -80,8 +80,8 @@ public final class ThroughputBench {
     }
 
     static Map<String, String> defaults() {
-      return Map.of("jobs", "5000", "clients", "8", "batch", "100", "workers", "64", "claim", "500",
-          "warmup-jobs", "5000", "stats-wait-ms", "11000");
+      return Map.of("jobs", "4000", "clients", "8", "batch", "100", "workers", "64", "claim", "500",
+          "warmup-jobs", "2000", "stats-wait-ms", "11000");
     }
 
     JsonObject json() {
@@ -95,7 +95,7 @@ public final class ThroughputBench {
 
   private void run() throws Exception {
     log("starting server (ephemeral embedded PostgreSQL)");
-    server = TestServer.start(Map.of(ConfigSchema.QUOTA_CPU, 100_000_000, ConfigSchema.QUOTA_MEMORY, 1_000_000_000,
+    server = TestServer.start(Map.of(ConfigSchema.QUOTA_CPU, 10_000_000, ConfigSchema.QUOTA_MEMORY, 100_000_000,
         ConfigSchema.QUOTA_CONCURRENT, 1_000_000, ConfigSchema.QUOTA_QUEUED, 10_000_000,
         ConfigSchema.DB_EMBEDDED_DURABLE, true, ConfigSchema.TOKEN_CACHE_SECONDS, 5));
     db = server.server().database().pool();
@@ -279,15 +279,15 @@ public final class ThroughputBench {
         claim[0].run();
       }
     });
-    List<String> bodies = new ArrayList<>();
+    List<Object> bodies = new ArrayList<>();
     for (int i = 0; i < jobs; i += rowsPerInsert) {
       int n = Math.min(rowsPerInsert, jobs - i);
       if (n == 1) {
-        bodies.add(payload.encode());
+        bodies.add(payload);
       } else {
         JsonArray rows = new JsonArray();
         for (int k = 0; k < n; k++) rows.add(new JsonObject().put("task", "noop").put("payload", payload));
-        bodies.add(rows.encode());
+        bodies.add(rows);
       }
     }
     drive(bodies.size(), opt.clients, i -> rowsPerInsert == 1

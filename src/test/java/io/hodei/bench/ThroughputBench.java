@@ -52,6 +52,8 @@ public final class ThroughputBench {
   private WebClient http;
   private TestServer server;
   private Pool db;
+  /** The embedded server's superuser (CHECKPOINT between phases). */
+  private Pool superuser;
   private String token;
   /** The bench client's event-loop thread (its CPU is the client's, the rest of this JVM's is the server's). */
   private long clientThread = -1;
@@ -99,6 +101,10 @@ public final class ThroughputBench {
         ConfigSchema.QUOTA_CONCURRENT, 1_000_000, ConfigSchema.QUOTA_QUEUED, 10_000_000,
         ConfigSchema.DB_EMBEDDED_DURABLE, true, ConfigSchema.TOKEN_CACHE_SECONDS, 5));
     db = server.server().database().pool();
+    io.hodei.store.EmbeddedPostmaster pg = server.server().database().embeddedPostmaster();
+    superuser = io.vertx.pgclient.PgBuilder.pool().connectingTo(new io.vertx.pgclient.PgConnectOptions()
+        .setHost("127.0.0.1").setPort(pg.port()).setDatabase("hodei").setUser("postgres")
+        .setPassword(Files.readString(pg.dataDir().resolve("hodei-superuser.secret")).trim())).using(vertx).build();
     http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.port())
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(opt.clients));
     Fixtures fx = new Fixtures(server);
@@ -238,6 +244,8 @@ public final class ThroughputBench {
     ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
     AtomicInteger done = new AtomicInteger();
     Promise<Void> allDone = Promise.promise();
+    AtomicLong claimNanos = new AtomicLong();
+    AtomicInteger claims = new AtomicInteger();
     List<Long> completed = new ArrayList<>();
     boolean[] completing = {false};
     Cost cost = new Cost();
@@ -262,7 +270,10 @@ public final class ThroughputBench {
         Runnable[] claim = new Runnable[1];
         claim[0] = () -> {
           if (allDone.future().isComplete()) return;
+          long sent = System.nanoTime();
           db.preparedQuery(BASE_CLAIM).execute(Tuple.of(worker, opt.claim)).onComplete(ar -> {
+            claimNanos.addAndGet(System.nanoTime() - sent);
+            claims.incrementAndGet();
             if (ar.failed() || ar.result().size() == 0) {
               if (ar.failed()) log("claim failed: " + ar.cause());
               vertx.setTimer(2, t -> claim[0].run());
@@ -296,6 +307,7 @@ public final class ThroughputBench {
     double submitSeconds = seconds(start);
     allDone.future().await();
     double e2e = seconds(start);
+    log(name + ": " + claims.get() + " claims, " + Math.round(claimNanos.get() / 1e6) + " ms in claims");
     JsonObject costs = cost.finish(jobs);
     double[] waited = latencies.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return new JsonObject().put("name", name).put("jobs", jobs).put("accepted", jobs).put("succeeded", done.get())
@@ -309,6 +321,9 @@ public final class ThroughputBench {
 
   /** CPU, WAL and rows written from its creation to {@link #finish}. */
   private final class Cost {
+    // every phase starts from the same state: no dead rows of an earlier phase for autovacuum to charge to this
+    // one, and a fresh checkpoint (the first change of each page after one writes the whole page to the WAL)
+    private final boolean settled = settle();
     private final double jvm = jvmCpu();
     private final double client = clientCpu();
     private final double pg = postgresCpu();
@@ -342,6 +357,12 @@ public final class ThroughputBench {
           .put("wal_bytes_per_job", (double) wal / jobs).put("rows_written_per_job", (double) written / jobs)
           .put("rows_written_by_table", byTable.toString());
     }
+  }
+
+  private boolean settle() {
+    superuser.query("VACUUM ANALYZE").execute().await();
+    superuser.query("CHECKPOINT").execute().await();
+    return true;
   }
 
   /** n_tup_ins, n_tup_upd, n_tup_del by table; HOT updates (counted in n_tup_upd too) as {@code <table>.hot}. */

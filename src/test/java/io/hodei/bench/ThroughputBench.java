@@ -330,6 +330,7 @@ public final class ThroughputBench {
     private final String lsn = db.query("SELECT pg_current_wal_lsn()::text").execute().await().iterator().next()
         .getString(0);
     private final Map<String, Long> rows = rowsWritten();
+    private final long[] walStats = walStats();
 
     JsonObject finish(int jobs) {
       double jvmNow = jvmCpu();
@@ -340,6 +341,7 @@ public final class ThroughputBench {
       // backends report their table counters when idle, at most once a second and otherwise after 10 s
       sleep(opt.statsWaitMs);
       Map<String, Long> rowsNow = rowsWritten();
+      long[] walNow = walStats();
       long written = 0;
       StringBuilder byTable = new StringBuilder();
       for (Map.Entry<String, Long> e : new java.util.TreeMap<>(rowsNow).entrySet()) {
@@ -354,9 +356,18 @@ public final class ThroughputBench {
           .put("cpu_ms_per_job_server", server * 1000 / jobs)
           .put("cpu_ms_per_job_client_thread", (clientNow - client) * 1000 / jobs)
           .put("cpu_ms_per_job_postgresql", (pgNow - pg) * 1000 / jobs)
-          .put("wal_bytes_per_job", (double) wal / jobs).put("rows_written_per_job", (double) written / jobs)
+          .put("wal_bytes_per_job", (double) wal / jobs)
+          .put("wal_records_per_job", (double) (walNow[0] - walStats[0]) / jobs)
+          .put("wal_full_page_images_per_job", (double) (walNow[1] - walStats[1]) / jobs)
+          .put("rows_written_per_job", (double) written / jobs)
           .put("rows_written_by_table", byTable.toString());
     }
+  }
+
+  /** WAL records and full-page images so far (pg_stat_wal; reported by backends like the table counters). */
+  private long[] walStats() {
+    Row r = db.query("SELECT wal_records, wal_fpi FROM pg_stat_wal").execute().await().iterator().next();
+    return new long[] {r.getLong(0), r.getLong(1)};
   }
 
   private boolean settle() {
@@ -484,6 +495,8 @@ public final class ThroughputBench {
         {"CPU ms/job client thread", "cpu_ms_per_job_client_thread"},
         {"CPU ms/job PostgreSQL", "cpu_ms_per_job_postgresql"},
         {"WAL bytes/job", "wal_bytes_per_job"},
+        {"WAL records/job", "wal_records_per_job"},
+        {"WAL full-page images/job", "wal_full_page_images_per_job"},
         {"rows written/job", "rows_written_per_job"}};
     StringBuilder out = new StringBuilder("\n").append(String.format("%-42s", "metric"));
     for (Object r : runs) out.append(String.format("%17s", ((JsonObject) r).getString("name")));

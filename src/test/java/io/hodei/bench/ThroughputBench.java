@@ -10,7 +10,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Pool;
@@ -22,7 +21,6 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,25 +192,9 @@ public final class ThroughputBench {
         .put("start_p99_ms", (double) pct(latency, 99)).mergeIn(costs);
   }
 
-  private List<JsonObject> fetchJobs(Set<String> ids) {
-    List<JsonObject> result = new ArrayList<>();
-    String cursor = null;
-    do {
-      JsonObject page = admin("/api/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + cursor));
-      for (Object o : page.getJsonArray("items")) {
-        JsonObject j = (JsonObject) o;
-        if (ids.contains(j.getString("id"))) result.add(j);
-      }
-      cursor = page.getString("next_cursor");
-    } while (cursor != null && result.size() < ids.size());
-    return result;
-  }
+  private List<JsonObject> fetchJobs(Set<String> ids) { return BenchSupport.fetchJobs(http, ids); }
 
-  private JsonObject admin(String path) {
-    HttpResponse<Buffer> r = http.get(path).bearerTokenAuthentication(ADMIN).send().await();
-    if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + r.bodyAsString());
-    return r.bodyAsJsonObject();
-  }
+  private JsonObject admin(String path) { return BenchSupport.admin(http, path); }
 
   // ------------------------------------------------------------------ graphile-worker-style baseline
 
@@ -428,60 +410,21 @@ public final class ThroughputBench {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Runs {@code count} asynchronous requests with at most {@code lanes} in flight; returns when all answered. */
   private void drive(int count, int lanes, Function<Integer, Future<?>> request) {
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger finished = new AtomicInteger();
-    Promise<Void> all = Promise.promise();
-    Runnable[] lane = new Runnable[1];
-    lane[0] = () -> {
-      int i = next.getAndIncrement();
-      if (i >= count) return;
-      Future<?> f;
-      try {
-        f = request.apply(i);
-      } catch (RuntimeException e) {
-        f = Future.failedFuture(e);
-      }
-      f.onComplete(ar -> {
-        if (ar.failed()) log("request failed: " + ar.cause());
-        if (finished.incrementAndGet() == count) all.tryComplete();
-        lane[0].run();
-      });
-    };
-    vertx.runOnContext(v -> {
-      for (int l = 0; l < Math.min(lanes, count); l++) lane[0].run();
-    });
-    all.future().await();
+    BenchSupport.drive(vertx, count, lanes, request);
   }
 
   private void waitUntil(java.util.function.BooleanSupplier condition, int timeoutSeconds) {
-    long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("not drained in " + timeoutSeconds + " s");
-      sleep(50);
-    }
+    BenchSupport.waitUntil(condition, timeoutSeconds);
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
+  private static void sleep(long ms) { BenchSupport.sleep(ms); }
 
-  private static long millis(String iso) { return iso == null ? 0 : Instant.parse(iso).toEpochMilli(); }
+  private static long millis(String iso) { return BenchSupport.millis(iso); }
 
-  private static double seconds(long startNanos) { return (System.nanoTime() - startNanos) / 1e9; }
+  private static double seconds(long startNanos) { return BenchSupport.seconds(startNanos); }
 
-  private static long pct(long[] values, int p) {
-    if (values.length == 0) return -1;
-    long[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
-  }
+  private static long pct(long[] values, int p) { return BenchSupport.pct(values, p); }
 
   private static void log(String message) { System.out.println("[bench] " + message); }
 

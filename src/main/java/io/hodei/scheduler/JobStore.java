@@ -30,8 +30,9 @@ final class JobStore {
   private static final String GET = "SELECT " + COLUMNS + " FROM job WHERE id = $1";
   private static final String REPRIORITIZE = "UPDATE job SET priority = $2, version = version + 1 WHERE id = $1 "
       + "AND state = 'queued' RETURNING version";
-  private static final String LOAD_OPEN = "SELECT " + COLUMNS + " FROM job WHERE state IN ('queued', 'admitted', "
-      + "'running') ORDER BY submitted_at, id";
+  /** Open = not finished (every end sets finished_at); read along job_unfinished_idx (V16). */
+  private static final String LOAD_OPEN = "SELECT " + COLUMNS + " FROM job WHERE finished_at IS NULL "
+      + "AND state IN ('queued', 'admitted', 'running') ORDER BY submitted_at, id";
   private static final String LIST = "SELECT " + COLUMNS + " FROM job WHERE ($1::text IS NULL OR tenant_id = $1) "
       + "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR placed_pool_id = $3 OR pool_id = $3) "
       + "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5";

@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -411,25 +410,9 @@ public final class SchedulerBench {
     return new double[] {n == 0 ? Double.NaN : sum / n, max, used};
   }
 
-  private List<JsonObject> fetchJobs(Set<String> ids) {
-    List<JsonObject> result = new ArrayList<>();
-    String cursor = null;
-    do {
-      JsonObject page = admin("/api/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + cursor));
-      for (Object o : page.getJsonArray("items")) {
-        JsonObject j = (JsonObject) o;
-        if (ids.contains(j.getString("id"))) result.add(j);
-      }
-      cursor = page.getString("next_cursor");
-    } while (cursor != null && result.size() < ids.size());
-    return result;
-  }
+  private List<JsonObject> fetchJobs(Set<String> ids) { return BenchSupport.fetchJobs(http, ids); }
 
-  private JsonObject admin(String path) {
-    HttpResponse<Buffer> r = http.get(path).bearerTokenAuthentication(ADMIN).send().await();
-    if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + r.bodyAsString());
-    return r.bodyAsJsonObject();
-  }
+  private JsonObject admin(String path) { return BenchSupport.admin(http, path); }
 
   // ------------------------------------------------------------------ baseline
 
@@ -569,44 +552,12 @@ public final class SchedulerBench {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Runs {@code count} asynchronous requests with at most {@code lanes} in flight; returns when all answered. */
   private void drive(int count, int lanes, Function<Integer, Future<?>> request) {
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger finished = new AtomicInteger();
-    Promise<Void> all = Promise.promise();
-    Runnable[] lane = new Runnable[1];
-    lane[0] = () -> {
-      int i = next.getAndIncrement();
-      if (i >= count) return;
-      Future<?> f;
-      try {
-        f = request.apply(i);
-      } catch (RuntimeException e) {
-        f = Future.failedFuture(e);
-      }
-      f.onComplete(ar -> {
-        if (ar.failed()) log("request failed: " + ar.cause());
-        if (finished.incrementAndGet() == count) all.tryComplete();
-        lane[0].run();
-      });
-    };
-    vertx.runOnContext(v -> {
-      for (int l = 0; l < Math.min(lanes, count); l++) lane[0].run();
-    });
-    all.future().await();
+    BenchSupport.drive(vertx, count, lanes, request);
   }
 
   private void waitUntil(java.util.function.BooleanSupplier condition, int timeoutSeconds) {
-    long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("not drained in " + timeoutSeconds + " s");
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
+    BenchSupport.waitUntil(condition, timeoutSeconds);
   }
 
   /**
@@ -686,16 +637,11 @@ public final class SchedulerBench {
         .map(e -> e.getKey() + "=" + e.getValue()).reduce((a, b) -> a + ", " + b).orElse("-");
   }
 
-  private static long millis(String iso) { return iso == null ? 0 : Instant.parse(iso).toEpochMilli(); }
+  private static long millis(String iso) { return BenchSupport.millis(iso); }
 
-  private static double seconds(long startNanos) { return (System.nanoTime() - startNanos) / 1e9; }
+  private static double seconds(long startNanos) { return BenchSupport.seconds(startNanos); }
 
-  private static long pct(long[] values, int p) {
-    if (values.length == 0) return -1;
-    long[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
-  }
+  private static long pct(long[] values, int p) { return BenchSupport.pct(values, p); }
 
   private static double ratio(JsonObject a, JsonObject b) { return ratio(a, b, "accepted_per_s"); }
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The throughput benchmark: what a no-op job costs end to end and in PostgreSQL, Hodei through REST
+# against a graphile-worker-style queue (batched claims and completions) on the same PostgreSQL, in one run.
+#   bash bench/throughput-bench.sh [--jobs 4000] [--clients 8] [--batch 100] [--workers 64] [--claim 500]
+#                                  [--warmup-jobs 2000] [--stats-wait-ms 11000] [--runs single,batch,base-single,base-batch]
+# Prints the results table and writes bench/results/throughput-<date>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CP_FILE=target/bench-classpath.txt
+mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
+CP=$(cat "$CP_FILE")
+# Server logs at WARN: one INFO line per job state change would put console I/O into the figures.
+exec java ${BENCH_JAVA_OPTS:-} -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
+  -cp "target/test-classes:target/classes:$CP${BENCH_CP:+:$BENCH_CP}" io.hodei.bench.ThroughputBench "$@"

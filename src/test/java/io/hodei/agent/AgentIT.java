@@ -34,8 +34,9 @@ class AgentIT {
       Map<String, Integer> index = new HashMap<>();
       for (int i = 0; i < 200; i++) {
         int exit = i % 7 == 0 ? 3 : 0;
-        String id = cluster.submit(1, "sh", "-c", "echo out-$1; echo err-$1 >&2; exit $2", "sh", "n" + i,
-            Integer.toString(exit));
+        // the first 6 jobs hold their slot for 2 s, so each of the 6 slots must take one of them
+        String id = cluster.submit(1, "sh", "-c", "sleep $3; echo out-$1; echo err-$1 >&2; exit $2", "sh", "n" + i,
+            Integer.toString(exit), i < 6 ? "2" : "0");
         expectedExit.put(id, exit);
         index.put(id, i);
       }

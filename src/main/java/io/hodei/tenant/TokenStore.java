@@ -56,18 +56,10 @@ final class TokenStore {
     });
   }
 
-  Future<List<JsonObject>> list(String tenantId) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(tenantId)).map(rows -> {
-      List<JsonObject> result = new ArrayList<>();
-      rows.forEach(r -> result.add(toJson(r)));
-      return result;
-    });
-  }
+  Future<List<JsonObject>> list(String tenantId) { return tokens(LIST, tenantId); }
 
   Future<JsonObject> revoke(String tenantId, String tokenId) {
-    return pool.preparedQuery(REVOKE).execute(Tuple.of(tokenId, tenantId)).compose(rows -> rows.size() == 0
-        ? Future.failedFuture(DomainException.notFound("active token", tokenId))
-        : Future.succeededFuture(toJson(rows.iterator().next())));
+    return revoke(REVOKE, "active token", tokenId, tenantId);
   }
 
   /** An agent token for one pool (the secret is hashed by the caller). */
@@ -83,17 +75,25 @@ final class TokenStore {
             .put("pool_id", rows.iterator().next().getString("pool_id"))));
   }
 
-  Future<List<JsonObject>> listAgent(String poolId) {
-    return pool.preparedQuery(LIST_AGENT).execute(Tuple.of(poolId)).map(rows -> {
+  Future<List<JsonObject>> listAgent(String poolId) { return tokens(LIST_AGENT, poolId); }
+
+  Future<JsonObject> revokeAgent(String poolId, String tokenId) {
+    return revoke(REVOKE_AGENT, "active agent token", tokenId, poolId);
+  }
+
+  /** The tokens of one tenant or pool ({@code sql} takes its id as $1). */
+  private Future<List<JsonObject>> tokens(String sql, String ownerId) {
+    return pool.preparedQuery(sql).execute(Tuple.of(ownerId)).map(rows -> {
       List<JsonObject> result = new ArrayList<>();
       rows.forEach(r -> result.add(toJson(r)));
       return result;
     });
   }
 
-  Future<JsonObject> revokeAgent(String poolId, String tokenId) {
-    return pool.preparedQuery(REVOKE_AGENT).execute(Tuple.of(tokenId, poolId)).compose(rows -> rows.size() == 0
-        ? Future.failedFuture(DomainException.notFound("active agent token", tokenId))
+  /** Revokes an active token of one tenant or pool ({@code sql}: $1 token id, $2 owner id); 404 when none. */
+  private Future<JsonObject> revoke(String sql, String what, String tokenId, String ownerId) {
+    return pool.preparedQuery(sql).execute(Tuple.of(tokenId, ownerId)).compose(rows -> rows.size() == 0
+        ? Future.failedFuture(DomainException.notFound(what, tokenId))
         : Future.succeededFuture(toJson(rows.iterator().next())));
   }
 

@@ -2,6 +2,7 @@ package io.hodei.http;
 
 import io.hodei.common.DomainException;
 import io.hodei.http.bridge.EventBridges;
+import io.hodei.http.console.ConsoleRoutes;
 import io.hodei.http.grpc.GrpcGateway;
 import io.hodei.tracing.ServerSpan;
 import io.hodei.tracing.Tracing;
@@ -107,6 +108,7 @@ public final class HttpVerticle extends VerticleBase {
       ctx.next();
     });
     bridges.mount(router);
+    ConsoleRoutes.mount(router, authenticator);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> Problems.send(ctx, new DomainException(404, "Not Found",

@@ -29,7 +29,25 @@ export function html(strings, ...values) {
 /** Markup that is already safe (built by this module's callers from constants only). */
 export function raw(text) { return new Html(text); }
 
-export function render(element, fragment) { element.innerHTML = piece(fragment); }
+/**
+ * Replaces the element's content. Live redraws must not take the keyboard focus away: the focused control is found
+ * again after the redraw by its id, or by its data-action and data-pool, and focused.
+ */
+export function render(element, fragment) {
+  const active = document.activeElement;
+  let again = null;
+  if (active && active !== element && element.contains(active)) {
+    if (active.id) again = `#${CSS.escape(active.id)}`;
+    else if (active.dataset.action) {
+      again = `[data-action="${CSS.escape(active.dataset.action)}"][data-pool="${CSS.escape(active.dataset.pool || '')}"]`;
+    }
+  }
+  element.innerHTML = piece(fragment);
+  if (again) {
+    const target = element.querySelector(again);
+    if (target) target.focus();
+  }
+}
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));

@@ -16,6 +16,10 @@ import alerts from './views/alerts.js';
 const VIEWS = { pools, queues, jobs, job, submit, scaling, cost, alerts };
 const ROLE_RANK = { viewer: 0, submitter: 1, 'tenant-admin': 2, admin: 3 };
 
+// kept for the browser test: the page must never need what its Content-Security-Policy refuses
+window.cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+
 const state = { who: null, bus: null, cleanup: null, firstViewMarked: false };
 
 /** The first view with its data on screen: the console's "interactive" moment, measured from navigation start. */
@@ -51,6 +55,7 @@ async function show() {
     if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   document.title = `${view.title} · Hodei Pools`;
+  $('#toast').classList.remove('show');
   // each view draws into its own element: a late answer of a view that was left lands in a detached node
   const root = document.createElement('div');
   root.className = 'view';

@@ -2,7 +2,7 @@
 // Live: worker.state / pool.state / pool.resized reload the pool they name; the utilisation history is re-read
 // every minute (history is the one thing the console polls).
 import { get, post, history } from '../api.js';
-import { html, render, $, debounce, badge, pct, problemText, toast, escape } from '../dom.js';
+import { html, raw, render, debounce, badge, pct, problemText, toast } from '../dom.js';
 import { stackedBar, sparkline, historyPoints } from '../charts.js';
 
 const STATES = ['provisioning', 'idle', 'busy', 'terminating', 'unhealthy'];
@@ -31,7 +31,14 @@ function utilisation(historyAnswer) {
   return out;
 }
 
-function card(p, health, util, ctx) {
+function actionButton(p, action, confirming) {
+  const asking = confirming.get(p.id) === action;
+  const name = action[0].toUpperCase() + action.slice(1);
+  return html`<button type="button" class="${asking ? 'danger' : 'secondary'}" data-action="${action}"
+    data-pool="${p.id}" ${asking ? raw('data-confirm="yes"') : ''}>${asking ? `Confirm ${action}` : name}</button>`;
+}
+
+function card(p, health, util, ctx, confirming) {
   const w = p.workers || {};
   const segments = STATES.map(s => ({ label: s, value: w[s] || 0, cls: `seg-${s}` }));
   const h = health.get(p.id);
@@ -50,8 +57,7 @@ function card(p, health, util, ctx) {
         <span>${pct(last)}</span></dd></div>
     </dl>
     <div class="workers">${stackedBar(segments, { label: `workers of ${p.id} by state` })}</div>
-    ${actions.length ? html`<div class="actions">${actions.map(a => html`<button type="button" class="secondary"
-        data-action="${a}" data-pool="${p.id}">${a[0].toUpperCase() + a.slice(1)}</button>`)}</div>` : ''}
+    ${actions.length ? html`<div class="actions">${actions.map(a => actionButton(p, a, confirming))}</div>` : ''}
   </article>`;
 }
 
@@ -61,6 +67,8 @@ export default {
     let pools = new Map();
     let health = new Map();
     let util = new Map();
+    // a lifecycle button asks for a second click; the question survives redraws caused by live events
+    const confirming = new Map();
     const loadHealth = async () => {
       const answer = await get('/api/v1/observability/health').catch(() => ({ pools: [] }));
       health = new Map((answer.pools || []).map(x => [x.pool, x]));
@@ -72,7 +80,7 @@ export default {
       const list = [...pools.values()];
       render(root, html`<h1>Pools</h1>
         <p class="muted">${list.length} pools${ctx.isAdmin ? '' : ' (lifecycle actions need an admin token)'}.</p>
-        <div class="cards" id="pool-cards">${list.map(p => card(p, health, util, ctx))}</div>
+        <div class="cards" id="pool-cards">${list.map(p => card(p, health, util, ctx, confirming))}</div>
         ${list.length ? '' : html`<p>No pools yet. An admin creates them with <code>POST /api/v1/pools</code>.</p>`}`);
     };
     const answer = await get('/api/v1/pools', { limit: 200 });
@@ -85,13 +93,16 @@ export default {
       try {
         pools.set(id, await get(`/api/v1/pools/${encodeURIComponent(id)}`));
       } catch (err) {
-        if (err.status === 404) pools.delete(id); else return;
+        if (err.status === 404) pools.delete(id);
       }
-      await loadHealth();
-      draw();
     };
     const pending = new Set();
-    const flush = debounce(() => { const ids = [...pending]; pending.clear(); ids.forEach(reloadPool); }, 250);
+    const flush = debounce(async () => {
+      const ids = [...pending];
+      pending.clear();
+      await Promise.all([...ids.map(reloadPool), loadHealth()]);
+      draw();
+    }, 400);
     const touched = e => { if (e.pool_id) { pending.add(e.pool_id); flush(); } };
     const reloadAll = async () => {
       const again = await get('/api/v1/pools', { limit: 200 });
@@ -109,11 +120,11 @@ export default {
       const { action, pool } = button.dataset;
       if (!button.dataset.confirm) {
         // a second click confirms: a lifecycle change is not undone by accident
-        button.dataset.confirm = 'yes';
-        button.textContent = `Confirm ${action}`;
-        button.classList.add('danger');
+        confirming.set(pool, action);
+        draw();
         return;
       }
+      confirming.delete(pool);
       button.disabled = true;
       try {
         const updated = await post(`/api/v1/pools/${encodeURIComponent(pool)}/lifecycle`, { action });

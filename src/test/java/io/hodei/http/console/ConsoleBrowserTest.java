@@ -251,6 +251,7 @@ class ConsoleBrowserTest {
     assertThat(text("#timeline")).contains("queued").contains("admitted").contains("running").contains("succeeded");
     assertThat(text("#sla-status")).contains("met");
     assertThat(js("return window.__sameDocument === true")).as("followed without a reload").isEqualTo(true);
+    assertThat((List<?>) js("return window.cspViolations")).as("Content-Security-Policy violations").isEmpty();
     screenshot("console-job");
   }
 
@@ -367,6 +368,7 @@ class ConsoleBrowserTest {
     go("#/jobs/" + acmeJob);
     waitFor("the job", () -> !driver.findElements(By.id("timeline")).isEmpty());
     screenshot("console-phone-job");
+    assertThat((List<?>) js("return window.cspViolations")).as("Content-Security-Policy violations").isEmpty();
     viewport(1280, 800, false);
   }
 

@@ -21,6 +21,8 @@ window.cspViolations = [];
 document.addEventListener('securitypolicyviolation', e => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 
 const state = { who: null, bus: null, cleanup: null, firstViewMarked: false };
+// the live connection, for the browser test (it cuts the connection to check the reconnect)
+window.hodeiConsole = { bus: () => state.bus };
 
 /** The first view with its data on screen: the console's "interactive" moment, measured from navigation start. */
 function firstViewReady() {

@@ -262,6 +262,11 @@ class ConsoleBrowserTest {
     waitFor("the job in the table", () -> text("#jobs").contains(acmeJob));
     assertThat(text("#jobs")).contains(globexJob);
     screenshot("console-jobs");
+    new Select(driver.findElement(By.id("f-state"))).selectByValue("succeeded");
+    driver.findElement(By.id("f-pool")).sendKeys("sim-a", Keys.ENTER);
+    waitFor("the filtered table", () -> driver.getCurrentUrl().contains("state=succeeded")
+        && driver.findElements(By.cssSelector("#jobs tbody tr")).size() == 1);
+    assertThat(text("#jobs tbody")).contains(acmeJob).contains("succeeded");
 
     // queued work for two tenants on one busy worker
     Fixtures fx = new Fixtures(server);
@@ -303,6 +308,32 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(5)
+  void aCutLiveConnectionReconnectsAndTheViewCatchesUp() {
+    go("#/jobs?pool=sim-a");
+    waitFor("sim-a's jobs", () -> text("#jobs").contains(acmeJob));
+    js("window.__sameDocument = true");
+    js("window.hodeiConsole.bus().ws.close()");
+    waitFor("the reconnection", () -> "live".equals(text("#live"))
+        && (Long) js("return window.hodeiConsole.bus().backoff") == 500L
+        && (Boolean) js("return window.hodeiConsole.bus().ws.readyState === 1"));
+    // events after the reconnection reach the page: a new job shows up in the table without a reload (the new
+    // registrations complete asynchronously, so jobs are submitted until one is seen)
+    Fixtures fx = new Fixtures(server);
+    java.util.Set<String> submitted = new java.util.HashSet<>();
+    long[] lastSubmit = {0};
+    waitFor("a job submitted after the reconnection", () -> {
+      if (submitted.stream().anyMatch(id -> text("#jobs").contains(id))) return true;
+      if (System.nanoTime() - lastSubmit[0] > 1_000_000_000L) {
+        submitted.add(fx.submitted(acmeSubmitter, Fixtures.spec("sim-a", "after", "reconnect")));
+        lastSubmit[0] = System.nanoTime();
+      }
+      return false;
+    });
+    assertThat(js("return window.__sameDocument === true")).isEqualTo(true);
+  }
+
+  @Test
+  @Order(6)
   void anAdminDrainsAPoolWithItsButton() {
     go("#/pools");
     By drain = By.cssSelector(".card.pool[data-pool='sim-b'] button[data-action='drain']");
@@ -319,7 +350,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aTenantTokenSeesOnlyItsTenant() {
     driver.findElement(By.id("logout")).click();
     waitFor("the sign-in form", () -> !driver.findElements(By.id("token")).isEmpty());
@@ -343,7 +374,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void everyViewFitsADesktopAndAPhoneWidth() {
     // back to the admin, who sees every view and control
     driver.findElement(By.id("logout")).click();

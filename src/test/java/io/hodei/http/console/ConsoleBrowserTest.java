@@ -41,9 +41,9 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * The web console in a real browser (Debian's chromium, headless, through its chromedriver) against a real server:
  * a cold load and its first-view time, sign-in by keyboard, a job submitted in the form and followed queued ->
- * running -> succeeded live without a reload, its logs, a pool drained with its button, each view's data, a tenant
- * token that sees nothing of another tenant, labels, and both a desktop and a phone width without horizontal
- * overflow. Screenshots of each view go to {@code target/console-screenshots} (or {@code -Dhodei.console.screenshots}).
+ * running -> succeeded live without a reload, its logs, a cut live connection that reconnects and catches up, a pool
+ * drained with its button, each view's data, a tenant token that sees nothing of another tenant, labels, and both a
+ * desktop and a phone width without horizontal overflow. Screenshots of each view go to {@code target/console-screenshots} (or {@code -Dhodei.console.screenshots}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserTest {

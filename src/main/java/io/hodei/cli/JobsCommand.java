@@ -35,6 +35,8 @@ final class JobsCommand extends ApiCommand {
 
   @Override
   protected int run() throws Exception {
+    // a watch starts its stream at an event read before the table: whatever changes after the table is in the stream
+    long start = watch ? Watch.startSequence(this) : 0;
     JsonObject page = fetch();
     if (!watch) {
       if (printedAsData(page)) return ExitCodes.OK;
@@ -47,7 +49,7 @@ final class JobsCommand extends ApiCommand {
       }
       return ExitCodes.OK;
     }
-    return new Watch().run(page);
+    return new Watch().run(page, start);
   }
 
   /**
@@ -61,7 +63,7 @@ final class JobsCommand extends ApiCommand {
     private final Map<String, Instant> changes = new HashMap<>();
     private long last;
 
-    int run(JsonObject page) throws Exception {
+    int run(JsonObject page, long start) throws Exception {
       Instant end = watchFor == null ? null : Instant.now().plus(Duration.ofSeconds(Quantities.seconds(watchFor)));
       JsonArray listed = items(page);
       if (machine()) {
@@ -73,7 +75,7 @@ final class JobsCommand extends ApiCommand {
       }
       for (Object o : listed) rows.put(((JsonObject) o).getString("id"), (JsonObject) o);
       out().flush();
-      last = startSequence(listed);
+      last = start;
       WatchJobsRequest.Builder request = WatchJobsRequest.newBuilder();
       if (tenant != null) request.setTenantId(tenant);
       try {
@@ -86,27 +88,26 @@ final class JobsCommand extends ApiCommand {
     }
 
     /**
-     * Where the stream starts: the newest event of the job that changed last among those listed and the newest job
-     * (the log has no cheaper "now"). Older events are replayed for nothing, never missed: a row ignores events
-     * older than its own last change.
+     * Where the stream starts: the newest event of the job that changed last among the newest jobs (the log has no
+     * cheaper "now"). Read before the table, so every change after the table comes after it; the older events
+     * replayed are ignored by their rows (an event older than a row's last change changes nothing).
      */
-    private long startSequence(JsonArray listed) {
+    static long startSequence(JobsCommand command) {
+      JsonObject newest = command.client().get("/api/v1/jobs", RestClient.params("tenant", command.tenant,
+          "limit", 20));
       JsonObject probe = null;
-      JsonArray candidates = listed.copy();
-      JsonObject newest = client().get("/api/v1/jobs", RestClient.params("tenant", tenant, "limit", 1));
-      candidates.addAll(items(newest));
-      for (Object o : candidates) {
+      for (Object o : items(newest)) {
         JsonObject job = (JsonObject) o;
         if (probe == null || lastChange(job).isAfter(lastChange(probe))) probe = job;
       }
       if (probe == null) return 0;
-      long sequence = 0;
       JsonObject events;
       try {
-        events = client().get("/api/v1/jobs/" + encodePath(probe.getString("id")) + "/events");
+        events = command.client().get("/api/v1/jobs/" + encodePath(probe.getString("id")) + "/events");
       } catch (CliException gone) {
         return 0;
       }
+      long sequence = 0;
       for (Object o : events.getJsonArray("items", new JsonArray())) {
         sequence = Math.max(sequence, ((JsonObject) o).getLong("seq", 0L));
       }

@@ -32,6 +32,7 @@ final class LogsCommand extends ApiCommand {
       }
       return ExitCodes.OK;
     }
+    client().get("/api/v1/jobs/" + encodePath(id)); // a job that does not exist (or a server that is down) ends here
     // gRPC StreamJobLogs: one message per attempt as it is stored; the stream ends OK once the job is final
     Set<Integer> printed = new HashSet<>();
     StreamJobLogsRequest request = StreamJobLogsRequest.newBuilder().setId(id).setFollow(true).build();

@@ -180,37 +180,36 @@ final class StreamClient implements AutoCloseable {
 
   /**
    * Reads streams opened by {@code open} until one ends OK (returns true) or {@code tick} says stop (returns false).
-   * A stream that drops after it connected is opened again with back-off ({@code open} resumes where the command
-   * got to), with one line on {@code err} per outage; a failure before the first connection, or a status that
-   * another try cannot fix (unauthorized, not found, invalid), is a {@link CliException}.
+   * A stream that drops or cannot connect is opened again with back-off ({@code open} resumes where the command got
+   * to), with one line on {@code err} per outage; a status that another try cannot fix (unauthorized, not found,
+   * invalid, unimplemented) is a {@link CliException}. Commands call the server over REST first, so a server that is
+   * down when the command starts is reported by that call, not waited for here.
    *
    * @param tickMillis how often {@code tick} runs while no message comes
    */
   <T> boolean follow(Supplier<Stream<T>> open, Consumer<T> onMessage, Tick tick, long tickMillis, PrintWriter err)
       throws Exception {
     long backoff = FIRST_BACKOFF_MS;
-    boolean everConnected = false;
     boolean outage = false;
     while (true) {
       Stream<T> stream = open.get();
       try {
         while (true) {
           T message = stream.next(tickMillis);
+          if (outage && stream.isConnected() && stream.end() == null) {
+            err.println("hodei: reconnected to " + server);
+            err.flush();
+            outage = false;
+          }
           if (message != null) {
-            if (outage) {
-              err.println("hodei: reconnected to " + server);
-              err.flush();
-              outage = false;
-            }
             backoff = FIRST_BACKOFF_MS;
             onMessage.accept(message);
             continue;
           }
-          if (stream.isConnected()) everConnected = true;
           End end = stream.end();
           if (end != null) {
             if (end.ok()) return true;
-            if (!everConnected || !end.retryable()) throw end.problem(server);
+            if (!end.retryable()) throw end.problem(server);
             long delay = backoff + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
             if (!outage) {
               err.println("hodei: lost the stream from " + server + " (" + end.describe() + "); reconnecting");

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The CLI's streams survive the server going away: {@code jobs -w} and {@code logs -f} are open while the server
+ * The CLI's streams survive the server going away: {@code jobs -w} and {@code submit --wait} are open while the server
  * stops (the real process, its database kept) and starts again on the same port; they reconnect with back-off,
  * resume where they were, and miss nothing.
  */
@@ -55,9 +55,12 @@ class HodeiStreamTest {
       watcher.start();
       Poll.until(watchOut::toString, s -> s.contains(held) && s.contains(before), Duration.ofSeconds(30),
           "the watch lists both jobs");
-      AtomicReference<Cli.Result> followed = new AtomicReference<>();
-      follower = new Thread(() -> followed.set(cli.run("logs", "-f", held)));
+      StringWriter waitOut = new StringWriter();
+      AtomicReference<Cli.Result> waited = new AtomicReference<>();
+      follower = new Thread(() -> waited.set(cli.run(waitOut, "submit", "--pool", "flaky", "--wait", "--", "true")));
       follower.start();
+      String awaited = Poll.until(waitOut::toString, s -> s.startsWith("j-"), Duration.ofSeconds(30),
+          "submit --wait printed its job").trim();
 
       server.close();
       Poll.until(watchErr::toString, s -> s.contains("hodei: lost the stream from http://127.0.0.1:" + port),
@@ -68,7 +71,7 @@ class HodeiStreamTest {
       Fixtures again = new Fixtures(restarted);
       String after = again.submitted(token, Fixtures.spec("flaky", "true"));
       assertThat(admin.run("pool", "resume", "flaky").code()).isZero();
-      for (String id : new String[] {held, after}) {
+      for (String id : new String[] {held, awaited, after}) {
         Poll.until(watchOut::toString, s -> s.matches("(?s).*\n" + id + "\\s+streamco\\s+flaky\\s+succeeded.*"),
             Duration.ofSeconds(60), "the watch shows " + id + " succeeded after the restart");
       }
@@ -76,9 +79,9 @@ class HodeiStreamTest {
           .doesNotContain("Exception").doesNotContain("\tat ");
 
       follower.join(60_000);
-      assertThat(follower.isAlive()).as("logs -f ends with its job").isFalse();
-      assertThat(followed.get().code()).as(followed.get().toString()).isZero();
-      assertThat(followed.get().out()).isEqualTo("simulated job " + held + " ran 200 ms\n");
+      assertThat(follower.isAlive()).as("submit --wait ends with its job").isFalse();
+      assertThat(waited.get().code()).as(waited.get().toString()).isZero();
+      assertThat(waited.get().out()).isEqualTo(awaited + "\n" + awaited + " succeeded (exit 0)\n");
     } finally {
       if (watcher != null) {
         watcher.interrupt();

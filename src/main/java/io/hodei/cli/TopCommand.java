@@ -123,7 +123,7 @@ final class TopCommand extends ApiCommand {
     StringWriter buffer = new StringWriter();
     PrintWriter out = new PrintWriter(buffer);
     String note = streamNotes.toString().lines().reduce((a, b) -> b).orElse("");
-    String live = readProblem != null ? "   [" + readProblem + "]"
+    String live = readProblem != null ? "   [" + Output.truncate(readProblem, 80) + "]"
         : note.startsWith("hodei: lost") ? "   [reconnecting to the event stream]" : "";
     out.println("hodei top - " + client().server() + " - " + now.truncatedTo(ChronoUnit.SECONDS) + "   (q quits)" + live);
     out.println();

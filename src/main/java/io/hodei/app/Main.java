@@ -22,7 +22,7 @@ public final class Main {
 
   public static void main(String[] args) {
     if (args.length > 0 && !"agent".equals(args[0])) {
-      System.exit(new picocli.CommandLine(new io.hodei.cli.HodeiCli()).execute(args));
+      System.exit(io.hodei.cli.HodeiCli.execute(args));
     }
     if (io.hodei.agent.Cli.handles(args)) return;
     HodeiConfig config;

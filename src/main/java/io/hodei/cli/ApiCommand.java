@@ -10,10 +10,25 @@ public abstract class ApiCommand extends CliCommand {
   protected ApiOptions api;
 
   private RestClient client;
+  private StreamClient streams;
 
   protected RestClient client() {
     if (client == null) client = root().client(api.server, api.token, api.context);
     return client;
+  }
+
+  /** The streaming client (gRPC and the event bridge on the same server URL); closed when the command ends. */
+  protected StreamClient streams() {
+    if (streams == null) {
+      HodeiCli.Target t = root().target(api.server, api.token, api.context);
+      streams = new StreamClient(t.server(), t.token());
+    }
+    return streams;
+  }
+
+  @Override
+  protected void cleanup() {
+    if (streams != null) streams.close();
   }
 
   protected Output.Format format() { return api.format; }
@@ -36,10 +51,5 @@ public abstract class ApiCommand extends CliCommand {
 
   protected static String encodePath(String segment) {
     return java.net.URLEncoder.encode(segment, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  /** Sleeps between two polls; an interrupt (Ctrl-C in tests) ends the watch. */
-  protected static void pause(long millis) throws InterruptedException {
-    Thread.sleep(millis);
   }
 }

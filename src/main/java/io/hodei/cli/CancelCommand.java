@@ -16,7 +16,11 @@ final class CancelCommand extends ApiCommand {
     for (String id : ids) {
       try {
         JsonObject job = client().post("/api/v1/jobs/" + encodePath(id) + "/cancel", new JsonObject());
-        if (!printedAsData(job)) out().println(id + " " + job.getString("state", "cancelled"));
+        if (!printedAsData(job)) {
+          String state = job.getString("state", "cancelled");
+          // a running job's process is being killed: it ends as cancelled in a moment
+          out().println("cancelled".equals(state) ? id + " cancelled" : id + " cancel requested (" + state + ")");
+        }
       } catch (CliException e) {
         err().println("error: " + id + ": " + e.getMessage());
         // any other failure outranks "not found": a script learns that something besides a typo went wrong

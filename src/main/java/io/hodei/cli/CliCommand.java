@@ -28,10 +28,14 @@ public abstract class CliCommand implements Callable<Integer> {
       err().println("error: " + (m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m)));
       return ExitCodes.ERROR;
     } finally {
+      cleanup();
       out().flush();
       err().flush();
     }
   }
+
+  /** Releases what the command opened (connections); runs after every run, failed or not. */
+  protected void cleanup() {}
 
   protected HodeiCli root() { return (HodeiCli) spec.root().userObject(); }
 

@@ -1,6 +1,7 @@
 package io.hodei.cli;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,9 +36,52 @@ public final class HodeiCli implements Runnable {
   /** {@code env} stands for the process environment (HOME, HODEI_CONFIG, HODEI_SERVER, HODEI_TOKEN). */
   public HodeiCli(Map<String, String> env) { this.env = Map.copyOf(env); }
 
-  /** A picocli CommandLine ready to execute (also what Main runs). */
+  /**
+   * Runs the command line in this process ({@code Main} with arguments): the server's JSON logs are silenced, as the
+   * CLI's output is its stdout and one line per error on stderr. Returns the exit code.
+   */
+  public static int execute(String... args) {
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.OFF);
+    return commandLine(new HodeiCli()).execute(args);
+  }
+
+  /**
+   * A picocli CommandLine ready to execute: a usage error is one line naming the help to read (exit 2), and any
+   * failure outside a command's own handling one line too (exit 1), never the usage text or a stack trace.
+   */
   public static CommandLine commandLine(HodeiCli cli) {
-    return new CommandLine(cli);
+    CommandLine cl = new CommandLine(cli);
+    cl.setParameterExceptionHandler((e, args) -> {
+      CommandLine failed = e.getCommandLine();
+      failed.getErr().println("hodei: " + usageProblem(e) + "; see '" + failed.getCommandSpec().qualifiedName()
+          + " --help'");
+      failed.getErr().flush();
+      return ExitCodes.USAGE;
+    });
+    cl.setExecutionExceptionHandler((e, failed, parsed) -> {
+      String m = e.getMessage();
+      failed.getErr().println("error: " + (m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m)));
+      failed.getErr().flush();
+      return e instanceof CliException c ? c.exitCode() : ExitCodes.ERROR;
+    });
+    return cl;
+  }
+
+  /** picocli's complaint in one line, in lower case like the rest of the CLI's messages. */
+  static String usageProblem(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      String first = u.getUnmatched().get(0);
+      boolean option = first.startsWith("-");
+      boolean command = !option && !u.getCommandLine().getSubcommands().isEmpty()
+          && u.getCommandLine().getCommandSpec().positionalParameters().isEmpty();
+      String what = option ? "unknown option " + first : command ? "unknown command '" + first + "'"
+          : "unexpected argument '" + first + "'";
+      List<String> suggestions = u.getSuggestions();
+      return suggestions.isEmpty() ? what : what + " (did you mean " + String.join(" or ", suggestions) + "?)";
+    }
+    String m = e.getMessage() == null ? "bad arguments" : e.getMessage().lines().findFirst().orElse("bad arguments");
+    return m.isEmpty() ? m : Character.toLowerCase(m.charAt(0)) + m.substring(1);
   }
 
   @Override
@@ -53,6 +97,14 @@ public final class HodeiCli implements Runnable {
 
   /** Server and token: the flag, then HODEI_SERVER / HODEI_TOKEN, then the chosen or current context. */
   RestClient client(String serverFlag, String tokenFlag, String contextFlag) {
+    Target t = target(serverFlag, tokenFlag, contextFlag);
+    return new RestClient(t.server(), t.token());
+  }
+
+  /** Where a command goes: the server URL and the token. */
+  record Target(String server, String token) {}
+
+  Target target(String serverFlag, String tokenFlag, String contextFlag) {
     CliConfig config = config();
     String contextName = contextFlag != null ? contextFlag : config.currentName();
     CliConfig.Context context = contextName == null ? null : config.context(contextName);
@@ -61,10 +113,11 @@ public final class HodeiCli implements Runnable {
     }
     String server = first(serverFlag, env.get("HODEI_SERVER"), context == null ? null : context.server(), DEFAULT_SERVER);
     String token = first(tokenFlag, env.get("HODEI_TOKEN"), context == null ? null : context.token(), null);
+    RestClient.serverUri(server);
     if (token == null) {
       throw CliException.error("no token: run 'hodei login --server URL --token TOKEN' or set HODEI_TOKEN");
     }
-    return new RestClient(server, token);
+    return new Target(server, token);
   }
 
   private static String first(String... values) {

@@ -4,6 +4,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import io.hodei.grpc.v1.JobEvent;
+import io.hodei.grpc.v1.JobServiceGrpcClient;
+import io.hodei.grpc.v1.WatchJobsRequest;
 import java.util.HashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -23,17 +26,17 @@ final class JobsCommand extends ApiCommand {
   @Option(names = "--limit", paramLabel = "N", defaultValue = "50", description = "At most N jobs (default ${DEFAULT-VALUE}).")
   int limit;
 
-  @Option(names = {"-w", "--watch"}, description = "Keep watching: print a line each time a job appears or changes state (Ctrl-C ends).")
+  @Option(names = {"-w", "--watch"}, description = {"Print the table, then a line each time a job appears or changes state, "
+      + "as the server streams its job events (Ctrl-C ends)."})
   boolean watch;
 
   @Option(names = "--watch-for", paramLabel = "DURATION", hidden = true, description = "Stop watching after this long.")
   String watchFor;
 
-  @Option(names = "--poll-ms", defaultValue = "1000", hidden = true)
-  long pollMillis;
-
   @Override
-  protected int run() throws InterruptedException {
+  protected int run() throws Exception {
+    // a watch starts its stream at an event read before the table: whatever changes after the table is in the stream
+    long start = watch ? Watch.startSequence(this) : 0;
     JsonObject page = fetch();
     if (!watch) {
       if (printedAsData(page)) return ExitCodes.OK;
@@ -46,38 +49,172 @@ final class JobsCommand extends ApiCommand {
       }
       return ExitCodes.OK;
     }
-    return watch(page);
+    return new Watch().run(page, start);
   }
 
-  /** Polls the list and prints each job whose state is new since the last poll, kubectl get -w style. */
-  private int watch(JsonObject first) throws InterruptedException {
-    Instant end = watchFor == null ? null : Instant.now().plus(Duration.ofSeconds(Quantities.seconds(watchFor)));
-    Map<String, String> seen = new HashMap<>();
-    if (!machine()) out().println(table().lines().get(0));
-    JsonObject page = first;
-    while (!Thread.currentThread().isInterrupted()) {
-      Output.Table changes = table();
-      for (Object o : reversed(items(page))) {
-        JsonObject job = (JsonObject) o;
-        String key = job.getString("id");
-        if (job.getString("state").equals(seen.put(key, job.getString("state")))) continue;
-        if (machine()) {
-          Output.Format f = format();
-          out().println(f == Output.Format.JSON ? job.copy().encode() : "---");
-          if (f == Output.Format.YAML) Output.machine(out(), f, job);
-        } else {
-          add(changes, job, now());
-        }
+  /**
+   * {@code -w}: the table, then the job event stream (gRPC {@code WatchJobs}) from about where the table was read.
+   * Each event updates its row; a row whose state changed is printed again, kubectl {@code get -w} style.
+   */
+  private final class Watch {
+    /** The jobs shown, by id; {@code null} values are jobs seen and left out by the filters. */
+    private final Map<String, JsonObject> rows = new HashMap<>();
+    /** When each row last changed: its event times once events came. */
+    private final Map<String, Instant> changes = new HashMap<>();
+    private long last;
+
+    int run(JsonObject page, long start) throws Exception {
+      Instant end = watchFor == null ? null : Instant.now().plus(Duration.ofSeconds(Quantities.seconds(watchFor)));
+      JsonArray listed = items(page);
+      if (machine()) {
+        for (Object o : reversed(listed)) print((JsonObject) o);
+      } else {
+        Output.Table t = table();
+        for (Object o : listed) add(t, (JsonObject) o, now());
+        t.print(out());
       }
-      if (!machine() && !changes.isEmpty()) {
-        changes.lines().stream().skip(1).forEach(out()::println);
+      for (Object o : listed) rows.put(((JsonObject) o).getString("id"), (JsonObject) o);
+      out().flush();
+      last = start;
+      WatchJobsRequest.Builder request = WatchJobsRequest.newBuilder();
+      if (tenant != null) request.setTenantId(tenant);
+      try {
+        streams().follow(() -> streams().call(JobServiceGrpcClient.WatchJobs, request.setFromSequence(last).build()),
+            this::apply, () -> end == null || Instant.now().isBefore(end), 200, err());
+      } catch (InterruptedException stopped) {
+        Thread.currentThread().interrupt(); // a watch ends by being stopped: that is its normal end
+      }
+      return ExitCodes.OK;
+    }
+
+    /**
+     * Where the stream starts: the newest event of the job that changed last among the newest jobs (the log has no
+     * cheaper "now"). Read before the table, so every change after the table comes after it; the older events
+     * replayed are ignored by their rows (an event older than a row's last change changes nothing).
+     */
+    static long startSequence(JobsCommand command) {
+      JsonObject newest = command.client().get("/api/v1/jobs", RestClient.params("tenant", command.tenant,
+          "limit", 20));
+      JsonObject probe = null;
+      for (Object o : items(newest)) {
+        JsonObject job = (JsonObject) o;
+        if (probe == null || lastChange(job).isAfter(lastChange(probe))) probe = job;
+      }
+      if (probe == null) return 0;
+      JsonObject events;
+      try {
+        events = command.client().get("/api/v1/jobs/" + encodePath(probe.getString("id")) + "/events");
+      } catch (CliException gone) {
+        return 0;
+      }
+      long sequence = 0;
+      for (Object o : events.getJsonArray("items", new JsonArray())) {
+        sequence = Math.max(sequence, ((JsonObject) o).getLong("seq", 0L));
+      }
+      return sequence;
+    }
+
+    private void apply(JobEvent event) {
+      last = event.getSequence();
+      String id = event.getJobId();
+      if (!rows.containsKey(id)) {
+        JsonObject job;
+        try {
+          job = admit(id);
+        } catch (CliException unreadable) {
+          return; // the server is away for a moment: the job's next event tries again
+        }
+        rows.put(id, job);
+        if (job != null) print(job);
+        return;
+      }
+      JsonObject job = rows.get(id);
+      if (job == null) return;
+      Instant at = Output.instant(event.getAt());
+      Instant seen = changes.computeIfAbsent(id, k -> lastChange(job));
+      // a replayed event the listed row already shows (or an older one): nothing to print
+      if (at != null && at.isBefore(seen)) return;
+      if (at != null) changes.put(id, at);
+      boolean changed = !event.getState().equals(job.getString("state"));
+      update(job, event);
+      if (changed) print(job);
+    }
+
+    /** A job the table did not list: read it once, and keep it when it passes the filters (null: left out). */
+    private JsonObject admit(String id) {
+      JsonObject job;
+      try {
+        job = client().get("/api/v1/jobs/" + encodePath(id));
+      } catch (CliException e) {
+        if (e.exitCode() == ExitCodes.NOT_FOUND) return null;
+        throw e;
+      }
+      if (state != null && !state.equals(job.getString("state"))) return null;
+      if (pool != null && !pool.equals(job.getString("placed_pool_id")) && !pool.equals(job.getString("pool_id"))) {
+        return null;
+      }
+      return job;
+    }
+
+    private void print(JsonObject job) {
+      if (machine()) {
+        if (format() == Output.Format.JSON) {
+          out().println(job.copy().encode());
+        } else {
+          out().println("---");
+          Output.machine(out(), format(), job);
+        }
+      } else {
+        Output.Table t = table();
+        add(t, job, now());
+        out().println(t.lines().get(1));
       }
       out().flush();
-      if (end != null && Instant.now().isAfter(end)) break;
-      pause(pollMillis);
-      page = fetch();
     }
-    return ExitCodes.OK;
+  }
+
+  /** The job's row after {@code event}, from the event's state, time and detail. */
+  static void update(JsonObject job, JobEvent event) {
+    String state = event.getState();
+    String at = event.getAt();
+    JsonObject detail;
+    try {
+      detail = event.getDetail().isBlank() ? new JsonObject() : new JsonObject(event.getDetail());
+    } catch (io.vertx.core.json.DecodeException e) {
+      detail = new JsonObject();
+    }
+    job.put("state", state);
+    switch (state) {
+      case "admitted" -> job.put("admitted_at", at);
+      case "running" -> {
+        job.put("started_at", at).putNull("finished_at");
+        copy(detail, job, "pool_id", "placed_pool_id");
+        copy(detail, job, "worker_id", "worker_id");
+        copy(detail, job, "attempt", "attempts");
+      }
+      case "queued" -> {
+        if (job.getString("submitted_at") == null) job.put("submitted_at", at);
+      }
+      default -> {
+        job.put("finished_at", at);
+        copy(detail, job, "exit_code", "exit_code");
+        copy(detail, job, "error_type", "error_type");
+      }
+    }
+  }
+
+  private static void copy(JsonObject from, JsonObject to, String key, String as) {
+    if (from.getValue(key) != null) to.put(as, from.getValue(key));
+  }
+
+  /** When the job last changed state, as far as its row tells. */
+  static Instant lastChange(JsonObject job) {
+    Instant latest = Instant.EPOCH;
+    for (String key : new String[] {"submitted_at", "admitted_at", "started_at", "finished_at"}) {
+      Instant at = Output.instant(job.getString(key));
+      if (at != null && at.isAfter(latest)) latest = at;
+    }
+    return latest;
   }
 
   private static JsonArray reversed(JsonArray a) {
@@ -103,7 +240,7 @@ final class JobsCommand extends ApiCommand {
   }
 
   private void add(Output.Table t, JsonObject job, Instant now) {
-    String pool = job.getString("placed_pool_id", job.getString("pool_id"));
+    String pool = job.getString("placed_pool_id") != null ? job.getString("placed_pool_id") : job.getString("pool_id");
     if (pool == null && job.getJsonObject("pool_labels") != null) pool = job.getJsonObject("pool_labels").encode();
     if (wide()) {
       t.row(job.getString("id"), job.getString("tenant_id"), pool, job.getString("state"), job.getInteger("priority"),

@@ -21,7 +21,7 @@ final class LoginCommand extends CliCommand {
 
   @Override
   protected int run() {
-    if (!server.matches("https?://.+")) throw CliException.usage("--server must be an http:// or https:// URL, got '" + server + "'");
+    RestClient.serverUri(server);
     if (!noVerify) new RestClient(server, token).get("/api/v1/jobs?limit=1");
     CliConfig config = root().config();
     config.put(new CliConfig.Context(context, server, token));

@@ -1,7 +1,11 @@
 package io.hodei.cli;
 
+import io.hodei.grpc.v1.JobServiceGrpcClient;
+import io.hodei.grpc.v1.StreamJobLogsRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -11,17 +15,14 @@ final class LogsCommand extends ApiCommand {
   @Parameters(paramLabel = "ID")
   String id;
 
-  @Option(names = {"-f", "--follow"}, description = "Keep printing new output until the job ends.")
+  @Option(names = {"-f", "--follow"}, description = {"Keep the stream open: print each attempt's output as the server "
+      + "stores it (at the attempt's end) and exit when the job has ended."})
   boolean follow;
 
-  @Option(names = "--poll-ms", defaultValue = "1000", hidden = true)
-  long pollMillis;
-
   @Override
-  protected int run() throws InterruptedException {
-    String path = "/api/v1/jobs/" + encodePath(id);
-    JsonObject logs = client().get(path + "/logs");
+  protected int run() throws Exception {
     if (!follow) {
+      JsonObject logs = client().get("/api/v1/jobs/" + encodePath(id) + "/logs");
       if (printedAsData(logs)) return ExitCodes.OK;
       JsonArray attempts = logs.getJsonArray("attempts", new JsonArray());
       for (Object o : attempts) {
@@ -31,38 +32,27 @@ final class LogsCommand extends ApiCommand {
       }
       return ExitCodes.OK;
     }
-    int attempt = -1;
-    int printed = 0;
-    while (!Thread.currentThread().isInterrupted()) {
-      for (Object o : logs.getJsonArray("attempts", new JsonArray())) {
-        JsonObject a = (JsonObject) o;
-        int n = a.getInteger("attempt", 0);
-        String text = a.getString("log", "");
-        if (n < attempt) continue;
-        if (n > attempt) {
-          if (attempt != -1) out().println("==> attempt " + n + " <==");
-          attempt = n;
-          printed = 0;
+    client().get("/api/v1/jobs/" + encodePath(id)); // a job that does not exist (or a server that is down) ends here
+    // gRPC StreamJobLogs: one message per attempt as it is stored; the stream ends OK once the job is final
+    Set<Integer> printed = new HashSet<>();
+    StreamJobLogsRequest request = StreamJobLogsRequest.newBuilder().setId(id).setFollow(true).build();
+    streams().follow(() -> streams().call(JobServiceGrpcClient.StreamJobLogs, request), log -> {
+      if (!printed.add(log.getAttempt())) return;
+      if (machine()) {
+        JsonObject item = new JsonObject().put("job_id", log.getJobId()).put("attempt", log.getAttempt())
+            .put("log", log.getLog()).put("at", log.getAt());
+        if (format() == Output.Format.JSON) {
+          out().println(item.encode());
+        } else {
+          out().println("---");
+          Output.machine(out(), format(), item);
         }
-        // the server keeps the newest 64 KiB: when the text slid, print what is new after the overlap
-        if (text.length() < printed) printed = 0;
-        out().print(text.substring(printed));
-        printed = text.length();
+      } else {
+        if (printed.size() > 1) out().println("==> attempt " + log.getAttempt() + " <==");
+        out().print(log.getLog());
       }
       out().flush();
-      String state = client().get(path).getString("state");
-      if (SubmitCommand.TERMINAL.contains(state)) {
-        JsonObject last = client().get(path + "/logs");
-        // trace_id differs on every answer: compare the output only
-        if (!last.getJsonArray("attempts", new JsonArray()).equals(logs.getJsonArray("attempts", new JsonArray()))) {
-          logs = last;
-          continue;
-        }
-        break;
-      }
-      pause(pollMillis);
-      logs = client().get(path + "/logs");
-    }
+    }, () -> true, 500, err());
     return ExitCodes.OK;
   }
 }

@@ -29,7 +29,8 @@ public final class RestClient {
   private final HttpClient http;
 
   public RestClient(String server, String token) {
-    this.server = server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+    serverUri(server);
+    this.server = trimmed(server);
     this.token = token;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_1_1)
         .build();
@@ -65,13 +66,43 @@ public final class RestClient {
     return m;
   }
 
-  private JsonObject send(String method, String path, JsonObject body, Map<String, String> headers) {
+  /** The server URL without a trailing slash. */
+  static String trimmed(String server) {
+    return server.endsWith("/") ? server.substring(0, server.length() - 1) : server;
+  }
+
+  /** The server URL checked: http or https, a host, no query; anything else is a usage error. */
+  static URI serverUri(String server) {
     URI uri;
     try {
-      uri = URI.create(server + path);
-    } catch (IllegalArgumentException e) {
-      throw CliException.usage("bad server URL '" + server + "': " + e.getMessage());
+      uri = new URI(server);
+    } catch (java.net.URISyntaxException e) {
+      throw badServer(server, e.getReason());
     }
+    String scheme = uri.getScheme();
+    if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
+      throw badServer(server, "it must start with http:// or https://");
+    }
+    if (uri.getHost() == null || uri.getHost().isBlank()) throw badServer(server, "it names no host");
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) throw badServer(server, "it has a query or fragment");
+    return uri;
+  }
+
+  private static CliException badServer(String server, String why) {
+    return CliException.usage("bad server URL '" + server + "': " + why + " (e.g. http://localhost:8080)");
+  }
+
+  /** Why {@code server} could not be reached, in one line. */
+  static CliException unreachable(String server, String detail) {
+    String d = detail == null ? "" : detail;
+    if (d.contains("Connection refused") || d.contains("connection refused")) {
+      return CliException.error("cannot reach " + server + ": connection refused (is the server running? see hodei login)");
+    }
+    return CliException.error("cannot reach " + server + (d.isBlank() ? "" : ": " + d));
+  }
+
+  private JsonObject send(String method, String path, JsonObject body, Map<String, String> headers) {
+    URI uri = URI.create(server + path);
     HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(TIMEOUT).header("Accept", "application/json");
     if (token != null && !token.isBlank()) b.header("Authorization", "Bearer " + token);
     headers.forEach(b::header);
@@ -84,9 +115,11 @@ public final class RestClient {
     try {
       response = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (ConnectException e) {
-      throw CliException.error("cannot reach " + server + ": connection refused (is the server running? see hodei login)");
+      throw connectFailure(e);
     } catch (HttpTimeoutException e) {
       throw CliException.error("no answer from " + server + " within " + TIMEOUT.toSeconds() + " s");
+    } catch (javax.net.ssl.SSLException e) {
+      throw CliException.error("cannot reach " + server + ": TLS: " + firstLine(e));
     } catch (IOException e) {
       throw CliException.error("cannot reach " + server + ": " + firstLine(e));
     } catch (InterruptedException e) {
@@ -133,7 +166,20 @@ public final class RestClient {
     return new CliException(status == 404 ? ExitCodes.NOT_FOUND : ExitCodes.ERROR, prefix + message);
   }
 
-  private static String firstLine(Throwable e) {
+  /** A failed connect: an unknown host, a refusal, or (TLS) a handshake that failed. */
+  private CliException connectFailure(ConnectException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+        return CliException.error("cannot reach " + server + ": unknown host " + URI.create(server).getHost());
+      }
+      if (t instanceof javax.net.ssl.SSLException ssl) return CliException.error("cannot reach " + server + ": TLS: "
+          + firstLine(ssl));
+    }
+    String m = firstLine(e);
+    return unreachable(server, m == null || m.equals("ConnectException") ? "Connection refused" : m);
+  }
+
+  static String firstLine(Throwable e) {
     String m = e.getMessage();
     return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
   }

@@ -1,5 +1,7 @@
 package io.hodei.cli;
 
+import io.hodei.grpc.v1.JobServiceGrpcClient;
+import io.hodei.grpc.v1.WatchJobsRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -10,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -21,8 +22,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "submit", description = {"Submit a job (argv after --, never a shell), or a batch from a YAML file (all or nothing).",
     "Example: hodei submit --pool sim --cpu 500m --mem 256Mi --timeout 10m -- sh -c 'echo hi'"})
 final class SubmitCommand extends ApiCommand {
-  static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled", "timed_out", "abandoned");
-
   @Option(names = "--pool", paramLabel = "POOL", description = "Run on this pool.")
   String pool;
 
@@ -71,14 +70,11 @@ final class SubmitCommand extends ApiCommand {
   @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "YAML list of jobs (or {jobs: [...]}) submitted in one transaction.")
   Path file;
 
-  @Option(names = "--poll-ms", defaultValue = "1000", hidden = true)
-  long pollMillis;
-
   @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "The command and its arguments, after --.")
   List<String> command = new ArrayList<>();
 
   @Override
-  protected int run() throws InterruptedException {
+  protected int run() throws Exception {
     List<String> ids = new ArrayList<>();
     if (file != null) {
       if (!command.isEmpty()) throw CliException.usage("give either -f FILE or a command, not both");
@@ -100,17 +96,16 @@ final class SubmitCommand extends ApiCommand {
     return awaitAll(ids);
   }
 
-  private int awaitAll(List<String> ids) throws InterruptedException {
-    long interval = Math.max(50, pollMillis);
+  /** Waits for each job in turn: gRPC WatchJobs with until_final ends OK once the job is final. */
+  private int awaitAll(List<String> ids) throws Exception {
     int code = ExitCodes.OK;
     List<JsonObject> ended = new ArrayList<>();
     for (String id : ids) {
-      JsonObject job;
-      while (true) {
-        job = client().get("/api/v1/jobs/" + encodePath(id));
-        if (TERMINAL.contains(job.getString("state"))) break;
-        pause(interval);
-      }
+      long[] last = {0};
+      streams().follow(() -> streams().call(JobServiceGrpcClient.WatchJobs, WatchJobsRequest.newBuilder()
+              .setJobId(id).addUntilFinal(id).setFromSequence(last[0]).build()),
+          event -> last[0] = event.getSequence(), () -> true, 500, err());
+      JsonObject job = client().get("/api/v1/jobs/" + encodePath(id));
       ended.add(job);
       if (!"succeeded".equals(job.getString("state"))) code = ExitCodes.JOB_FAILED;
       if (!machine()) {

@@ -5,43 +5,106 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "top", description = {"A live view of pools, queues and running jobs, refreshed every 2 s; q quits.", "Example: hodei top"})
+@Command(name = "top", description = {"A live view of pools, queues and running jobs, redrawn as the server's events "
+    + "arrive; q quits.", "Example: hodei top"})
 final class TopCommand extends ApiCommand {
   private static final String CLEAR = "\033[H\033[2J";
+  /** What changes the screen: jobs, workers, pools and tenants (docs/bridge.md lists every event). */
+  static final List<String> EVENTS = List.of("job.submitted", "job.started", "job.finished", "job.retry",
+      "worker.state", "pool.state", "pool.resized", "pool.scaled", "tenant.changed");
+  private static final long TICK_MS = 100;
+  /** The screen's clock and run times move on without the server: redrawn from the last snapshot this often. */
+  private static final long REPAINT_MS = 1000;
 
-  @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s", description = "Refresh period (default ${DEFAULT-VALUE}).")
+  @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "1s",
+      description = "Read the server at most once per DURATION while events arrive (default ${DEFAULT-VALUE}).")
   String interval;
 
-  @Option(names = "--iterations", paramLabel = "N", hidden = true, description = "Stop after N screens.")
+  @Option(names = "--iterations", paramLabel = "N", hidden = true, description = "Stop after N snapshots.")
   Integer iterations;
+
+  private Snapshot snapshot;
+  private boolean dirty = true;
+  private long lastRead;
+  private long lastPaint;
+  private int reads;
+  private String readProblem;
+  private final StringWriter streamNotes = new StringWriter();
 
   @Override
   protected int run() throws Exception {
-    long periodMs = Math.max(200, Quantities.seconds(interval) * 1000);
+    long minGapNanos = Duration.ofSeconds(Math.max(0, Quantities.seconds(interval))).toNanos();
     String saved = stty("-g");
-    if (saved != null) stty("-icanon -echo min 0");
+    Thread restore = null;
+    if (saved != null) {
+      stty("-icanon -echo min 0");
+      // Ctrl-C ends the JVM without running finally blocks: give the terminal back from a shutdown hook
+      restore = new Thread(() -> stty(saved), "hodei-top-tty");
+      Runtime.getRuntime().addShutdownHook(restore);
+    }
     try {
       InputStream in = System.in;
-      for (int n = 0; iterations == null || n < iterations; n++) {
-        String screen = screen();
-        out().print(CLEAR);
-        out().print(screen);
-        out().flush();
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(periodMs);
-        while (System.nanoTime() < until) {
-          if (quitPressed(in)) return ExitCodes.OK;
-          pause(50);
+      refresh();
+      streams().follow(() -> {
+        dirty = true; // a new connection may have missed events: read the server once it is open
+        return streams().events(EVENTS);
+      }, event -> dirty = true, () -> {
+        if (quitPressed(in)) return false;
+        long now = System.nanoTime();
+        if (dirty && now - lastRead >= minGapNanos) {
+          refresh();
+          if (iterations != null && reads >= iterations) return false;
+        } else if (now - lastPaint >= REPAINT_MS * 1_000_000) {
+          paint();
+        }
+        return true;
+      }, TICK_MS, new PrintWriter(streamNotes, true));
+    } catch (InterruptedException stopped) {
+      Thread.currentThread().interrupt(); // like q
+    } finally {
+      if (saved != null) {
+        stty(saved);
+        try {
+          Runtime.getRuntime().removeShutdownHook(restore);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook runs anyway
         }
       }
-    } finally {
-      if (saved != null) stty(saved);
     }
     return ExitCodes.OK;
+  }
+
+  /** Reads the server; after the first screen a failed read keeps the last screen and says why on its first line. */
+  private void refresh() {
+    dirty = false;
+    lastRead = System.nanoTime();
+    reads++;
+    try {
+      snapshot = new Snapshot(client().get("/api/v1/pools", RestClient.params("limit", 500)),
+          client().get("/api/v1/queues/status"),
+          client().get("/api/v1/jobs", RestClient.params("state", "running", "limit", 20)));
+      readProblem = null;
+    } catch (CliException e) {
+      if (snapshot == null) throw e;
+      readProblem = e.getMessage();
+      dirty = true; // read again (at most once per --interval) until the server answers
+    }
+    paint();
+  }
+
+  private void paint() {
+    lastPaint = System.nanoTime();
+    String screen = screen(snapshot, now());
+    out().print(CLEAR);
+    out().print(screen);
+    out().flush();
   }
 
   private static boolean quitPressed(InputStream in) throws IOException {
@@ -52,16 +115,20 @@ final class TopCommand extends ApiCommand {
     return false;
   }
 
+  /** What the server answered at the last read. */
+  record Snapshot(JsonObject pools, JsonObject queues, JsonObject running) {}
+
   /** One screen, built fully before it is printed so the terminal never shows half a refresh. */
-  private String screen() {
-    Instant now = now();
+  private String screen(Snapshot s, Instant now) {
     StringWriter buffer = new StringWriter();
     PrintWriter out = new PrintWriter(buffer);
-    out.println("hodei top - " + client().server() + " - " + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "   (q quits)");
+    String note = streamNotes.toString().lines().reduce((a, b) -> b).orElse("");
+    String live = readProblem != null ? "   [" + Output.truncate(readProblem, 80) + "]"
+        : note.startsWith("hodei: lost") ? "   [reconnecting to the event stream]" : "";
+    out.println("hodei top - " + client().server() + " - " + now.truncatedTo(ChronoUnit.SECONDS) + "   (q quits)" + live);
     out.println();
-    JsonObject pools = client().get("/api/v1/pools", RestClient.params("limit", 500));
     Output.Table p = new Output.Table("POOL", "STATE", "SIZE", "IDLE", "BUSY", "PROVISIONING", "UNHEALTHY");
-    for (Object o : items(pools)) {
+    for (Object o : items(s.pools())) {
       JsonObject pool = (JsonObject) o;
       JsonObject w = pool.getJsonObject("workers", new JsonObject());
       p.row(pool.getString("id"), pool.getString("state"), w.getInteger("total", 0) + "/" + pool.getInteger("target_size"),
@@ -69,11 +136,10 @@ final class TopCommand extends ApiCommand {
     }
     if (p.isEmpty()) out.println("no pools"); else p.print(out);
     out.println();
-    QueuesCommand.print(out, client().get("/api/v1/queues/status"), false);
+    QueuesCommand.print(out, s.queues(), false);
     out.println();
-    JsonObject running = client().get("/api/v1/jobs", RestClient.params("state", "running", "limit", 20));
     Output.Table j = new Output.Table("RUNNING JOB", "TENANT", "POOL", "WORKER", "TIME", "COMMAND");
-    for (Object o : items(running)) {
+    for (Object o : items(s.running())) {
       JsonObject job = (JsonObject) o;
       j.row(job.getString("id"), job.getString("tenant_id"), job.getString("placed_pool_id"), job.getString("worker_id"),
           JobsCommand.runTime(job, now), Output.truncate(Output.str(job.getJsonArray("command")), 40));

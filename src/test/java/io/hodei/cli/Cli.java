@@ -34,8 +34,12 @@ final class Cli {
 
   /** Runs with {@code out} visible while the command runs (for watch modes read from another thread). */
   Result run(StringWriter out, String... args) {
-    StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(new HodeiCli(env));
+    return run(out, new StringWriter(), args);
+  }
+
+  /** Runs with {@code out} and {@code err} visible while the command runs. */
+  Result run(StringWriter out, StringWriter err, String... args) {
+    CommandLine cl = HodeiCli.commandLine(new HodeiCli(env));
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     int code = cl.execute(args);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -85,7 +86,7 @@ class HodeiCliTest {
   void submitParsesQuantitiesWaitsAndIsIdempotent() {
     Cli.Result r = user().run("submit", "--pool", "sim", "--cpu", "250m", "--mem", "1Gi", "--timeout", "10m",
         "--sla", "1h", "--env", "A=1", "--env", "B=2", "--priority", "70", "--idempotency-key", "cli-1", "--wait",
-        "--poll-ms", "100", "--", "echo", "hi");
+        "--", "echo", "hi");
     ok(r);
     String id = firstLine(r.out());
     assertThat(id).startsWith("j-");
@@ -101,7 +102,7 @@ class HodeiCliTest {
         "--sla", "1h", "--env", "A=1", "--env", "B=2", "--priority", "70", "--idempotency-key", "cli-1", "--", "echo", "hi");
     assertThat(again.out().trim()).isEqualTo(id);
 
-    Cli.Result asJson = user().run("submit", "--pool", "sim", "--wait", "--poll-ms", "100", "-o", "json", "--", "true");
+    Cli.Result asJson = user().run("submit", "--pool", "sim", "--wait", "-o", "json", "--", "true");
     ok(asJson);
     assertThat(new JsonObject(asJson.out()).getString("state")).isEqualTo("succeeded");
 
@@ -116,7 +117,7 @@ class HodeiCliTest {
   @Test
   void waitExitsFourWhenTheJobFails() {
     Cli.Result r = user().run("submit", "--pool", "sim", "--max-attempts", "1", "--payload", "{\"fail\":true}",
-        "--wait", "--poll-ms", "100", "--", "false");
+        "--wait", "--", "false");
     assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.JOB_FAILED);
     assertThat(r.out()).contains(" failed");
   }
@@ -206,32 +207,60 @@ class HodeiCliTest {
   }
 
   @Test
-  void logsFollowPrintsUntilTheJobEnds() {
-    fixtures.pool(Fixtures.simulatedPool("slow", 1, 1500), 1);
+  void logsFollowStreamsTheOutputOfAJobThatHasNotEndedYet() throws Exception {
+    fixtures.pool(Fixtures.simulatedPool("slow", 1, 300), 1);
+    ok(admin().run("pool", "pause", "slow"));
     String id = fixtures.submitted(submitter, Fixtures.spec("slow", "sleep", "1"));
-    Cli.Result r = user().run("logs", "-f", "--poll-ms", "100", id);
-    ok(r);
-    assertThat(r.out()).contains("simulated job " + id + " ran 1500 ms");
+    AtomicReference<Cli.Result> result = new AtomicReference<>();
+    Thread follower = new Thread(() -> result.set(user().run("logs", "-f", id)));
+    follower.start();
+    // the job cannot end while its pool is paused: whatever logs -f prints, it printed by following the stream
+    assertThat(fixtures.job(submitter, id).getString("state")).isEqualTo("queued");
+    ok(admin().run("pool", "resume", "slow"));
+    follower.join(60_000);
+    assertThat(follower.isAlive()).isFalse();
+    ok(result.get());
+    assertThat(result.get().out()).isEqualTo("simulated job " + id + " ran 300 ms\n");
     assertThat(fixtures.job(submitter, id).getString("state")).isEqualTo("succeeded");
+
+    Cli.Result missing = user().run("logs", "-f", "j-does-not-exist");
+    assertThat(missing.code()).as(missing.toString()).isEqualTo(ExitCodes.NOT_FOUND);
+    assertThat(missing.err()).isEqualTo("error: job 'j-does-not-exist' does not exist\n");
   }
 
   @Test
-  void jobsWatchPrintsEachStateChange() throws Exception {
+  void jobsWatchShowsTheTableThenEachStateChangeAsItsEventArrives() throws Exception {
+    fixtures.pool(Fixtures.simulatedPool("watched", 1, 300), 1);
+    ok(admin().run("pool", "pause", "watched"));
+    String listed = fixtures.submitted(submitter, Fixtures.spec("watched", "true"));
     StringWriter out = new StringWriter();
     AtomicReference<Cli.Result> result = new AtomicReference<>();
-    Thread watcher = new Thread(() -> result.set(user().run(out, "jobs", "-w", "--pool", "watched", "--poll-ms", "100")));
-    fixtures.pool(Fixtures.simulatedPool("watched", 1, 300), 1);
+    Thread watcher = new Thread(() -> result.set(user().run(out, "jobs", "-w", "--pool", "watched")));
     watcher.start();
-    Poll.until(out::toString, s -> s.startsWith("ID"), Duration.ofSeconds(20), "watch header");
-    String id = fixtures.submitted(submitter, Fixtures.spec("watched", "true"));
-    Poll.until(out::toString, s -> s.contains(id) && s.matches("(?s).*" + id + "\\s+acme\\s+watched\\s+succeeded.*"),
-        Duration.ofSeconds(30), "watch shows the job succeeded");
+    Poll.until(out::toString, s -> s.matches("(?s)ID .*\n" + listed + "\\s+acme\\s+watched\\s+queued.*"),
+        Duration.ofSeconds(20), "the table with the queued job");
+    // submitted after the watch began: it appears from its event, and so does each change of both jobs
+    String added = fixtures.submitted(submitter, Fixtures.spec("watched", "true"));
+    Poll.until(out::toString, s -> s.matches("(?s).*\n" + added + "\\s+acme\\s+watched\\s+queued.*"),
+        Duration.ofSeconds(20), "watch shows the new job");
+    ok(admin().run("pool", "resume", "watched"));
+    for (String id : new String[] {listed, added}) {
+      Poll.until(out::toString, s -> s.matches("(?s).*\n" + id + "\\s+acme\\s+watched\\s+succeeded.*"),
+          Duration.ofSeconds(30), "watch shows " + id + " succeeded");
+    }
     watcher.interrupt();
     watcher.join(10_000);
     assertThat(watcher.isAlive()).isFalse();
-    // the header once, then one line per change: never the same state twice for the job
-    assertThat(out.toString().lines().filter(l -> l.startsWith("ID")).count()).isEqualTo(1);
-    assertThat(out.toString().lines().filter(l -> l.startsWith(id) && l.contains("succeeded")).count()).isEqualTo(1);
+    ok(result.get());
+    // the header once, then one line per change: never the same state twice for a job
+    List<String> lines = out.toString().lines().toList();
+    assertThat(lines.stream().filter(l -> l.startsWith("ID"))).hasSize(1);
+    for (String id : new String[] {listed, added}) {
+      for (String state : new String[] {"queued", "succeeded"}) {
+        assertThat(lines.stream().filter(l -> l.startsWith(id) && l.contains(" " + state + " "))).as(id + " " + state)
+            .hasSize(1);
+      }
+    }
   }
 
   @Test
@@ -295,8 +324,28 @@ class HodeiCliTest {
       assertThat(r.out()).as(command).contains("Usage: hodei " + command);
     }
     ok(cli.run("pool", "drain", "--help"));
-    assertThat(cli.run("no-such-command").code()).isEqualTo(ExitCodes.USAGE);
-    assertThat(cli.run("jobs", "--bogus").code()).isEqualTo(ExitCodes.USAGE);
+    // a usage error is one line naming the help to read, never the whole usage text
+    Cli.Result unknownCommand = cli.run("no-such-command");
+    assertThat(unknownCommand.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(unknownCommand.err()).startsWith("hodei: unknown command 'no-such-command'")
+        .endsWith("; see 'hodei --help'\n").hasLineCount(1);
+    Cli.Result unknownOption = cli.run("jobs", "--bogus");
+    assertThat(unknownOption.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(unknownOption.err()).isEqualTo("hodei: unknown option --bogus; see 'hodei jobs --help'\n");
+    Cli.Result missing = cli.run("pool", "drain");
+    assertThat(missing.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(missing.err()).isEqualTo("hodei: missing required parameter: 'ID'; see 'hodei pool drain --help'\n");
+    Cli.Result badValue = cli.run("jobs", "--limit", "many");
+    assertThat(badValue.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badValue.err()).startsWith("hodei: invalid value for option '--limit'").hasLineCount(1);
+    assertThat(cli.run("submit", "--pool").err()).hasLineCount(1).endsWith("see 'hodei submit --help'\n");
+    Cli.Result badUrl = cli.env("HODEI_TOKEN", "t").run("pools", "--server", "localhost:8080");
+    assertThat(badUrl.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badUrl.err()).startsWith("error: bad server URL 'localhost:8080'").hasLineCount(1);
+    Cli.Result badUrlStream = cli.run("logs", "-f", "j-1", "--server", "ftp://host");
+    assertThat(badUrlStream.code()).isEqualTo(ExitCodes.USAGE);
+    assertThat(badUrlStream.err()).startsWith("error: bad server URL 'ftp://host'").hasLineCount(1);
+    cli.env("HODEI_TOKEN", null);
     Cli.Result noToken = cli.run("jobs");
     assertThat(noToken.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(noToken.err()).contains("hodei login");

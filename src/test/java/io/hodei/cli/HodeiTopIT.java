@@ -47,6 +47,13 @@ class HodeiTopIT {
       String second = fixtures.submitted(token, Fixtures.spec("toppool", "sleep", "600"));
       Poll.until(() -> capture(session), s -> s.contains(second), Duration.ofSeconds(30), "top refreshed");
 
+      // the server goes away: top keeps its last screen, says so on its first line, and still quits on q
+      server.close();
+      String away = Poll.until(() -> capture(session), s -> s.lines().findFirst().orElse("")
+          .matches(".*\\[(reconnecting to the event stream|cannot reach .*)\\].*"), Duration.ofSeconds(30),
+          "top says the server is away");
+      assertThat(away).contains(second).doesNotContain("Exception");
+
       tmux("send-keys", "-t", session, "q");
       String after = Poll.until(() -> capture(session), s -> s.contains("top-exited-"), Duration.ofSeconds(20),
           "top quits on q");

@@ -59,7 +59,8 @@ public final class KubernetesProvider implements WorkerProvider {
   private final KubernetesConfig.Defaults defaults;
   private final Function<String, KubernetesClient> clientFactory;
   private final java.util.function.Supplier<AgentProvider> agentLookup;
-  private final Map<String, KubernetesClient> clients = new HashMap<>();
+  /** Clients by master URL ("" for discovery), made on a worker thread (discovery reads files). */
+  private final Map<String, Future<KubernetesClient>> clients = new HashMap<>();
   private final Map<String, PoolPods> pools = new HashMap<>();
   private final Map<String, PodWorker> workers = new HashMap<>();
   private final MessageConsumer<JsonObject> poolEvents;
@@ -113,7 +114,7 @@ public final class KubernetesProvider implements WorkerProvider {
     PoolPods pool = pool(spec.poolId(), config);
     pool.watch()
         .compose(v -> pool.secret())
-        .compose(v -> blocking(() -> pool.client.pods().inNamespace(config.namespace())
+        .compose(v -> pool.api(client -> client.pods().inNamespace(config.namespace())
             .resource(AgentPods.pod(spec, config)).create()))
         .compose(pod -> {
           LOG.info("agent pod created", kv("pool", spec.poolId()), kv("worker_id", spec.workerId()),
@@ -193,7 +194,7 @@ public final class KubernetesProvider implements WorkerProvider {
     agents.manage(poolId);
     PoolPods pool = pool(poolId, config);
     Set<String> known = Set.copyOf(workerIds);
-    return blocking(() -> pool.client.pods().inNamespace(config.namespace())
+    return pool.api(client -> client.pods().inNamespace(config.namespace())
         .withLabel(AgentPods.POOL_LABEL, poolId).list().getItems()).compose(pods -> {
           int adopted = 0;
           int orphans = 0;
@@ -206,7 +207,7 @@ public final class KubernetesProvider implements WorkerProvider {
             } else if (workerId == null || !workers.containsKey(workerId)) {
               orphans++;
               String name = pod.getMetadata().getName();
-              blocking(() -> pool.client.pods().inNamespace(config.namespace()).withName(name).delete())
+              pool.api(client -> client.pods().inNamespace(config.namespace()).withName(name).delete())
                   .onFailure(err -> LOG.warn("orphan pod not deleted", kv("pod", name), kv("reason", err.getMessage())));
             }
           }
@@ -241,8 +242,10 @@ public final class KubernetesProvider implements WorkerProvider {
     List<Future<Void>> stops = new ArrayList<>();
     pools.values().forEach(pool -> stops.add(pool.stopWatching()));
     pools.clear();
+    List<Future<KubernetesClient>> made = List.copyOf(clients.values());
+    clients.clear();
     return Future.join(stops).compose(v -> blocking(() -> {
-      clients.values().forEach(KubernetesClient::close);
+      made.stream().filter(Future::succeeded).forEach(client -> client.result().close());
       return null;
     })).mapEmpty();
   }
@@ -285,7 +288,7 @@ public final class KubernetesProvider implements WorkerProvider {
     PoolPods pool = pools.get(worker.spec.poolId());
     if (pool == null) return Future.succeededFuture();
     String name = AgentPods.podName(worker.spec.workerId());
-    return blocking(() -> pool.client.pods().inNamespace(worker.config.namespace()).withName(name).delete())
+    return pool.api(client -> client.pods().inNamespace(worker.config.namespace()).withName(name).delete())
         .<Void>map(deleted -> {
           if (!deleted.isEmpty()) LOG.info("agent pod deleted", kv("pod", name), kv("reason", why));
           return null;
@@ -298,7 +301,7 @@ public final class KubernetesProvider implements WorkerProvider {
     PoolPods pool = pools.remove(poolId);
     if (pool == null) return;
     pool.stopWatching();
-    blocking(() -> pool.client.secrets().inNamespace(pool.config.namespace()).withName(AgentPods.secretName(poolId))
+    pool.api(client -> client.secrets().inNamespace(pool.config.namespace()).withName(AgentPods.secretName(poolId))
         .delete()).onComplete(ar -> LOG.info("agent token secret of a deleted pool removed", kv("pool", poolId),
         kv("ok", ar.succeeded())));
   }
@@ -313,8 +316,8 @@ public final class KubernetesProvider implements WorkerProvider {
   private PoolPods pool(String poolId, KubernetesConfig config) {
     PoolPods pool = pools.get(poolId);
     if (pool == null) {
-      KubernetesClient client = clients.computeIfAbsent(config.masterUrl() == null ? "" : config.masterUrl(),
-          url -> clientFactory.apply(url.isEmpty() ? null : url));
+      Future<KubernetesClient> client = clients.computeIfAbsent(config.masterUrl() == null ? ""
+          : config.masterUrl(), url -> blocking(() -> clientFactory.apply(url.isEmpty() ? null : url)));
       pool = new PoolPods(poolId, config, client);
       pools.put(poolId, pool);
     }
@@ -352,15 +355,20 @@ public final class KubernetesProvider implements WorkerProvider {
   private final class PoolPods {
     final String poolId;
     final KubernetesConfig config;
-    final KubernetesClient client;
+    final Future<KubernetesClient> client;
     Future<Void> watching;
     SharedIndexInformer<Pod> informer;
     Future<Void> secret;
 
-    PoolPods(String poolId, KubernetesConfig config, KubernetesClient client) {
+    PoolPods(String poolId, KubernetesConfig config, Future<KubernetesClient> client) {
       this.poolId = poolId;
       this.config = config;
       this.client = client;
+    }
+
+    /** A (blocking) call of the Kubernetes API, on a worker thread. */
+    <T> Future<T> api(Function<KubernetesClient, T> call) {
+      return client.compose(c -> blocking(() -> call.apply(c)));
     }
 
     /** Starts the informer on the pool's pods once (again after a failed start). */
@@ -375,7 +383,7 @@ public final class KubernetesProvider implements WorkerProvider {
             context.runOnContext(v -> onPod(pod, true));
           }
         };
-        watching = blocking(() -> client.pods().inNamespace(config.namespace())
+        watching = api(c -> c.pods().inNamespace(config.namespace())
             .withLabel(AgentPods.POOL_LABEL, poolId).inform(handler, 0)).map(started -> {
               informer = started;
               if (closed || !pools.containsKey(poolId)) started.stop();
@@ -401,7 +409,7 @@ public final class KubernetesProvider implements WorkerProvider {
     Future<Void> secret() {
       if (secret == null || secret.failed()) {
         String name = AgentPods.secretName(poolId);
-        secret = blocking(() -> client.secrets().inNamespace(config.namespace()).withName(name).get())
+        secret = api(c -> c.secrets().inNamespace(config.namespace()).withName(name).get())
             .compose(existing -> {
               String tokenId = existing == null || existing.getMetadata().getAnnotations() == null ? null
                   : existing.getMetadata().getAnnotations().get(AgentPods.TOKEN_ID_ANNOTATION);
@@ -409,7 +417,7 @@ public final class KubernetesProvider implements WorkerProvider {
             })
             .compose(active -> active ? Future.<Void>succeededFuture() : issueToken().compose(token -> {
               Secret s = AgentPods.secret(poolId, config.namespace(), token.getString("id"), token.getString("token"));
-              return blocking(() -> client.secrets().inNamespace(config.namespace()).resource(s)
+              return api(c -> c.secrets().inNamespace(config.namespace()).resource(s)
                   .createOr(NonDeletingOperation::update)).<Void>mapEmpty();
             }));
       }

@@ -557,7 +557,11 @@ public final class AgentProvider implements WorkerProvider, io.vertx.core.shared
         JsonObject envelope = BusRequest.envelope(new JsonObject().put("id", agent.poolId)
             .put("worker_id", slot.workerId), new JsonObject(), new JsonObject(), null);
         String workerId = slot.workerId;
-        Bus.request(vertx, PoolAddresses.WORKER_REMOVE, envelope, Caller.system(), null).onFailure(err -> LOG.info(
+        // a pool of started agents (managed) replaces a lost one; a pool of self-started agents shrinks
+        boolean managed = managedPools.contains(agent.poolId);
+        if (managed) envelope.getJsonObject(BusRequest.BODY).put("reason", "agent " + agent.id + " was lost: " + why);
+        Bus.request(vertx, managed ? PoolAddresses.WORKER_LOST : PoolAddresses.WORKER_REMOVE, envelope,
+            Caller.system(), null).onFailure(err -> LOG.info(
             "a lost agent's worker could not be removed; it stays unhealthy", kv("worker_id", workerId),
             kv("reason", err.getMessage())));
       }

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -70,6 +71,25 @@ class KubernetesRestartTest {
       assertThat(cluster.client.secrets().inNamespace(NAMESPACE).withName(AgentPods.secretName(POOL)).get()
           .getMetadata().getAnnotations().get(AgentPods.TOKEN_ID_ANNOTATION)).as("the token Secret is kept")
           .isEqualTo(tokenId);
+      // both adopted workers take jobs once their agents are back (a job offered earlier is put back, not failed)
+      io.hodei.support.Fixtures fixtures = new io.hodei.support.Fixtures(restarted);
+      String submitter = fixtures.tenant("t-restart", new JsonObject().put("cpu_m", 10_000).put("memory_mb", 10_000)
+          .put("max_concurrent_jobs", 10).put("max_queued_jobs", 100), 1, "submitter");
+      java.util.List<String> jobs = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        jobs.add(fixtures.submitted(submitter, new JsonObject().put("pool_id", POOL).put("cpu_m", 100)
+            .put("memory_mb", 64).put("max_attempts", 1)
+            .put("command", new io.vertx.core.json.JsonArray().add("sh").add("-c").add("sleep 2; echo ran"))));
+      }
+      Set<String> ranOn = new java.util.HashSet<>();
+      for (String job : jobs) {
+        JsonObject ended = Poll.until(() -> fixtures.job(submitter, job), j -> List.of("succeeded", "failed")
+            .contains(j.getString("state")), Duration.ofSeconds(60), "job " + job);
+        assertThat(ended.getString("state")).as(ended.encode()).isEqualTo("succeeded");
+        assertThat(ended.getInteger("attempts")).isEqualTo(1);
+        ranOn.add(ended.getString("worker_id"));
+      }
+      assertThat(ranOn).isSubsetOf(workers);
     } finally {
       server.close();
     }

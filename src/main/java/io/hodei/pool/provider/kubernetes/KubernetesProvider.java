@@ -1,11 +1,7 @@
 package io.hodei.pool.provider.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.hodei.common.Bus;
 import io.hodei.common.BusRequest;
 import io.hodei.common.Caller;
@@ -13,13 +9,11 @@ import io.hodei.common.Events;
 import io.hodei.pool.PoolAddresses;
 import io.hodei.pool.provider.WorkerProvider;
 import io.hodei.pool.provider.agent.AgentProvider;
-import io.hodei.tenant.TenantAddresses;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -318,7 +312,7 @@ public final class KubernetesProvider implements WorkerProvider {
     if (pool == null) {
       Future<KubernetesClient> client = clients.computeIfAbsent(config.masterUrl() == null ? ""
           : config.masterUrl(), url -> blocking(() -> clientFactory.apply(url.isEmpty() ? null : url)));
-      pool = new PoolPods(poolId, config, client);
+      pool = new PoolPods(vertx, poolId, config, client, (pod, deleted) -> context.runOnContext(v -> onPod(pod, deleted)));
       pools.put(poolId, pool);
     }
     return pool;
@@ -348,99 +342,6 @@ public final class KubernetesProvider implements WorkerProvider {
     PodWorker(WorkerSpec spec, KubernetesConfig config) {
       this.spec = spec;
       this.config = config;
-    }
-  }
-
-  /** One pool's client, informer and agent-token Secret. */
-  private final class PoolPods {
-    final String poolId;
-    final KubernetesConfig config;
-    final Future<KubernetesClient> client;
-    Future<Void> watching;
-    SharedIndexInformer<Pod> informer;
-    Future<Void> secret;
-
-    PoolPods(String poolId, KubernetesConfig config, Future<KubernetesClient> client) {
-      this.poolId = poolId;
-      this.config = config;
-      this.client = client;
-    }
-
-    /** A (blocking) call of the Kubernetes API, on a worker thread. */
-    <T> Future<T> api(Function<KubernetesClient, T> call) {
-      return client.compose(c -> blocking(() -> call.apply(c)));
-    }
-
-    /** Starts the informer on the pool's pods once (again after a failed start). */
-    Future<Void> watch() {
-      if (watching == null || watching.failed()) {
-        ResourceEventHandler<Pod> handler = new ResourceEventHandler<>() {
-          @Override public void onAdd(Pod pod) { context.runOnContext(v -> onPod(pod, false)); }
-
-          @Override public void onUpdate(Pod before, Pod pod) { context.runOnContext(v -> onPod(pod, false)); }
-
-          @Override public void onDelete(Pod pod, boolean unknownFinalState) {
-            context.runOnContext(v -> onPod(pod, true));
-          }
-        };
-        watching = api(c -> c.pods().inNamespace(config.namespace())
-            .withLabel(AgentPods.POOL_LABEL, poolId).inform(handler, 0)).map(started -> {
-              informer = started;
-              if (closed || !pools.containsKey(poolId)) started.stop();
-              return null;
-            });
-      }
-      return watching;
-    }
-
-    Future<Void> stopWatching() {
-      SharedIndexInformer<Pod> running = informer;
-      informer = null;
-      return running == null ? Future.succeededFuture() : blocking(() -> {
-        running.stop();
-        return null;
-      });
-    }
-
-    /**
-     * The Secret with the pool's agent token: kept when the token it names is still active, else a new token is
-     * issued for the pool and the Secret written (once per pool and server process; again after a failure).
-     */
-    Future<Void> secret() {
-      if (secret == null || secret.failed()) {
-        String name = AgentPods.secretName(poolId);
-        secret = api(c -> c.secrets().inNamespace(config.namespace()).withName(name).get())
-            .compose(existing -> {
-              String tokenId = existing == null || existing.getMetadata().getAnnotations() == null ? null
-                  : existing.getMetadata().getAnnotations().get(AgentPods.TOKEN_ID_ANNOTATION);
-              return tokenId == null ? Future.succeededFuture(false) : tokenActive(tokenId);
-            })
-            .compose(active -> active ? Future.<Void>succeededFuture() : issueToken().compose(token -> {
-              Secret s = AgentPods.secret(poolId, config.namespace(), token.getString("id"), token.getString("token"));
-              return api(c -> c.secrets().inNamespace(config.namespace()).resource(s)
-                  .createOr(NonDeletingOperation::update)).<Void>mapEmpty();
-            }));
-      }
-      return secret;
-    }
-
-    private Future<Boolean> tokenActive(String tokenId) {
-      return Bus.request(vertx, TenantAddresses.AGENT_TOKEN_LIST, BusRequest.envelope(new JsonObject()
-          .put("id", poolId), new JsonObject(), new JsonObject(), null), Caller.system(), null).map(list -> {
-            JsonArray items = list.getJsonArray("items", new JsonArray());
-            for (int i = 0; i < items.size(); i++) {
-              JsonObject token = items.getJsonObject(i);
-              if (tokenId.equals(token.getString("id")) && token.getValue("revoked_at") == null) return true;
-            }
-            return false;
-          });
-    }
-
-    private Future<JsonObject> issueToken() {
-      return Bus.request(vertx, TenantAddresses.AGENT_TOKEN_ISSUE, BusRequest.envelope(new JsonObject()
-          .put("id", poolId), new JsonObject(), new JsonObject().put("name", "kubernetes pods"), null),
-          Caller.system(), null).onSuccess(token -> LOG.info("agent token issued for the pool's pods",
-          kv("pool", poolId), kv("token_id", token.getString("id"))));
     }
   }
 

@@ -71,6 +71,8 @@ public final class AgentProvider implements WorkerProvider, io.vertx.core.shared
   /** How long a provisioning waits for a free agent slot before it fails (the pool retries with back-off). */
   static final long PROVISION_WAIT_MS = 30_000;
   private static final String WORKER_LOST = "worker_lost";
+  /** Where the instance is found by {@link #of} (a local shared-data map of that name, one key). */
+  private static final String INSTANCE_MAP = "hodei.pool.provider.agent";
   private static final Set<String> ERROR_TYPES = Set.of("exit_code", "timeout", "killed", "invalid_command",
       WORKER_LOST);
 
@@ -102,8 +104,6 @@ public final class AgentProvider implements WorkerProvider, io.vertx.core.shared
     watchdog = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> closeSilentStreams());
     vertx.sharedData().getLocalMap(INSTANCE_MAP).put(INSTANCE_MAP, this);
   }
-
-  private static final String INSTANCE_MAP = "hodei.pool.provider.agent";
 
   /**
    * The agent provider of {@code vertx}, for capacity providers (such as {@code kubernetes}) that start agents and

@@ -24,9 +24,9 @@ import java.util.function.Predicate;
  * and marks the pod Running; when the pod is deleted, its agent is stopped. Pods it does not {@link #accepts accept}
  * stay Pending with no agent.
  */
-final class Kubelet implements AutoCloseable {
+public final class Kubelet implements AutoCloseable {
   /** Starts the agent of a pod; closing the result stops it. */
-  interface Launcher {
+  public interface Launcher {
     AutoCloseable launch(String podName, Map<String, String> env) throws Exception;
   }
 
@@ -40,7 +40,7 @@ final class Kubelet implements AutoCloseable {
   private final Watch watch;
   volatile Predicate<Pod> accepts = pod -> true;
 
-  Kubelet(KubernetesClient client, String namespace, Launcher launcher) {
+  public Kubelet(KubernetesClient client, String namespace, Launcher launcher) {
     this.client = client;
     this.namespace = namespace;
     this.launcher = launcher;
@@ -64,7 +64,7 @@ final class Kubelet implements AutoCloseable {
   Map<String, String> environment(String podName) { return environments.get(podName); }
 
   /** How many pods have a running agent. */
-  int running() { return running.size(); }
+  public int running() { return running.size(); }
 
   /** The pod fails as an eviction does: its agent is killed and its phase becomes Failed. */
   void evict(String podName) {

@@ -182,6 +182,14 @@ class KubernetesPoolTest {
     Poll.until(() -> pods("k8s-spec"), List::isEmpty, Duration.ofSeconds(30), "the pods deleted");
     Poll.until(() -> kubelet.running(), n -> podNames("k8s-spec").isEmpty(), Duration.ofSeconds(5), "no pod");
     assertThat(workers("k8s-spec")).isEmpty();
+
+    // a deleted pool takes its agent token and the Secret holding it along
+    assertThat(server.admin(HttpMethod.POST, "/api/v1/pools/k8s-spec/lifecycle", new JsonObject().put("action", "stop"))
+        .status()).isEqualTo(200);
+    Response deleted = server.admin(HttpMethod.DELETE, "/api/v1/pools/k8s-spec", null);
+    assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+    Poll.until(() -> cluster.client.secrets().inNamespace(NAMESPACE).withName("hodei-agent-token-k8s-spec").get(),
+        java.util.Objects::isNull, Duration.ofSeconds(30), "the token Secret deleted with the pool");
   }
 
   @Test

@@ -105,7 +105,9 @@ final class PoolManager {
     for (Pool p : pools.values()) {
       WorkerProvider provider = providers.get(p.provider);
       if (provider == null || PoolLifecycle.DELETING.equals(p.state)) continue;
-      List<String> ids = workers.stream().filter(w -> w.poolId.equals(p.id)).map(w -> w.id).toList();
+      // a worker that was still provisioning has no provisioning left to finish it: it is not adopted (lost, replaced)
+      List<String> ids = workers.stream().filter(w -> w.poolId.equals(p.id) && w.state != WorkerState.PROVISIONING)
+          .map(w -> w.id).toList();
       adoptions.add(provider.adopt(p.id, p.providerConfig, ids).recover(err -> {
         LOG.warn("provider could not adopt the pool's workers", kv("pool", p.id), kv("reason", err.getMessage()));
         return Future.succeededFuture();

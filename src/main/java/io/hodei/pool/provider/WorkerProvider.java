@@ -51,8 +51,8 @@ public interface WorkerProvider {
   }
 
   /**
-   * After a restart, before the pool's workers are probed: the workers PostgreSQL holds for a pool of this provider
-   * (ids, possibly none). A provider whose workers outlive the server process (pods) takes them back here and
+   * After a restart, before the pool's workers are probed: the ready workers (idle, busy or unhealthy) PostgreSQL
+   * holds for a pool of this provider (ids, possibly none). A provider whose workers outlive the server process (pods) takes them back here and
    * releases what belongs to none of them.
    */
   default Future<Void> adopt(String poolId, JsonObject providerConfig, List<String> workerIds) {

@@ -128,7 +128,13 @@ public final class KubernetesProvider implements WorkerProvider {
       } else if (ar.failed()) {
         workers.remove(spec.workerId(), worker);
         worker.state = PodState.GONE;
-        deletePod(worker, "provisioning failed: " + ar.cause().getMessage());
+        // On shutdown the pod stays: the next start deletes it (its worker was not ready, so it is not adopted).
+        // The agent provider closes first and fails this provisioning; this provider's close follows in the same
+        // turn of the event loop, so the check waits for the next one.
+        String why = "provisioning failed: " + ar.cause().getMessage();
+        context.runOnContext(v -> {
+          if (!closed) deletePod(worker, why);
+        });
       }
     });
   }

@@ -25,7 +25,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
     description = "Runs jobs of one pool on this machine for a Hodei server it dials out to (no inbound port).",
     footer = {"", "Every option can also be set with an environment variable (the option wins): "
         + "HODEI_AGENT_SERVER, HODEI_AGENT_TOKEN, HODEI_AGENT_POOL, HODEI_AGENT_SLOTS, HODEI_AGENT_LABELS, "
-        + "HODEI_AGENT_CPU_M, HODEI_AGENT_MEMORY_MB, HODEI_AGENT_WORK_DIR, HODEI_AGENT_TLS_CA."})
+        + "HODEI_AGENT_CPU_M, HODEI_AGENT_MEMORY_MB, HODEI_AGENT_WORK_DIR, HODEI_AGENT_TLS_CA, HODEI_AGENT_ID."})
 public final class AgentCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(AgentCommand.class);
 
@@ -61,6 +61,11 @@ public final class AgentCommand implements Callable<Integer> {
       description = "keeps the agent's identity and the jobs' working directories (default: ${DEFAULT-VALUE})")
   Path workDir;
 
+  @Option(names = "--id", paramLabel = "ID", defaultValue = "${env:HODEI_AGENT_ID}",
+      description = "the agent's id, when something else names it (a Kubernetes pod is given its worker's id); "
+          + "default: kept in the work directory")
+  String id;
+
   @Option(names = "--tls-ca", paramLabel = "FILE", defaultValue = "${env:HODEI_AGENT_TLS_CA}",
       description = "PEM CA certificate to verify the server's TLS certificate (default: plain connection)")
   Path tlsCa;
@@ -74,7 +79,7 @@ public final class AgentCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     AgentSettings settings = settings();
     String hostname = hostname();
-    String agentId = AgentIdentity.load(settings.workDir(), hostname);
+    String agentId = id != null && !id.isBlank() ? id.trim() : AgentIdentity.load(settings.workDir(), hostname);
     String version = AgentCommand.class.getPackage().getImplementationVersion();
     Vertx vertx = Vertx.vertx();
     AgentClient client = new AgentClient(vertx, settings, agentId, hostname, version == null ? "dev" : version);
@@ -111,6 +116,9 @@ public final class AgentCommand implements Callable<Integer> {
     if (port < 1 || port > 65535) throw usage(spec, "--server must be HOST:PORT, not '" + server + "'");
     if (slots < 1 || slots > 256) throw usage(spec, "--slots must be between 1 and 256");
     if (cpuM < 0 || memoryMb < 0) throw usage(spec, "--cpu-m and --memory-mb must not be negative");
+    if (id != null && !id.isBlank() && !id.trim().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw usage(spec, "--id must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
     if (tlsCa != null && !Files.isReadable(tlsCa)) throw usage(spec, "--tls-ca " + tlsCa + " is not readable");
     return new AgentSettings(server.substring(0, colon), port, token.trim(), pool, slots, cpuM, memoryMb,
         labels(spec), workDir.toAbsolutePath(), tlsCa);

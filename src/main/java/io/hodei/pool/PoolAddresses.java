@@ -17,6 +17,12 @@ public final class PoolAddresses {
   public static final String WORKER_GET = "hodei.pool.worker.get";
   public static final String WORKER_CRASH = "hodei.pool.worker.crash";
   /**
+   * A provider's report that a worker vanished (its pod failed, was evicted or deleted from outside), system caller:
+   * params {@code id}, {@code worker_id}, body {@code {reason}}. The worker is terminated and replaced; a job still
+   * on it ends as {@code worker_lost} through its provider.
+   */
+  public static final String WORKER_LOST = "hodei.pool.worker.lost";
+  /**
    * Starts a job on the best-fitting idle worker of the candidate pools: {@code {"job": {...}, "pool_ids": [...]}}
    * -> {@code {worker_id, pool_id, pid, process_started_at}}; 409 when no worker is free now.
    */

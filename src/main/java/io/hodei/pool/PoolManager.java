@@ -72,7 +72,7 @@ final class PoolManager {
     return store.loadPools().compose(loaded -> {
       loaded.forEach(p -> pools.put(p.id, p));
       return store.loadLiveWorkers();
-    }).compose(workers -> {
+    }).compose(workers -> adopt(workers).map(workers)).compose(workers -> {
       List<Future<Void>> checks = new ArrayList<>();
       for (Worker w : workers) {
         Pool p = pools.get(w.poolId);
@@ -97,6 +97,23 @@ final class PoolManager {
       LOG.info("pools loaded", kv("pools", pools.size()),
           kv("workers", pools.values().stream().mapToInt(p -> p.workers.size()).sum()));
     });
+  }
+
+  /** Gives each provider the workers PostgreSQL holds for its pools (see {@link WorkerProvider#adopt}). */
+  private Future<Void> adopt(List<Worker> workers) {
+    List<Future<Void>> adoptions = new ArrayList<>();
+    for (Pool p : pools.values()) {
+      WorkerProvider provider = providers.get(p.provider);
+      if (provider == null || PoolLifecycle.DELETING.equals(p.state)) continue;
+      // a worker that was still provisioning has no provisioning left to finish it: it is not adopted (lost, replaced)
+      List<String> ids = workers.stream().filter(w -> w.poolId.equals(p.id) && w.state != WorkerState.PROVISIONING)
+          .map(w -> w.id).toList();
+      adoptions.add(provider.adopt(p.id, p.providerConfig, ids).recover(err -> {
+        LOG.warn("provider could not adopt the pool's workers", kv("pool", p.id), kv("reason", err.getMessage()));
+        return Future.succeededFuture();
+      }));
+    }
+    return Future.all(adoptions).mapEmpty();
   }
 
   // ---------------------------------------------------------------- pool changes
@@ -257,6 +274,17 @@ final class PoolManager {
       if (w.execution != null) journal.drain(w, "draining");
       else reconciler.terminate(p, w, "removed_by_operator");
     }, "worker_removed").map(json -> w.toJson());
+  }
+
+  /** A provider reports a worker gone: it is terminated (not drained) and reconciliation replaces it. */
+  Future<JsonObject> workerLost(String id, String workerId, String reason) {
+    Pool pool = pools.get(id);
+    Worker w = pool == null ? null : pool.workers.get(workerId);
+    if (w == null || !w.live()) return Future.succeededFuture(new JsonObject().put("lost", false));
+    LOG.warn("worker lost", kv("pool", id), kv("worker_id", workerId), kv("reason", reason));
+    // the provider's terminate ends a job still on the worker as worker_lost (the scheduler retries it)
+    reconciler.terminate(pool, w, "worker_lost: " + reason);
+    return Future.succeededFuture(new JsonObject().put("lost", true));
   }
 
   /** Chaos hook of the simulated provider: the worker dies now. */

@@ -53,8 +53,9 @@ final class PoolRequests {
     JsonObject labels = in.labels("labels");
     JsonObject providerConfig = in.rawObject("provider_config", 64);
     String effectiveProvider = provider == null ? "local" : provider;
-    if (providerConfig != null && providers.containsKey(effectiveProvider)) {
-      providers.get(effectiveProvider).validateConfig(providerConfig)
+    if (providers.containsKey(effectiveProvider)) {
+      // an absent provider_config is an empty one: a provider may require keys
+      providers.get(effectiveProvider).validateConfig(providerConfig == null ? new JsonObject() : providerConfig)
           .forEach(problem -> in.addError("provider_config", problem));
     }
     in.validate();

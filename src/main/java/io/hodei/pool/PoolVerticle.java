@@ -81,6 +81,10 @@ public final class PoolVerticle extends VerticleBase {
         req -> manager.addWorkers(req.param("id"), requests.workerCount(req.payload())));
     serveAdmin(PoolAddresses.WORKER_REMOVE, "pool.worker.remove",
         req -> manager.removeWorker(req.param("id"), req.param("worker_id")));
+    serve(PoolAddresses.WORKER_LOST, req -> {
+      req.caller().requireAdmin();
+      return manager.workerLost(req.param("id"), req.param("worker_id"), req.payload().getString("reason", "lost"));
+    });
     serveAdmin(PoolAddresses.WORKER_CRASH, "pool.worker.crash",
         req -> manager.crash(req.param("id"), req.param("worker_id")));
     serve(PoolAddresses.JOB_START, req -> {

@@ -18,7 +18,8 @@ import java.util.ArrayList;
  * beside the API tokens. An agent token authenticates only the agent stream, for that one pool.
  */
 final class AgentTokens {
-  static final String AGENT_PROVIDER = "agent";
+  /** Providers whose workers are agents: {@code agent}, and {@code kubernetes} (agent pods). */
+  static final java.util.Set<String> AGENT_PROVIDERS = java.util.Set.of("agent", "kubernetes");
 
   private final Vertx vertx;
   private final TokenStore tokens;
@@ -75,9 +76,9 @@ final class AgentTokens {
   private Future<JsonObject> agentPool(BusRequest req, String poolId) {
     return Bus.request(vertx, PoolAddresses.GET, BusRequest.envelope(new JsonObject().put("id", poolId),
         new JsonObject(), new JsonObject(), null), Caller.system(), req.traceId()).compose(pool -> {
-          if (!AGENT_PROVIDER.equals(pool.getString("provider"))) {
+          if (!AGENT_PROVIDERS.contains(pool.getString("provider"))) {
             return Future.failedFuture(DomainException.unprocessable("pool '" + poolId + "' has provider '"
-                + pool.getString("provider") + "'; agent tokens are for pools with provider 'agent'"));
+                + pool.getString("provider") + "'; agent tokens are for pools with provider 'agent' or 'kubernetes'"));
           }
           return Future.succeededFuture(pool);
         });

@@ -146,6 +146,8 @@ class PoolApiTest {
 
   @Test
   void badInputIsRejected() {
+    assertProblem(server.admin(HttpMethod.POST, "/api/v1/pools", new JsonObject().put("provider", "no-such")), 422);
+    // a provider's required provider_config keys are required when provider_config is left out
     assertProblem(server.admin(HttpMethod.POST, "/api/v1/pools", new JsonObject().put("provider", "kubernetes")), 422);
     assertProblem(server.admin(HttpMethod.POST, "/api/v1/pools",
         new JsonObject().put("kind", "dynamic").put("min_size", 5).put("max_size", 2)), 422);

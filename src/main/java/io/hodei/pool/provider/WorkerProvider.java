@@ -50,6 +50,15 @@ public interface WorkerProvider {
     return Future.succeededFuture(false);
   }
 
+  /**
+   * After a restart, before the pool's workers are probed: the ready workers (idle, busy or unhealthy) PostgreSQL
+   * holds for a pool of this provider (ids, possibly none). A provider whose workers outlive the server process (pods) takes them back here and
+   * releases what belongs to none of them.
+   */
+  default Future<Void> adopt(String poolId, JsonObject providerConfig, List<String> workerIds) {
+    return Future.succeededFuture();
+  }
+
   /** Stops everything this provider runs (server shutdown). */
   Future<Void> close();
 

@@ -57,7 +57,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * <p>Confined to the pool verticle's event loop (it is created there and every call and message arrives there);
  * only the gauges read the maps from other threads.
  */
-public final class AgentProvider implements WorkerProvider {
+public final class AgentProvider implements WorkerProvider, io.vertx.core.shareddata.Shareable {
   public static final String NAME = "agent";
   private static final Logger LOG = LoggerFactory.getLogger(AgentProvider.class);
   static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -71,6 +71,8 @@ public final class AgentProvider implements WorkerProvider {
   /** How long a provisioning waits for a free agent slot before it fails (the pool retries with back-off). */
   static final long PROVISION_WAIT_MS = 30_000;
   private static final String WORKER_LOST = "worker_lost";
+  /** Where the instance is found by {@link #of} (a local shared-data map of that name, one key). */
+  private static final String INSTANCE_MAP = "hodei.pool.provider.agent";
   private static final Set<String> ERROR_TYPES = Set.of("exit_code", "timeout", "killed", "invalid_command",
       WORKER_LOST);
 
@@ -84,6 +86,8 @@ public final class AgentProvider implements WorkerProvider {
   private final Map<String, Deque<Waiting>> waiting = new HashMap<>();
   /** Agent ids seen by this server process: a second registration of one is a reconnect. */
   private final Set<String> seen = new HashSet<>();
+  /** Pools whose agents a capacity provider starts (one agent per worker): their size does not follow agents. */
+  private final Set<String> managedPools = ConcurrentHashMap.newKeySet();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private int assignments;
   private boolean closed;
@@ -98,6 +102,29 @@ public final class AgentProvider implements WorkerProvider {
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(AgentAddresses.DISCONNECTED,
         msg -> onDisconnected(msg.body().getString("session"))));
     watchdog = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> closeSilentStreams());
+    vertx.sharedData().getLocalMap(INSTANCE_MAP).put(INSTANCE_MAP, this);
+  }
+
+  /**
+   * The agent provider of {@code vertx}, for capacity providers (such as {@code kubernetes}) that start agents and
+   * reuse its stream handling; null when none was created.
+   */
+  public static AgentProvider of(Vertx vertx) {
+    return (AgentProvider) vertx.sharedData().getLocalMap(INSTANCE_MAP).get(INSTANCE_MAP);
+  }
+
+  /**
+   * Capacity-provider hook: the pool's workers are agents started one per worker by another provider, so the pool's
+   * size does not follow registrations and workers bind only through {@link #provisionOn}.
+   */
+  public void manage(String poolId) { managedPools.add(poolId); }
+
+  /**
+   * Capacity-provider hook: binds {@code spec}'s worker to the first slot of agent {@code agentId} (of the spec's
+   * pool) once that agent registered, failing after {@code waitMs}.
+   */
+  public Future<ProvisionedWorker> provisionOn(WorkerSpec spec, String agentId, long waitMs) {
+    return provision(spec, agentId, waitMs);
   }
 
   private void closeSilentStreams() {
@@ -128,19 +155,24 @@ public final class AgentProvider implements WorkerProvider {
 
   @Override
   public Future<ProvisionedWorker> provision(WorkerSpec spec) {
+    return provision(spec, null, PROVISION_WAIT_MS);
+  }
+
+  private Future<ProvisionedWorker> provision(WorkerSpec spec, String agentId, long waitMs) {
     long started = System.nanoTime();
     if (closed) return Future.failedFuture(new IllegalStateException("the agent provider is closed"));
-    Slot free = freeSlot(spec.poolId());
+    Slot free = freeSlot(spec.poolId(), agentId);
     if (free != null) {
       bind(free, spec.workerId());
       return Future.succeededFuture(new ProvisionedWorker(spec.workerId(), 0));
     }
     Promise<ProvisionedWorker> promise = Promise.promise();
-    Waiting w = new Waiting(spec, promise, started);
-    w.timer = vertx.setTimer(PROVISION_WAIT_MS, id -> {
+    Waiting w = new Waiting(spec, agentId, promise, started);
+    w.timer = vertx.setTimer(waitMs, id -> {
       Deque<Waiting> queue = waiting.get(spec.poolId());
       if (queue != null) queue.remove(w);
-      promise.tryFail("no free agent slot in pool '" + spec.poolId() + "' within " + PROVISION_WAIT_MS / 1000
+      promise.tryFail(agentId != null ? "agent '" + agentId + "' did not register within " + waitMs / 1000 + " s"
+          : "no free agent slot in pool '" + spec.poolId() + "' within " + waitMs / 1000
           + " s: start an agent for it (hodei-pools agent --pool " + spec.poolId() + ")");
     });
     waiting.computeIfAbsent(spec.poolId(), k -> new ArrayDeque<>()).add(w);
@@ -198,6 +230,7 @@ public final class AgentProvider implements WorkerProvider {
   @Override
   public Future<Void> close() {
     closed = true;
+    vertx.sharedData().getLocalMap(INSTANCE_MAP).remove(INSTANCE_MAP, this);
     vertx.cancelTimer(watchdog);
     consumers.forEach(MessageConsumer::unregister);
     for (Agent agent : agents.values()) {
@@ -214,9 +247,10 @@ public final class AgentProvider implements WorkerProvider {
 
   // ---------------------------------------------------------------- slots
 
-  private Slot freeSlot(String poolId) {
+  private Slot freeSlot(String poolId, String agentId) {
     for (Agent agent : agents.values()) {
       if (agent.lost || !agent.poolId.equals(poolId)) continue;
+      if (agentId != null ? !agentId.equals(agent.id) : managedPools.contains(poolId)) continue;
       for (Slot slot : agent.slots) {
         if (slot.workerId == null && slot.killing == null) return slot;
       }
@@ -234,10 +268,11 @@ public final class AgentProvider implements WorkerProvider {
   /** Gives free slots of the pool to provisionings that wait for one. */
   private void serveWaiting(String poolId) {
     Deque<Waiting> queue = waiting.get(poolId);
-    while (queue != null && !queue.isEmpty()) {
-      Slot free = freeSlot(poolId);
-      if (free == null) return;
-      Waiting w = queue.poll();
+    if (queue == null) return;
+    for (Waiting w : List.copyOf(queue)) {
+      Slot free = freeSlot(poolId, w.agentId);
+      if (free == null) continue;
+      queue.remove(w);
       vertx.cancelTimer(w.timer);
       bind(free, w.spec.workerId());
       w.promise.tryComplete(new ProvisionedWorker(w.spec.workerId(),
@@ -371,6 +406,7 @@ public final class AgentProvider implements WorkerProvider {
 
   /** The pool's size follows the slots its agents registered (static pools; a dynamic pool keeps its bounds). */
   private void resizePool(String poolId) {
+    if (managedPools.contains(poolId)) return;
     int slots = agents.values().stream().filter(a -> !a.lost && a.poolId.equals(poolId))
         .mapToInt(a -> a.slots.length).sum();
     JsonObject envelope = BusRequest.envelope(new JsonObject().put("id", poolId), new JsonObject(),
@@ -521,7 +557,11 @@ public final class AgentProvider implements WorkerProvider {
         JsonObject envelope = BusRequest.envelope(new JsonObject().put("id", agent.poolId)
             .put("worker_id", slot.workerId), new JsonObject(), new JsonObject(), null);
         String workerId = slot.workerId;
-        Bus.request(vertx, PoolAddresses.WORKER_REMOVE, envelope, Caller.system(), null).onFailure(err -> LOG.info(
+        // a pool of started agents (managed) replaces a lost one; a pool of self-started agents shrinks
+        boolean managed = managedPools.contains(agent.poolId);
+        if (managed) envelope.getJsonObject(BusRequest.BODY).put("reason", "agent " + agent.id + " was lost: " + why);
+        Bus.request(vertx, managed ? PoolAddresses.WORKER_LOST : PoolAddresses.WORKER_REMOVE, envelope,
+            Caller.system(), null).onFailure(err -> LOG.info(
             "a lost agent's worker could not be removed; it stays unhealthy", kv("worker_id", workerId),
             kv("reason", err.getMessage())));
       }
@@ -595,12 +635,15 @@ public final class AgentProvider implements WorkerProvider {
 
   private static final class Waiting {
     final WorkerSpec spec;
+    /** The one agent whose slot this provisioning takes, or null for any agent of the pool. */
+    final String agentId;
     final Promise<ProvisionedWorker> promise;
     final long startedNanos;
     long timer;
 
-    Waiting(WorkerSpec spec, Promise<ProvisionedWorker> promise, long startedNanos) {
+    Waiting(WorkerSpec spec, String agentId, Promise<ProvisionedWorker> promise, long startedNanos) {
       this.spec = spec;
+      this.agentId = agentId;
       this.promise = promise;
       this.startedNanos = startedNanos;
     }

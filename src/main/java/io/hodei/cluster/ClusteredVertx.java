@@ -49,6 +49,11 @@ public final class ClusteredVertx {
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(settings.port()).setPortAutoIncrement(false);
     network.setPublicAddress(settings.host() + ":" + settings.port());
+    if (settings.host().matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*")) {
+      // an address: listen on it only (a host name is resolved by Hazelcast, which then listens on every interface)
+      config.setProperty("hazelcast.socket.bind.any", "false");
+      network.getInterfaces().setEnabled(true).addInterface(settings.host());
+    }
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

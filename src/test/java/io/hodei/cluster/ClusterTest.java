@@ -1,6 +1,7 @@
 package io.hodei.cluster;
 
 import io.hodei.app.config.ConfigSchema;
+import io.hodei.common.Events;
 import io.hodei.store.ConnectionSource;
 import io.hodei.store.Fence;
 import io.hodei.store.GroupCommit;
@@ -96,8 +97,15 @@ class ClusterTest {
       Fixtures viaFollower = new Fixtures(second);
       String token = viaFollower.tenant("t1", null, 1, "submitter");
       viaFollower.pool(Fixtures.simulatedPool("sim", 2, 20), 2);
+      // events published on the leader reach a consumer on the follower once each, decoded from the wire
+      Map<String, AtomicInteger> finishedSeen = new java.util.concurrent.ConcurrentHashMap<>();
+      second.server().vertx().eventBus().<JsonObject>consumer(Events.address(Events.JOB_FINISHED),
+          msg -> finishedSeen.computeIfAbsent(msg.body().getString("job_id"), k -> new AtomicInteger())
+              .incrementAndGet()).completion().await();
       String job = viaFollower.submitted(token, Fixtures.spec("sim", "true"));
       viaFollower.awaitState(token, job, "succeeded");
+      Poll.until(() -> finishedSeen.getOrDefault(job, new AtomicInteger()).get(), n -> n > 0, Duration.ofSeconds(30),
+          "job.finished of " + job + " on the follower");
 
       // the leader's lock connection is cut from the database side: it steps down, a node takes over with a new
       // epoch (whichever wins the lock) and placement goes on
@@ -107,7 +115,9 @@ class ClusterTest {
       TestServer follower = second;
       Poll.until(() -> cluster(follower), c -> c != null && c.getString("leader") != null, Duration.ofSeconds(30),
           "a leader after the cut");
-      viaFollower.awaitState(token, viaFollower.submitted(token, Fixtures.spec("sim", "true")), "succeeded");
+      viaFollower.awaitState(token, submitted(viaFollower, token), "succeeded");
+
+      assertThat(finishedSeen.get(job)).as("job.finished events of one job on the follower").hasValue(1);
 
       // the leader stops: the other node takes over and places jobs
       TestServer leader = a.equals(cluster(first).getString("leader")) ? first : second;
@@ -119,7 +129,7 @@ class ClusterTest {
       assertThat(epoch()).isGreaterThan(beforeStop);
       assertThat(leaderGauge(other, otherId)).isEqualTo(1);
       Fixtures viaNewLeader = new Fixtures(other);
-      viaNewLeader.awaitState(token, viaNewLeader.submitted(token, Fixtures.spec("sim", "true")), "succeeded");
+      viaNewLeader.awaitState(token, submitted(viaNewLeader, token), "succeeded");
     } finally {
       first.close();
       if (second != null) second.close();
@@ -163,6 +173,14 @@ class ClusterTest {
         vertx.close().await();
       }
     }
+  }
+
+  /** A job submitted while a takeover may still be under way: 503 (no scheduler serves yet) is tried again. */
+  private static String submitted(Fixtures fx, String token) {
+    Response r = Poll.until(() -> fx.submit(token, Fixtures.spec("sim", "true")), x -> x.status() != 503,
+        Duration.ofSeconds(30), "a submission accepted after the takeover");
+    assertThat(r.status()).as(r.toString()).isEqualTo(201);
+    return r.json().getString("id");
   }
 
   private static long epochOrZero() {

@@ -245,9 +245,7 @@ public final class HodeiServer {
     ids.clear();
     java.util.Collections.reverse(reversed);
     for (String id : reversed) {
-      // a verticle deployed by another one (the leader's, by the leadership) went with it already
-      undeploy = undeploy.compose(v -> !vertx.deploymentIDs().contains(id) ? Future.<Void>succeededFuture()
-          : vertx.undeploy(id).recover(err -> {
+      undeploy = undeploy.compose(v -> vertx.undeploy(id).recover(err -> {
         LOG.warn("undeploy failed", kv("deployment", id), err);
         return Future.succeededFuture();
       }));
@@ -258,15 +256,25 @@ public final class HodeiServer {
   /** On a cluster node: the leader's verticles, with every job and worker write fenced by the leadership epoch. */
   private LeaderDuties leaderDuties(Database started) {
     return new LeaderDuties() {
+      // deployed from a context of their own, not the leadership's: top-level deployments like a single server's,
+      // undeployed in reverse order by stepDown (as children of the leadership Vert.x would undeploy them at once)
+      private final io.vertx.core.Context root = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+
       @Override
       public Future<Void> lead(Fence fence) {
-        return deployParts(parts(started.writerConnections().fenced(fence)).stream()
+        return onRoot(() -> deployParts(parts(started.writerConnections().fenced(fence)).stream()
             .filter(p -> !p.everyNode()).toList(), leaderDeployments)
-            .recover(err -> undeployAll(leaderDeployments).compose(v -> Future.failedFuture(err)));
+            .recover(err -> undeployAll(leaderDeployments).compose(v -> Future.failedFuture(err))));
       }
 
       @Override
-      public Future<Void> stepDown() { return undeployAll(leaderDeployments); }
+      public Future<Void> stepDown() { return onRoot(() -> undeployAll(leaderDeployments)); }
+
+      private Future<Void> onRoot(Supplier<Future<Void>> action) {
+        Promise<Void> done = Promise.promise();
+        root.runOnContext(v -> action.get().onComplete(done));
+        return done.future();
+      }
     };
   }
 

@@ -100,6 +100,10 @@ public final class HodeiServer {
         // Bounded labels only: no remote addresses, no event-bus reply addresses.
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE, Label.EB_FAILURE));
+    if (config.getBool(ConfigSchema.CLUSTER_ENABLED) && config.getString(ConfigSchema.DB_URL) == null) {
+      throw new IllegalStateException(ConfigSchema.CLUSTER_ENABLED + " needs " + ConfigSchema.DB_URL
+          + ": the nodes of a cluster share one external PostgreSQL");
+    }
     this.cluster = config.getBool(ConfigSchema.CLUSTER_ENABLED) ? ClusterSettings.of(
         config.getString(ConfigSchema.CLUSTER_MEMBERS), config.getString(ConfigSchema.CLUSTER_HOST),
         config.getInt(ConfigSchema.CLUSTER_PORT), config.getInt(ConfigSchema.CLUSTER_BUS_PORT)) : null;

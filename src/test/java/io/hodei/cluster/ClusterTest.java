@@ -183,6 +183,18 @@ class ClusterTest {
     return r.json().getString("id");
   }
 
+  @Test
+  void aClusterNodeWithoutAnExternalDatabaseOrWithABadMemberListDoesNotStart() {
+    Map<String, Object> embedded = node(5701, 5701);
+    embedded.remove(ConfigSchema.DB_URL);
+    assertThatThrownBy(() -> io.hodei.app.HodeiServer.start(TestServer.config(embedded)).await())
+        .hasMessageContaining("cluster.enabled needs database.url");
+    Map<String, Object> badMembers = node(5701, 5701);
+    badMembers.put(ConfigSchema.CLUSTER_MEMBERS, "127.0.0.1:5701,nohost");
+    assertThatThrownBy(() -> io.hodei.app.HodeiServer.start(TestServer.config(badMembers)).await())
+        .hasMessageContaining("cluster.members: 'nohost' is not host:port");
+  }
+
   private static long epochOrZero() {
     try {
       return epoch();

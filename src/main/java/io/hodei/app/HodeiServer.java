@@ -27,7 +27,16 @@ import io.hodei.pool.PoolVerticle;
 import io.hodei.pool.provider.ProviderFactory;
 import io.hodei.pool.provider.WorkerProvider;
 import java.util.Map;
+import io.hodei.cluster.ClusterSettings;
+import io.hodei.cluster.ClusteredVertx;
+import io.hodei.cluster.LeaderDuties;
+import io.hodei.cluster.Leadership;
+import io.hodei.common.EventCodec;
+import io.hodei.store.ConnectionSource;
 import io.hodei.store.Database;
+import io.hodei.store.Fence;
+import io.vertx.core.VertxBuilder;
+import java.util.function.Supplier;
 import io.hodei.store.DatabaseConfig;
 import io.hodei.store.GroupCommit;
 import io.hodei.tenant.BurstPolicy;
@@ -65,11 +74,18 @@ public final class HodeiServer {
   private static final Logger LOG = LoggerFactory.getLogger(HodeiServer.class);
 
   private final HodeiConfig config;
-  private final Vertx vertx;
+  private Vertx vertx;
+  /** The Vert.x instance, once built (a clustered one once it joined the cluster). */
+  private final Future<Vertx> vertxReady;
+  /** This node's cluster settings; null: a single server. */
+  private final ClusterSettings cluster;
+  /** The leader's verticles on a cluster node, while it leads. */
+  private final List<String> leaderDeployments = new ArrayList<>();
   private final PrometheusMeterRegistry registry;
   private final Tracing tracing;
   private final List<String> deployments = new ArrayList<>();
   private Database database;
+  private SelfCost metricsCost;
   private HttpVerticle http;
   private Future<Void> stopped;
 
@@ -84,12 +100,20 @@ public final class HodeiServer {
         // Bounded labels only: no remote addresses, no event-bus reply addresses.
         .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
             Label.POOL_NAME, Label.EB_SIDE, Label.EB_FAILURE));
-    this.vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(metricsOptions).setTracingOptions(new TracingOptions()))
+    if (config.getBool(ConfigSchema.CLUSTER_ENABLED) && config.getString(ConfigSchema.DB_URL) == null) {
+      throw new IllegalStateException(ConfigSchema.CLUSTER_ENABLED + " needs " + ConfigSchema.DB_URL
+          + ": the nodes of a cluster share one external PostgreSQL");
+    }
+    this.cluster = config.getBool(ConfigSchema.CLUSTER_ENABLED) ? ClusterSettings.of(
+        config.getString(ConfigSchema.CLUSTER_MEMBERS), config.getString(ConfigSchema.CLUSTER_HOST),
+        config.getInt(ConfigSchema.CLUSTER_PORT), config.getInt(ConfigSchema.CLUSTER_BUS_PORT)) : null;
+    VertxOptions options = new VertxOptions().setMetricsOptions(metricsOptions).setTracingOptions(new TracingOptions());
+    VertxBuilder builder = Vertx.builder()
         .withMetrics(new MicrometerMetricsFactory(registry))
         // event-bus request and SQL statement timings (hodei_service_*, hodei_db_query_duration_seconds)
-        .withTracer(options -> new TimingTracer(new ServiceMeters(registry)))
-        .build();
+        .withTracer(opts -> new TimingTracer(new ServiceMeters(registry)));
+    this.vertxReady = cluster == null ? Future.succeededFuture(builder.with(options).build())
+        : ClusteredVertx.build(builder, options, cluster);
   }
 
   /** Starts everything; on failure, stops what was started and fails with a one-line reason. */
@@ -100,11 +124,20 @@ public final class HodeiServer {
    * is then on whatever {@code observability.tracing.enabled} says); null: as configured.
    */
   public static Future<HodeiServer> start(HodeiConfig config, SpanExporter exporter) {
-    HodeiServer server = new HodeiServer(config, exporter);
+    HodeiServer server;
+    try {
+      server = new HodeiServer(config, exporter);
+    } catch (IllegalStateException e) {
+      return Future.failedFuture(e);
+    }
     // Not bound to a Vert.x context: after a failed start Vert.x is closed, and a context-bound future would
     // never deliver the failure.
     Promise<HodeiServer> result = Promise.promise();
-    server.startAll().onComplete(ar -> {
+    server.vertxReady.recover(err -> Future.failedFuture(new IllegalStateException("cluster: " + firstLine(err))))
+        .compose(v -> {
+          server.vertx = v;
+          return server.startAll();
+        }).onComplete(ar -> {
       if (ar.succeeded()) {
         result.complete(server);
       } else {
@@ -123,36 +156,12 @@ public final class HodeiServer {
         .recover(err -> Future.failedFuture(new IllegalStateException("database: " + firstLine(err))))
         .compose(started -> {
           database = started;
-          Pool pool = started.pool();
-          SelfCost metricsCost = new SelfCost();
-          QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
-              config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
-              config.getInt(ConfigSchema.QUOTA_QUEUED));
-          Future<Void> traces = tracing.enabled() ? deploy(new JobTraceVerticle(tracing)) : Future.succeededFuture();
-          return traces.compose(t -> deploy(new TenantVerticle(pool, quota, new BurstPolicy(
-              config.getBool(ConfigSchema.BURST_ENABLED), config.getInt(ConfigSchema.BURST_MAX_OVERAGE),
-              config.getInt(ConfigSchema.BURST_DURATION)), config.getString(ConfigSchema.ADMIN_TOKEN), registry)))
-              .compose(v -> deploy(new PoolVerticle(pool, started.writerConnections(), poolSettings(), registry,
-                  this::providers)))
-              .compose(v -> deploy(new MetricsCollectorVerticle(new MetricsSettings(
-                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
-                  config.getInt(ConfigSchema.METRICS_MAX_WORKER_SERIES)),
-                  registry, metricsCost)))
-              .compose(v -> deploy(new RuntimeMetricsVerticle(started.metricsPool(), registry, new RuntimeSettings(
-                  config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
-                  config.getInt(ConfigSchema.DB_POOL_SIZE), config.getString(ConfigSchema.DB_DATA_DIR)), metricsCost)))
-              .compose(v -> deploy(new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))))
-              .compose(v -> deploy(new SchedulerVerticle(pool, started.writerConnections(), schedulerSettings(),
-                  registry)))
-              .compose(v -> deploy(new MetricsHistoryVerticle(started.metricsPool(), registry, new HistorySettings(
-                  config.getBool(ConfigSchema.METRICS_ENABLED) && config.getBool(ConfigSchema.METRICS_HISTORY),
-                  config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),
-                  config.getInt(ConfigSchema.METRICS_RAW_RETENTION),
-                  config.getInt(ConfigSchema.METRICS_1M_RETENTION), config.getInt(ConfigSchema.METRICS_5M_RETENTION),
-                  config.getInt(ConfigSchema.METRICS_RETENTION)), metricsCost)))
-              .compose(v -> deploy(new CostVerticle(pool, costSettings(), registry)))
-              .compose(v -> deploy(new ScalingVerticle(pool, new ScalingSettings(
-                  config.getBool(ConfigSchema.POOLS_AUTO_SCALING), config.getInt(ConfigSchema.SCALING_INTERVAL)),
+          EventCodec.ensureRegistered(vertx);
+          metricsCost = new SelfCost();
+          if (cluster == null) return deployParts(parts(started.writerConnections()), deployments);
+          // a cluster node: what every node serves now; the domains once (and while) this node leads
+          return deployParts(parts(null).stream().filter(Part::everyNode).toList(), deployments)
+              .compose(v -> deploy(new Leadership(started.connectOptions(), cluster.nodeId(), leaderDuties(started),
                   registry)));
         })
         .compose(v -> vertx.executeBlocking(() -> {
@@ -175,6 +184,102 @@ public final class HodeiServer {
             kv("health", "http://localhost:" + http.port() + "/health/ready"),
             kv("pool_health", "http://localhost:" + http.port() + "/health"),
             kv("database", database.describe())));
+  }
+
+  /**
+   * A verticle the server deploys, in start order; {@code everyNode}: deployed on every cluster node (it serves this
+   * node, changes no shared state), otherwise only on the leader. Null verticle: not deployed (a feature that is off).
+   */
+  private record Part(boolean everyNode, Supplier<io.vertx.core.Deployable> verticle) {}
+
+  /**
+   * The domain verticles in start order. {@code writers}: the group-commit writers' connections (fenced on a cluster
+   * leader); null only to pick the every-node parts.
+   */
+  private List<Part> parts(ConnectionSource writers) {
+    Pool pool = database.pool();
+    QuotaDefaults quota = new QuotaDefaults(config.getInt(ConfigSchema.QUOTA_CPU),
+        config.getInt(ConfigSchema.QUOTA_MEMORY), config.getInt(ConfigSchema.QUOTA_CONCURRENT),
+        config.getInt(ConfigSchema.QUOTA_QUEUED));
+    return List.of(
+        new Part(false, () -> tracing.enabled() ? new JobTraceVerticle(tracing) : null),
+        new Part(false, () -> new TenantVerticle(pool, quota, new BurstPolicy(
+            config.getBool(ConfigSchema.BURST_ENABLED), config.getInt(ConfigSchema.BURST_MAX_OVERAGE),
+            config.getInt(ConfigSchema.BURST_DURATION)), config.getString(ConfigSchema.ADMIN_TOKEN), registry)),
+        new Part(false, () -> new PoolVerticle(pool, writers, poolSettings(), registry, this::providers)),
+        new Part(false, () -> new MetricsCollectorVerticle(new MetricsSettings(
+            config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
+            config.getInt(ConfigSchema.METRICS_MAX_WORKER_SERIES)), registry, metricsCost)),
+        new Part(true, () -> new RuntimeMetricsVerticle(database.metricsPool(), registry, new RuntimeSettings(
+            config.getBool(ConfigSchema.METRICS_ENABLED), config.getInt(ConfigSchema.METRICS_INTERVAL),
+            config.getInt(ConfigSchema.DB_POOL_SIZE), config.getString(ConfigSchema.DB_DATA_DIR)), metricsCost)),
+        new Part(true, () -> new AlertsVerticle(config.getString(ConfigSchema.ALERTMANAGER_URL))),
+        new Part(false, () -> new SchedulerVerticle(pool, writers, schedulerSettings(), registry)),
+        new Part(false, () -> new MetricsHistoryVerticle(database.metricsPool(), registry, new HistorySettings(
+            config.getBool(ConfigSchema.METRICS_ENABLED) && config.getBool(ConfigSchema.METRICS_HISTORY),
+            config.getInt(ConfigSchema.METRICS_INTERVAL), config.getInt(ConfigSchema.METRICS_ROLLUP_INTERVAL),
+            config.getInt(ConfigSchema.METRICS_RAW_RETENTION),
+            config.getInt(ConfigSchema.METRICS_1M_RETENTION), config.getInt(ConfigSchema.METRICS_5M_RETENTION),
+            config.getInt(ConfigSchema.METRICS_RETENTION)), metricsCost)),
+        new Part(false, () -> new CostVerticle(pool, costSettings(), registry)),
+        new Part(false, () -> new ScalingVerticle(pool, new ScalingSettings(
+            config.getBool(ConfigSchema.POOLS_AUTO_SCALING), config.getInt(ConfigSchema.SCALING_INTERVAL)),
+            registry)));
+  }
+
+  /** Deploys {@code parts} one after the other, recording each deployment in {@code into}. */
+  private Future<Void> deployParts(List<Part> parts, List<String> into) {
+    Future<Void> chain = Future.succeededFuture();
+    for (Part part : parts) {
+      chain = chain.compose(v -> {
+        io.vertx.core.Deployable verticle = part.verticle().get();
+        return verticle == null ? Future.succeededFuture() : vertx.deployVerticle(verticle).map(id -> {
+          into.add(id);
+          return null;
+        });
+      });
+    }
+    return chain;
+  }
+
+  /** Undeploys {@code ids} in reverse order (failures logged), emptying the list. */
+  private Future<Void> undeployAll(List<String> ids) {
+    Future<Void> undeploy = Future.succeededFuture();
+    List<String> reversed = new ArrayList<>(ids);
+    ids.clear();
+    java.util.Collections.reverse(reversed);
+    for (String id : reversed) {
+      undeploy = undeploy.compose(v -> vertx.undeploy(id).recover(err -> {
+        LOG.warn("undeploy failed", kv("deployment", id), err);
+        return Future.succeededFuture();
+      }));
+    }
+    return undeploy;
+  }
+
+  /** On a cluster node: the leader's verticles, with every job and worker write fenced by the leadership epoch. */
+  private LeaderDuties leaderDuties(Database started) {
+    return new LeaderDuties() {
+      // deployed from a context of their own, not the leadership's: top-level deployments like a single server's,
+      // undeployed in reverse order by stepDown (as children of the leadership Vert.x would undeploy them at once)
+      private final io.vertx.core.Context root = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+
+      @Override
+      public Future<Void> lead(Fence fence) {
+        return onRoot(() -> deployParts(parts(started.writerConnections().fenced(fence)).stream()
+            .filter(p -> !p.everyNode()).toList(), leaderDeployments)
+            .recover(err -> undeployAll(leaderDeployments).compose(v -> Future.failedFuture(err))));
+      }
+
+      @Override
+      public Future<Void> stepDown() { return onRoot(() -> undeployAll(leaderDeployments)); }
+
+      private Future<Void> onRoot(Supplier<Future<Void>> action) {
+        Promise<Void> done = Promise.promise();
+        root.runOnContext(v -> action.get().onComplete(done));
+        return done.future();
+      }
+    };
   }
 
   /** Blocking: the shipped dashboards and alert rules into their configured directories (never fails start). */
@@ -307,15 +412,13 @@ public final class HodeiServer {
 
   private Future<Void> stopOnce() {
     Promise<Void> done = Promise.promise();
-    Future<Void> undeploy = Future.succeededFuture();
-    for (int i = deployments.size() - 1; i >= 0; i--) {
-      String id = deployments.get(i);
-      undeploy = undeploy.compose(v -> vertx.undeploy(id).recover(err -> {
-        LOG.warn("undeploy failed", kv("deployment", id), err);
-        return Future.succeededFuture();
-      }));
+    if (vertx == null) {
+      // the cluster could not be joined: nothing was started
+      tracing.shutdown();
+      registry.close();
+      return Future.succeededFuture();
     }
-    undeploy
+    undeployAll(deployments)
         .compose(v -> database == null ? Future.<Void>succeededFuture() : database.close(vertx))
         .eventually(() -> vertx.close())
         .onComplete(ar -> {

@@ -33,7 +33,7 @@ public final class EventCodec implements MessageCodec<JsonObject, JsonObject> {
   }
 
   /** Registers the codec unless this Vert.x instance was the last one it was registered on (one read per call). */
-  static void ensureRegistered(Vertx vertx) {
+  public static void ensureRegistered(Vertx vertx) {
     if (registeredOn != vertx.eventBus()) register(vertx);
   }
 

@@ -76,6 +76,7 @@ public final class MetricCatalog {
   public static final String DIRECTION = "direction";
   public static final String PART = "part";
   public static final String OUTCOME = "outcome";
+  public static final String NODE = "node";
 
   public static final Def JOBS_SCHEDULED = new Def("hodei_jobs_scheduled_total", Type.COUNTER, List.of(TENANT_ID),
       "jobs", "Total number of jobs scheduled (placed on a worker)");
@@ -322,6 +323,16 @@ public final class MetricCatalog {
       List.of(POOL, DIRECTION), "bytes", "Job output bytes streamed by agents: direction=received (kept), "
           + "dropped (beyond the per-job log bound)");
 
+  public static final Def CLUSTER_MEMBERS = new Def("hodei_cluster_members", Type.GAUGE, List.of(), "nodes",
+      "Members of the cluster this node sees (cluster.enabled)");
+  public static final Def LEADER = new Def("hodei_leader", Type.GAUGE, List.of(NODE), "bool",
+      "1 while this node (node = its cluster host:port) leads the cluster, else 0");
+  public static final Def LEADERSHIP_CHANGES = new Def("hodei_leadership_changes_total", Type.COUNTER, List.of(),
+      "takeovers", "Times this node took over the cluster's leadership (each bumps the leadership epoch)");
+
+  /** Cluster membership and leadership (only on a cluster node). */
+  public static final List<Def> CLUSTER = List.of(CLUSTER_MEMBERS, LEADER, LEADERSHIP_CHANGES);
+
   /** The agent provider's stream registry. */
   public static final List<Def> AGENTS = List.of(AGENTS_CONNECTED, AGENT_HEARTBEAT_LAG, AGENT_RECONNECTS,
       AGENT_STREAM_BYTES);
@@ -353,7 +364,7 @@ public final class MetricCatalog {
 
   /** Every metric of the catalog, in documentation order. */
   public static final List<Def> ALL = java.util.stream.Stream.of(PLATFORM, COLLECTED, COST, SCALING, RUNTIME,
-      PUSHABLE, AGENTS)
+      PUSHABLE, AGENTS, CLUSTER)
       .flatMap(List::stream).toList();
 
   private MetricCatalog() {}

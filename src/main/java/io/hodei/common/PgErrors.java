@@ -27,6 +27,8 @@ public final class PgErrors {
       case "22021" -> DomainException.badRequest("a text value holds a byte sequence that is not valid text");
       case "40001", "40P01" -> DomainException.conflict("a concurrent change won; retry the request");
       case "57014" -> DomainException.unavailable("the database query timed out");
+      // a cluster node that lost its leadership (io.hodei.store.Fence): another node serves the request now
+      case "HF001" -> DomainException.unavailable("this node no longer leads the cluster; try again");
       default -> transientState(state) ? DomainException.unavailable("the database is not available")
           : new DomainException(500, "Internal Server Error", "a database error occurred; see the server log");
     };

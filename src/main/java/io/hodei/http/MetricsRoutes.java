@@ -1,8 +1,10 @@
 package io.hodei.http;
 
+import io.hodei.cluster.ClusterStatus;
 import io.hodei.metrics.HealthStatus;
 import io.hodei.metrics.MetricsAddresses;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
 
 /**
  * REST surface of the metrics domain: pool health, one pool's metrics, the collector's own health, firing alerts,
@@ -14,7 +16,12 @@ final class MetricsRoutes {
   static void bind(RestBinder rest) {
     for (String path : new String[] {"/health", "/api/v1/observability/health"}) {
       rest.forwardPublic(HttpMethod.GET, path, MetricsAddresses.HEALTH,
-          reply -> HealthStatus.UNHEALTHY.wire().equals(reply.getString("status")) ? 503 : 200);
+          reply -> HealthStatus.UNHEALTHY.wire().equals(reply.getString("status")) ? 503 : 200,
+          reply -> {
+            // on a cluster node: this node, the leader and the members it sees (the pools' health is the leader's)
+            JsonObject cluster = ClusterStatus.read(rest.vertx());
+            if (cluster != null) reply.put("cluster", cluster);
+          });
     }
     rest.forward(HttpMethod.GET, "/api/v1/pools/{id}/metrics", MetricsAddresses.POOL, 200);
     rest.forward(HttpMethod.GET, "/api/v1/observability/collector", MetricsAddresses.COLLECTOR, 200);

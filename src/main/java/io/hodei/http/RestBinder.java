@@ -87,6 +87,17 @@ final class RestBinder {
     route(method, template, ctx -> send(ctx, address, ANONYMOUS, status));
   }
 
+  /** Like {@link #forwardPublic(HttpMethod, String, String, ToIntFunction)}, the reply completed by {@code add}. */
+  void forwardPublic(HttpMethod method, String template, String address, ToIntFunction<JsonObject> status,
+                     java.util.function.Consumer<JsonObject> add) {
+    route(method, template, ctx -> ask(ctx, address, ANONYMOUS).onSuccess(reply -> {
+      add.accept(reply);
+      respond(ctx, status.applyAsInt(reply), reply);
+    }).onFailure(ctx::fail));
+  }
+
+  Vertx vertx() { return vertx; }
+
   private void send(RoutingContext ctx, String address, Caller caller, ToIntFunction<JsonObject> status) {
     ask(ctx, address, caller)
         .onSuccess(reply -> respond(ctx, status.applyAsInt(reply), reply))

@@ -64,6 +64,37 @@ public final class SchedulerVerticle extends VerticleBase {
     scheduler = new Scheduler(vertx, store, tenants, pools, settings, schedulerMetrics, events);
     explainer = new WaitExplainer(scheduler.view());
 
+    consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.RUN_ENDED,
+        msg -> scheduler.runEnded(msg.body())));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.WORKER_STATE), msg -> {
+      JsonObject event = msg.body();
+      pools.workerMoved(event.getString("pool_id"), event.getString("from"), event.getString("to"));
+      if ("idle".equals(event.getString("to"))) scheduler.capacityChanged();
+    }));
+    for (String type : List.of(Events.POOL_STATE, Events.POOL_RESIZED)) {
+      consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(type),
+          msg -> pools.refresh().onSuccess(v -> scheduler.capacityChanged())));
+    }
+    store.onRecovered(scheduler::reconcile);
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> tenants.start())
+        .compose(v -> pools.refresh())
+        .compose(v -> scheduler.recover())
+        // requests are served once the state is rebuilt (a cluster node taking over is reached at once)
+        .compose(v -> serveRequests())
+        .onSuccess(v -> {
+          timers.add(vertx.setPeriodic(settings.tickMillis(), id -> {
+            scheduler.tick();
+            checkSlas();
+          }));
+          timers.add(vertx.setPeriodic(2000, id -> pools.refresh().onSuccess(x -> scheduler.capacityChanged())));
+          scheduler.dispatch();
+        });
+  }
+
+  private Future<?> serveRequests() {
+    List<MessageConsumer<?>> requests = new ArrayList<>();
+    int before = consumers.size();
     // submissions answer with views built for the reply: handed over without a copy
     consumers.add(Bus.serveHandingOver(vertx, SchedulerAddresses.SUBMIT, this::submit));
     consumers.add(Bus.serveHandingOver(vertx, SchedulerAddresses.SUBMIT_BATCH, this::submitBatch));
@@ -82,31 +113,8 @@ public final class SchedulerVerticle extends VerticleBase {
     });
     serve(SchedulerAddresses.QUOTA_ENFORCE, this::enforce);
     serve(SchedulerAddresses.REPRIORITIZE, this::reprioritize);
-
-    consumers.add(vertx.eventBus().<JsonObject>consumer(PoolAddresses.RUN_ENDED,
-        msg -> scheduler.runEnded(msg.body())));
-    consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.WORKER_STATE), msg -> {
-      JsonObject event = msg.body();
-      pools.workerMoved(event.getString("pool_id"), event.getString("from"), event.getString("to"));
-      if ("idle".equals(event.getString("to"))) scheduler.capacityChanged();
-    }));
-    for (String type : List.of(Events.POOL_STATE, Events.POOL_RESIZED)) {
-      consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(type),
-          msg -> pools.refresh().onSuccess(v -> scheduler.capacityChanged())));
-    }
-    store.onRecovered(scheduler::reconcile);
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
-        .compose(v -> tenants.start())
-        .compose(v -> pools.refresh())
-        .compose(v -> scheduler.recover())
-        .onSuccess(v -> {
-          timers.add(vertx.setPeriodic(settings.tickMillis(), id -> {
-            scheduler.tick();
-            checkSlas();
-          }));
-          timers.add(vertx.setPeriodic(2000, id -> pools.refresh().onSuccess(x -> scheduler.capacityChanged())));
-          scheduler.dispatch();
-        });
+    requests.addAll(consumers.subList(before, consumers.size()));
+    return Future.all(requests.stream().map(MessageConsumer::completion).toList());
   }
 
   @Override

@@ -12,6 +12,19 @@ import io.vertx.sqlclient.SqlConnection;
 public interface ConnectionSource {
   Future<SqlConnection> connect();
 
+  /** The fencing token a writer using these connections starts each transaction with; null: none (one server). */
+  default Fence fence() { return null; }
+
+  /** These connections, with every writer transaction fenced by {@code fence}. */
+  default ConnectionSource fenced(Fence fence) {
+    ConnectionSource base = this;
+    return new ConnectionSource() {
+      @Override public Future<SqlConnection> connect() { return base.connect(); }
+
+      @Override public Fence fence() { return fence; }
+    };
+  }
+
   /**
    * A connection of its own each time, outside any pool: closing it closes it for good, so one that broke can never be
    * handed out again, and a writer retrying after an outage never queues behind request traffic.

@@ -69,6 +69,9 @@ public final class Database {
    */
   public ConnectionSource writerConnections() { return writerConnections; }
 
+  /** Where the database is (for connections of their own, such as the cluster's leadership lock). */
+  public PgConnectOptions connectOptions() { return connectOptions; }
+
   /** A short, safe description for logs: never the password. */
   public String describe() {
     return (embedded != null ? "embedded " : "") + "postgresql://" + connectOptions.getHost() + ":"

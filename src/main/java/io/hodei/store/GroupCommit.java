@@ -440,6 +440,8 @@ public final class GroupCommit {
       if (conn == held) onHeld.add(outcome);
       List<Future<?>> pipeline = new ArrayList<>();
       pipeline.add(conn.query("BEGIN").execute());
+      Fence fence = connections.fence();
+      if (fence != null) pipeline.add(conn.preparedQuery(Fence.SQL).execute(Tuple.of(fence.epoch())));
       for (Map<String, List<Statement>> layer : layers) {
         layer.values().forEach(same -> pipeline.add(execute(conn, same)));
       }
@@ -455,6 +457,7 @@ public final class GroupCommit {
               return;
             }
             Throwable cause = firstCause(pipeline, ar.cause());
+            if (fence != null && Fence.refused(cause)) fence.onRefused().run();
             // the transaction's end is unknown: never reuse that connection
             if (!commit.succeeded() && conn == held) discard();
             outcome.tryFail(cause);

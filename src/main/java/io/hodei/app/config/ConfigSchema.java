@@ -45,6 +45,11 @@ public final class ConfigSchema {
   public static final String POOLS_LOCAL_WORK_DIR = "resource_pools.local_work_dir";
   public static final String POOLS_SIMULATED_SEED = "resource_pools.simulated_seed";
   public static final String AGENTS_RECONNECT_GRACE = "agents.reconnect_grace_seconds";
+  public static final String CLUSTER_ENABLED = "cluster.enabled";
+  public static final String CLUSTER_MEMBERS = "cluster.members";
+  public static final String CLUSTER_HOST = "cluster.host";
+  public static final String CLUSTER_PORT = "cluster.port";
+  public static final String CLUSTER_BUS_PORT = "cluster.bus_port";
   public static final String SCHED_PRIORITY = "scheduler.default_priority";
   public static final String SCHED_TIMEOUT = "scheduler.default_timeout_seconds";
   public static final String SCHED_ATTEMPTS = "scheduler.default_max_attempts";
@@ -164,6 +169,17 @@ public final class ConfigSchema {
         .doc("random seed of the simulated provider (same seed, same outcomes)"));
     add(key(AGENTS_RECONNECT_GRACE, Type.INT).def(30L).range(1, 3600)
         .doc("seconds a disconnected agent keeps its workers and running jobs; after it they are lost and retried"));
+    add(key(CLUSTER_ENABLED, Type.BOOL).def(false)
+        .doc("run as one node of a cluster on one PostgreSQL: a clustered Vert.x event bus (Hazelcast), one leader "
+            + "places jobs and manages pools ([Cluster](cluster.md))"));
+    add(key(CLUSTER_MEMBERS, Type.STRING).def("127.0.0.1:5701")
+        .doc("host:port list (comma-separated) of the cluster's Hazelcast members to join over TCP (no multicast); "
+            + "may include this node"));
+    add(key(CLUSTER_HOST, Type.STRING).def("127.0.0.1")
+        .doc("address this node binds and announces to the other members (Hazelcast and the event bus)"));
+    add(key(CLUSTER_PORT, Type.INT).def(5701L).range(1, 65535).doc("this node's Hazelcast member port"));
+    add(key(CLUSTER_BUS_PORT, Type.INT).def(0L).range(0, 65535)
+        .doc("this node's clustered event-bus port (0 = any free port)"));
     add(key(SCHED_PRIORITY, Type.INT).def(50L).range(0, 100).doc("priority of a job submitted without one"));
     add(key(SCHED_TIMEOUT, Type.INT).def(3600L).range(0, 7 * 24 * 3600)
         .doc("run-time limit of a job submitted without timeout_s (0 = none)"));

@@ -319,6 +319,8 @@ public final class SimulatedProvider implements WorkerProvider {
     private final String jobId;
     private final SimWorker worker;
     private final long startNanos = System.nanoTime();
+    /** When the simulated run began: with its duration, the span it held its worker (no pid: nothing to reap). */
+    private final Instant startedAt = Instant.now();
     private final Promise<JobResult> result = Promise.promise();
     private final AtomicBoolean done = new AtomicBoolean();
     volatile long timer = -1;
@@ -345,7 +347,7 @@ public final class SimulatedProvider implements WorkerProvider {
 
     @Override public String jobId() { return jobId; }
     @Override public long pid() { return -1; }
-    @Override public Instant processStartedAt() { return null; }
+    @Override public Instant processStartedAt() { return startedAt; }
     @Override public Future<JobResult> result() { return result.future(); }
 
     @Override

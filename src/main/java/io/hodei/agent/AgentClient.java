@@ -58,6 +58,11 @@ final class AgentClient {
   static final int MAX_CHUNK = 16 * 1024;
   static final long MAX_BACKOFF_MS = 5_000;
   static final long USAGE_INTERVAL_MS = 5_000;
+  /**
+   * Heartbeat intervals without a word from the server (it answers every heartbeat) after which the connection is
+   * taken for dead, though TCP has not noticed (a dropped network, a frozen server): the agent connects again.
+   */
+  static final int SILENT_INTERVALS = 3;
 
   private final Vertx vertx;
   private final Context context;
@@ -78,6 +83,8 @@ final class AgentClient {
   private boolean registered;
   private int maxLogBytes = JobResult.MAX_LOG_BYTES;
   private long heartbeatTimer = -1;
+  static final long HEARTBEAT_INTERVAL_MS = 2000;
+  private long lastHeardNanos = System.nanoTime();
   private long usageTimer = -1;
   private long backoffMs = 200;
   private boolean stopped;
@@ -97,7 +104,7 @@ final class AgentClient {
     // HTTP/2 with prior knowledge: an h2c upgrade would carry the first request as HTTP/1.1 until its body ended,
     // which a stream never does
     HttpClientOptions options = new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
-        .setHttp2ClearTextUpgrade(false);
+        .setHttp2ClearTextUpgrade(false).setConnectTimeout((int) (SILENT_INTERVALS * HEARTBEAT_INTERVAL_MS));
     if (settings.tlsCa() != null) {
       options.setSsl(true).setUseAlpn(true)
           .setTrustOptions(new PemTrustOptions().addCertPath(settings.tlsCa().toString()));
@@ -116,7 +123,7 @@ final class AgentClient {
             settings.cpuM(), settings.memoryMb(), new JsonObject())));
       }
       Future.all(provisioned).onComplete(ar -> connect());
-      heartbeatTimer = vertx.setPeriodic(2000, id -> heartbeat());
+      heartbeatTimer = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> heartbeat());
       usageTimer = vertx.setPeriodic(USAGE_INTERVAL_MS, id -> usage());
     });
     return firstRegistration.future();
@@ -176,6 +183,9 @@ final class AgentClient {
           running.values().forEach(r -> register.addRunning(RunningJob.newBuilder().setJobId(r.jobId)
               .setAttempt(r.attempt).setSlot(r.slot).setPid(r.execution.pid())));
           request.write(AgentMessage.newBuilder().setRegister(register).build());
+          vertx.setTimer(SILENT_INTERVALS * HEARTBEAT_INTERVAL_MS, id -> {
+            if (stream == request && !registered) drop(request, "the server did not answer the registration");
+          });
         });
   }
 
@@ -184,6 +194,14 @@ final class AgentClient {
     stream = null;
     registered = false;
     retry(why);
+  }
+
+  /** The connection is dead without TCP knowing: drop it (not only the stream: a new stream would reuse it). */
+  private void drop(GrpcClientRequest<AgentMessage, ServerMessage> request, String why) {
+    io.vertx.core.http.HttpConnection connection = request.connection();
+    request.cancel();
+    if (connection != null) connection.close();
+    lost(request, why);
   }
 
   private void retry(String why) {
@@ -196,6 +214,7 @@ final class AgentClient {
   }
 
   private void onServerMessage(ServerMessage message) {
+    lastHeardNanos = System.nanoTime();
     switch (message.getKindCase()) {
       case REGISTERED -> {
         registered = true;
@@ -288,6 +307,12 @@ final class AgentClient {
 
   private void heartbeat() {
     if (!registered) return;
+    long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+    GrpcClientRequest<AgentMessage, ServerMessage> s = stream;
+    if (s != null && silentMs > SILENT_INTERVALS * HEARTBEAT_INTERVAL_MS) {
+      drop(s, "no word from the server for " + silentMs + " ms");
+      return;
+    }
     send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis())
         .setBusySlots(running.size())).build());
   }

@@ -60,7 +60,7 @@ final class JobRunner {
     w.state = WorkerState.BUSY;
     JobSpec spec = new JobSpec(jobId, stringList(job.getJsonArray("command")),
         job.getJsonObject("env", new JsonObject()), job.getJsonObject("payload", new JsonObject()),
-        job.getInteger("timeout_s", 0), cpu, memory);
+        job.getInteger("timeout_s", 0), cpu, memory, job.getInteger("attempt", 0));
     JobExecution execution;
     try {
       execution = providers.get(p.provider).run(w.id, spec);
@@ -99,6 +99,26 @@ final class JobRunner {
       }
     }
     return Future.succeededFuture(new JsonObject().put("killed", false));
+  }
+
+  /**
+   * After a server restart: the job a reclaimed worker ran is taken up again when its provider can (a remote agent
+   * kept running it); its end is then reported like any run's. {@code {adopted: false}} when it cannot.
+   */
+  Future<JsonObject> adoptJob(String workerId, String jobId, int attempt) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      if (w == null || w.execution != null || !w.live() || !jobId.equals(w.currentJobId)) continue;
+      JobExecution execution = providers.get(p.provider).adopt(workerId, jobId, attempt);
+      if (execution == null) break;
+      LOG.info("job taken up again after a restart", kv("pool", p.id), kv("worker_id", w.id), kv("job_id", jobId),
+          kv("attempt", attempt));
+      w.execution = execution;
+      // an end already known is reported at once: the scheduler holds the job as running before it asks
+      execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
+      return Future.succeededFuture(new JsonObject().put("adopted", true));
+    }
+    return Future.succeededFuture(new JsonObject().put("adopted", false));
   }
 
   Future<JsonObject> reapOrphan(String provider, long pid, Instant startedAt) {

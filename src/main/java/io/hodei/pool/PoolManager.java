@@ -65,8 +65,8 @@ final class PoolManager {
   // ---------------------------------------------------------------- start-up
 
   /**
-   * Reloads pools and workers from PostgreSQL. Workers the provider no longer knows (a local or simulated worker
-   * does not survive the server process) are recorded as terminated and replaced by reconciliation.
+   * Reloads pools and workers from PostgreSQL. Workers the provider does not take back (a local or simulated worker
+   * does not survive the server process; an agent's may) are recorded as terminated and replaced by reconciliation.
    */
   Future<Void> load() {
     return store.loadPools().compose(loaded -> {
@@ -80,7 +80,7 @@ final class PoolManager {
         p.workers.put(w.id, w);
         WorkerProvider provider = providers.get(p.provider);
         Future<Boolean> alive = provider == null ? Future.succeededFuture(false)
-            : provider.probe(w.id).otherwise(false);
+            : provider.reclaim(w.id, p.id, w.currentJobId).otherwise(false);
         checks.add(alive.compose(ok -> {
           if (ok) return Future.succeededFuture();
           p.workers.remove(w.id);
@@ -317,6 +317,10 @@ final class PoolManager {
 
   Future<JsonObject> killJob(String workerId, String jobId, String reason) {
     return runner.killJob(workerId, jobId, reason);
+  }
+
+  Future<JsonObject> adoptJob(String workerId, String jobId, int attempt) {
+    return runner.adoptJob(workerId, jobId, attempt);
   }
 
   Future<JsonObject> reapOrphan(String provider, long pid, Instant startedAt) {

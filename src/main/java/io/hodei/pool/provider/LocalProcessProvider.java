@@ -1,5 +1,7 @@
 package io.hodei.pool.provider;
 
+import io.hodei.runner.LogTail;
+import io.hodei.runner.ProcessTrees;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

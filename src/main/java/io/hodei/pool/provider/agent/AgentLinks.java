@@ -1,0 +1,110 @@
+package io.hodei.pool.provider.agent;
+
+import io.hodei.common.Bus;
+import io.hodei.common.BusRequest;
+import io.hodei.common.Caller;
+import io.hodei.grpc.v1.Ack;
+import io.hodei.grpc.v1.ServerMessage;
+import io.hodei.pool.PoolAddresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+/**
+ * What the agent provider's parts share: the registered agents, their streams, the workers bound to their slots and
+ * the jobs they run, and the ways to talk to an agent and to the pool domain. Confined to the pool verticle's event
+ * loop; only the gauges read {@link #agents} from other threads.
+ */
+final class AgentLinks {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentLinks.class);
+
+  final Vertx vertx;
+  final AgentMeters meters;
+  final Map<String, Agent> agents = new ConcurrentHashMap<>();
+  final Map<String, Agent> sessions = new HashMap<>();
+  /** Workers bound to agent slots, by worker id. */
+  final Map<String, Agent.Slot> workers = new HashMap<>();
+  /** Runs of jobs on agents, by job id. */
+  final Map<String, AgentJob> jobs = new HashMap<>();
+
+  AgentLinks(Vertx vertx, AgentMeters meters) {
+    this.vertx = vertx;
+    this.meters = meters;
+  }
+
+  void bind(Agent.Slot slot, String workerId) {
+    slot.workerId = workerId;
+    workers.put(workerId, slot);
+    LOG.info("agent slot bound to a worker", kv("agent_id", slot.agent.id), kv("slot", slot.index),
+        kv("worker_id", workerId), kv("pool", slot.agent.poolId));
+  }
+
+  /** A free slot of a registered agent of the pool, or null. */
+  Agent.Slot freeSlot(String poolId) {
+    for (Agent agent : agents.values()) {
+      if (agent.lost || !agent.poolId.equals(poolId)) continue;
+      Agent.Slot slot = agent.freeSlot();
+      if (slot != null) return slot;
+    }
+    return null;
+  }
+
+  int registeredSlots(String poolId) {
+    return agents.values().stream().filter(a -> !a.lost && a.poolId.equals(poolId)).mapToInt(a -> a.slots.length)
+        .sum();
+  }
+
+  void send(Agent agent, ServerMessage message) {
+    if (agent.session == null) return;
+    vertx.eventBus().send(AgentAddresses.session(agent.session), Buffer.buffer(message.toByteArray()));
+  }
+
+  void ack(Agent agent, String jobId, int attempt) {
+    send(agent, ServerMessage.newBuilder().setAck(Ack.newBuilder().setJobId(jobId).setAttempt(attempt)).build());
+  }
+
+  void closeSession(String session, String reason) {
+    vertx.eventBus().send(AgentAddresses.session(session), Buffer.buffer(),
+        new DeliveryOptions().addHeader(AgentAddresses.CLOSE, reason));
+  }
+
+  /** The pool's size follows the slots its agents offer, plus {@code expected} workers not back yet. */
+  void resizePool(String poolId, int expected) {
+    int slots = registeredSlots(poolId) + expected;
+    JsonObject envelope = BusRequest.envelope(new JsonObject().put("id", poolId), new JsonObject(),
+        new JsonObject().put("size", slots), null);
+    Bus.request(vertx, PoolAddresses.SET_STATIC, envelope, Caller.system(), null).onFailure(err -> LOG.info(
+        "the pool's size does not follow its agents", kv("pool", poolId), kv("reason", err.getMessage())));
+  }
+
+  /** A worker leaves its pool (its agent is gone, or it was not taken back after a restart). */
+  void removeWorker(String poolId, String workerId) {
+    JsonObject envelope = BusRequest.envelope(new JsonObject().put("id", poolId).put("worker_id", workerId),
+        new JsonObject(), new JsonObject(), null);
+    Bus.request(vertx, PoolAddresses.WORKER_REMOVE, envelope, Caller.system(), null).onFailure(err -> LOG.info(
+        "an agent worker could not be removed; it stays unhealthy", kv("worker_id", workerId),
+        kv("reason", err.getMessage())));
+  }
+
+  AgentMeters.PoolMeters poolMeters(String poolId) {
+    return meters.pool(poolId, this::connected, this::heartbeatLagSeconds);
+  }
+
+  private double connected(String poolId) {
+    return agents.values().stream().filter(a -> a.poolId.equals(poolId) && a.session != null).count();
+  }
+
+  private double heartbeatLagSeconds(String poolId) {
+    long now = System.nanoTime();
+    return agents.values().stream().filter(a -> a.poolId.equals(poolId))
+        .mapToDouble(a -> (now - a.lastHeartbeatNanos) / 1e9).max().orElse(0);
+  }
+}

@@ -12,11 +12,12 @@ import io.hodei.grpc.v1.Register;
 import io.hodei.grpc.v1.RunningJob;
 import io.hodei.grpc.v1.ServerMessage;
 import io.hodei.grpc.v1.Usage;
-import io.hodei.pool.provider.LocalProcessProvider;
+import io.hodei.pool.provider.LocalProviderSettings;
 import io.hodei.pool.provider.WorkerProvider;
 import io.hodei.pool.provider.WorkerProvider.JobExecution;
 import io.hodei.pool.provider.WorkerProvider.JobResult;
 import io.hodei.pool.provider.WorkerProvider.JobSpec;
+import io.hodei.runner.ProcessRunner;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -70,7 +71,7 @@ final class AgentClient {
   private final String agentId;
   private final String hostname;
   private final String version;
-  private final LocalProcessProvider runner;
+  private final ProcessRunner runner;
   private final GrpcClient grpc;
   private final AgentServiceGrpcClient service;
   private final Map<String, Running> running = new LinkedHashMap<>();
@@ -98,9 +99,8 @@ final class AgentClient {
     this.hostname = hostname;
     this.version = version;
     this.slots = new Running[settings.slots()];
-    this.runner = new LocalProcessProvider(vertx, io.hodei.pool.provider.LocalProviderSettings.defaults()
-        .withWorkDir(settings.workDir().resolve("jobs")));
-    runner.onOutput(this::onOutput);
+    this.runner = new ProcessRunner(vertx, LocalProviderSettings.defaults().withWorkDir(settings.workDir()
+        .resolve("jobs")));
     // HTTP/2 with prior knowledge: an h2c upgrade would carry the first request as HTTP/1.1 until its body ended,
     // which a stream never does
     HttpClientOptions options = new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
@@ -114,15 +114,10 @@ final class AgentClient {
         settings.host()));
   }
 
-  /** Provisions the slots in the runner and connects; completes when first registered (it keeps trying). */
+  /** Connects; completes when first registered (it keeps trying). */
   Future<Void> start() {
     context.runOnContext(v -> {
-      List<Future<?>> provisioned = new ArrayList<>();
-      for (int i = 0; i < slots.length; i++) {
-        provisioned.add(runner.provision(new WorkerProvider.WorkerSpec(slotWorker(i), settings.pool(),
-            settings.cpuM(), settings.memoryMb(), new JsonObject())));
-      }
-      Future.all(provisioned).onComplete(ar -> connect());
+      connect();
       heartbeatTimer = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> heartbeat());
       usageTimer = vertx.setPeriodic(USAGE_INTERVAL_MS, id -> usage());
     });
@@ -137,12 +132,14 @@ final class AgentClient {
       vertx.cancelTimer(heartbeatTimer);
       vertx.cancelTimer(usageTimer);
       if (stream != null) stream.cancel();
-      runner.close().eventually(() -> grpc.close()).onComplete(ar -> done.complete());
+      List<Future<Void>> killed = new ArrayList<>();
+      for (Running r : running.values()) {
+        killed.add(runner.stop(r.execution, WorkerProvider.Outcome.KILLED, "killed", "the agent is stopping"));
+      }
+      Future.join(killed).eventually(() -> grpc.close()).onComplete(ar -> done.complete());
     });
     return done.future();
   }
-
-  private static String slotWorker(int slot) { return "slot-" + slot; }
 
   // ---------------------------------------------------------------- connection
 
@@ -256,7 +253,7 @@ final class AgentClient {
     assign.getEnvMap().forEach(env::put);
     JobSpec spec = new JobSpec(assign.getJobId(), assign.getCommandList(), env, new JsonObject(),
         assign.getTimeoutS(), assign.getCpuM(), assign.getMemoryMb());
-    JobExecution execution = runner.run(slotWorker(slot), spec);
+    JobExecution execution = runner.start(spec, this::onOutput, null);
     Running r = new Running(assign.getJobId(), assign.getAttempt(), slot, execution);
     slots[slot] = r;
     running.put(r.jobId, r);
@@ -320,7 +317,7 @@ final class AgentClient {
   private void usage() {
     if (!registered) return;
     for (Running r : List.copyOf(running.values())) {
-      runner.usage(slotWorker(r.slot)).onSuccess(u -> {
+      runner.usage(r.execution).onSuccess(u -> {
         if (running.get(r.jobId) != r) return;
         send(AgentMessage.newBuilder().setUsage(Usage.newBuilder().setJobId(r.jobId).setAttempt(r.attempt)
             .setCpuPercent(u.cpuPercent()).setMemoryMb(u.memoryMb())).build());

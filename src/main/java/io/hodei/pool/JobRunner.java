@@ -101,6 +101,15 @@ final class JobRunner {
     return Future.succeededFuture(new JsonObject().put("killed", false));
   }
 
+  /** The output so far of a job running on a worker, or null. */
+  String liveLog(String workerId, String jobId) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      if (w != null && w.execution != null && jobId.equals(w.currentJobId)) return w.execution.liveLog();
+    }
+    return null;
+  }
+
   /**
    * After a server restart: the job a reclaimed worker ran is taken up again when its provider can (a remote agent
    * kept running it); its end is then reported like any run's. {@code {adopted: false}} when it cannot.

@@ -319,6 +319,8 @@ final class PoolManager {
     return runner.killJob(workerId, jobId, reason);
   }
 
+  String liveLog(String workerId, String jobId) { return runner.liveLog(workerId, jobId); }
+
   Future<JsonObject> adoptJob(String workerId, String jobId, int attempt) {
     return runner.adoptJob(workerId, jobId, attempt);
   }

@@ -163,7 +163,8 @@ public final class ConfigSchema {
     add(key(POOLS_SIMULATED_SEED, Type.INT).def(42L).range(0, Long.MAX_VALUE)
         .doc("random seed of the simulated provider (same seed, same outcomes)"));
     add(key(AGENTS_RECONNECT_GRACE, Type.INT).def(30L).range(1, 3600)
-        .doc("seconds a disconnected agent keeps its workers and running jobs; after it they are lost and retried"));
+        .doc("seconds a disconnected agent (and, after a server restart, every agent) keeps its workers and running "
+            + "jobs; after it they are lost and retried"));
     add(key(SCHED_PRIORITY, Type.INT).def(50L).range(0, 100).doc("priority of a job submitted without one"));
     add(key(SCHED_TIMEOUT, Type.INT).def(3600L).range(0, 7 * 24 * 3600)
         .doc("run-time limit of a job submitted without timeout_s (0 = none)"));

@@ -101,7 +101,9 @@ final class AgentSessions {
     agent.session = session;
     agent.lastHeartbeatNanos = System.nanoTime();
     links.sessions.put(session, agent);
-    if (reconnect) links.poolMeters(agent.poolId).reconnected();
+    // the pool's gauges exist from its first registration on
+    AgentMeters.PoolMeters poolMeters = links.poolMeters(agent.poolId);
+    if (reconnect) poolMeters.reconnected();
     LOG.info(reconnect ? "agent reconnected" : "agent registered", kv("agent_id", agent.id), kv("pool", agent.poolId),
         kv("hostname", register.getHostname()), kv("slots", agent.slots.length), kv("version", register.getVersion()),
         kv("running", register.getRunningCount()), kv("ended", register.getEndedCount()));

@@ -112,11 +112,21 @@ final class RestartAdoption {
     return true;
   }
 
-  /** A job's end an agent reports: true when it is kept here (not acked: the scheduler has not taken it up yet). */
+  /**
+   * A job's end an agent reports: true when it is taken here, applied to the job the scheduler took up (and acked),
+   * or kept unacked until the scheduler takes it up.
+   */
   boolean endedWhileAway(Agent agent, JobEnded ended) {
     Expected e = expectedFor(ended.getJobId());
-    if (e == null || e.adopted != null) return false;
-    held.put(ended.getJobId(), new Held(agent, ended.getAttempt(), null, -1, ended));
+    if (e == null) return false;
+    Held report = new Held(agent, ended.getAttempt(), null, -1, ended);
+    if (e.adopted == null) {
+      held.put(ended.getJobId(), report);
+    } else if (e.adopted.attempt == ended.getAttempt()) {
+      attach(e, report);
+    } else {
+      return false;
+    }
     return true;
   }
 
@@ -139,8 +149,7 @@ final class RestartAdoption {
     LOG.info("job re-attached after a server restart", kv("agent_id", agent.id), kv("job_id", job.jobId()),
         kv("attempt", job.attempt), kv("worker_id", e.workerId), kv("ended", report.ended() != null));
     if (report.ended() != null) {
-      // complete() reads slot.job: an ended job never occupies the slot
-      job.slot = slot == null ? agent.slots[0] : slot;
+      job.slot = slot;
       job.complete(AgentReports.result(report.ended()));
       links.ack(agent, report.ended().getJobId(), report.ended().getAttempt());
       return;

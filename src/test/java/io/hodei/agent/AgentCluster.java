@@ -105,6 +105,17 @@ final class AgentCluster implements AutoCloseable {
     return Files.exists(file) ? Files.readString(file) : "";
   }
 
+  /** The logs of the named processes, joined (for polling). */
+  String logsOf(String... names) {
+    StringBuilder all = new StringBuilder();
+    try {
+      for (String name : names) all.append(log(name));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return all.toString();
+  }
+
   JsonObject pool() {
     return server.get("/api/v1/pools/" + POOL, TestServer.ADMIN_TOKEN).json();
   }

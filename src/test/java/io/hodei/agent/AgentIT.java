@@ -129,7 +129,7 @@ class AgentIT {
         "server.shutdown_timeout_seconds", 5);
     Path data = work.resolve("pg");
     try (AgentCluster cluster = new AgentCluster(work, TestServer.startPersistent(data, config))) {
-      List<String> jobs = runningJobsOnTwoAgents(cluster, port, 6);
+      List<String> jobs = runningJobsOnTwoAgents(cluster, port, 6, 6);
       cluster.restart(() -> TestServer.startPersistent(data, config));
       assertEachRanOnce(cluster, jobs);
       Poll.until(() -> Prometheus.parse(cluster.server.get("/metrics", TestServer.ADMIN_TOKEN).body()).stream()
@@ -146,8 +146,15 @@ class AgentIT {
     try (FaultyDatabase db = FaultyDatabase.start();
          AgentCluster cluster = new AgentCluster(work, ServerProcess.start(work, "server-1", port, db.url(),
              settings))) {
-      List<String> jobs = runningJobsOnTwoAgents(cluster, port, 8);
+      // the last job outlives the grace: the database will say it ended while the server was away
+      List<String> jobs = runningJobsOnTwoAgents(cluster, port, 8, 120);
       // closing the external server is a SIGKILL: nothing of it runs a shutdown
+      cluster.server.close();
+      try (java.sql.Connection c = db.connect(); java.sql.PreparedStatement ended = c.prepareStatement(
+          "UPDATE job SET state = 'cancelled', finished_at = now(), error_type = 'cancelled' WHERE id = ?")) {
+        ended.setString(1, jobs.get(3));
+        assertThat(ended.executeUpdate()).isEqualTo(1);
+      }
       cluster.restart(() -> {
         try {
           return ServerProcess.start(work, "server-2", port, db.url(), settings);
@@ -155,18 +162,27 @@ class AgentIT {
           throw new AssertionError(e);
         }
       });
-      assertEachRanOnce(cluster, jobs);
+      assertEachRanOnce(cluster, jobs.subList(0, 3));
       assertThat(cluster.log("server-2")).contains("job re-attached after a server restart");
+      // the database is the judge: what an agent still ran of the job it ended is killed there, not recorded
+      Poll.until(() -> cluster.logsOf("agent-0", "agent-1"), log -> log.contains(
+          "killing a job on the server's request") && log.contains(jobs.get(3)), Duration.ofSeconds(60),
+          "the job ended while away killed on its agent");
+      JsonObject stillEnded = cluster.job(jobs.get(3));
+      assertThat(stillEnded.getString("state")).isEqualTo("cancelled");
+      assertThat(stillEnded.getInteger("attempts")).isEqualTo(1);
+      cluster.awaitIdleWorkers(4);
     }
   }
 
-  /** Two agents of two slots, each slot running a job of {@code seconds} that prints once. */
-  private static List<String> runningJobsOnTwoAgents(AgentCluster cluster, int port, int seconds) throws Exception {
+  /** Two agents of two slots, each slot running a job that prints once: {@code seconds} long, the last {@code last}. */
+  private static List<String> runningJobsOnTwoAgents(AgentCluster cluster, int port, int seconds, int last)
+      throws Exception {
     for (int i = 0; i < 2; i++) cluster.agent("agent-" + i, port, 2);
     cluster.awaitIdleWorkers(4);
     List<String> jobs = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      jobs.add(cluster.submit(3, "sh", "-c", "sleep " + seconds + "; echo once-$1", "sh", "r" + i));
+      jobs.add(cluster.submit(3, "sh", "-c", "sleep " + (i == 3 ? last : seconds) + "; echo once-$1", "sh", "r" + i));
     }
     for (String id : jobs) {
       Poll.until(() -> cluster.job(id), j -> "running".equals(j.getString("state")), Duration.ofSeconds(60),

@@ -63,7 +63,8 @@ final class AgentClient {
    * Heartbeat intervals without a word from the server (it answers every heartbeat) after which the connection is
    * taken for dead, though TCP has not noticed (a dropped network, a frozen server): the agent connects again.
    */
-  static final int SILENT_INTERVALS = 3;
+  static final int SILENT_INTERVALS = 4;
+  static final long HEARTBEAT_INTERVAL_MS = 2000;
 
   private final Vertx vertx;
   private final Context context;
@@ -84,7 +85,6 @@ final class AgentClient {
   private boolean registered;
   private int maxLogBytes = JobResult.MAX_LOG_BYTES;
   private long heartbeatTimer = -1;
-  static final long HEARTBEAT_INTERVAL_MS = 2000;
   private long lastHeardNanos = System.nanoTime();
   private long usageTimer = -1;
   private long backoffMs = 200;

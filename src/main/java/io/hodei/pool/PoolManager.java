@@ -51,7 +51,7 @@ final class PoolManager {
     this.reconciler = new Reconciler(pools, providers, journal, settings,
         (pool, state, reason) -> change(pool.id, null, p -> p.state = state, reason));
     this.prober = new HealthProber(pools, providers, journal, reconciler, settings.unhealthyThreshold());
-    this.runner = new JobRunner(vertx.eventBus(), pools, providers, journal, reconciler);
+    this.runner = new JobRunner(vertx, events, pools, providers, journal, reconciler);
   }
 
   Collection<Pool> pools() { return pools.values(); }

@@ -186,6 +186,9 @@ public final class ProcessRunner {
     /** Set once: by {@link #end} when we stop the job, or to {@link #EXITED} when it ended on its own first. */
     private final AtomicReference<Ending> ending = new AtomicReference<>();
     private volatile long timeoutTimer = -1;
+    /** Orders output handed to the watcher with the output it was given when it started watching. */
+    private final Object outputLock = new Object();
+    private java.util.function.Consumer<byte[]> watcher;
     private ProcessTrees.Sample lastSample;
 
     RunningJob(JobSpec spec, Process process, Path dir, OutputListener listener, Runnable ended) {
@@ -219,8 +222,17 @@ public final class ProcessRunner {
       try (InputStream out = process.getInputStream()) {
         int n;
         while ((n = out.read(buffer)) >= 0) {
-          log.append(buffer, 0, n);
-          if (listener != null && n > 0) listener.output(spec.jobId(), Arrays.copyOf(buffer, n));
+          if (n == 0) continue;
+          java.util.function.Consumer<byte[]> w;
+          synchronized (outputLock) {
+            log.append(buffer, 0, n);
+            w = watcher;
+            if (w != null) {
+              byte[] chunk = Arrays.copyOf(buffer, n);
+              context.runOnContext(v -> w.accept(chunk));
+            }
+          }
+          if (listener != null) listener.output(spec.jobId(), Arrays.copyOf(buffer, n));
         }
       } catch (IOException e) {
         // The pipe was closed under us: the process is gone, keep what was read.
@@ -278,6 +290,17 @@ public final class ProcessRunner {
     }
 
     @Override public String liveLog() { return log.totalBytes() == 0 ? null : log.render(); }
+    /** The output read so far is handed over first, in order: nothing is missed or seen twice. */
+    @Override
+    public void watchOutput(java.util.function.Consumer<byte[]> chunks) {
+      synchronized (outputLock) {
+        if (log.totalBytes() > 0) {
+          byte[] sofar = log.render().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          context.runOnContext(v -> chunks.accept(sofar));
+        }
+        watcher = chunks;
+      }
+    }
     @Override public String jobId() { return spec.jobId(); }
     @Override public long pid() { return process.pid(); }
     @Override public Instant processStartedAt() { return startedAt; }

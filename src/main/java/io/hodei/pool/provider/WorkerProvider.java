@@ -109,6 +109,12 @@ public interface WorkerProvider {
 
     /** The job's output so far while it runs (bounded like a stored log), or null when there is none to show. */
     default String liveLog() { return null; }
+
+    /**
+     * Hands the job's output from now on to {@code chunks} as it comes, on the Vert.x context that started the job
+     * (a provider without live output never calls it).
+     */
+    default void watchOutput(java.util.function.Consumer<byte[]> chunks) { }
   }
 
   enum Outcome { SUCCEEDED, FAILED, TIMED_OUT, KILLED, LOST }

@@ -30,6 +30,7 @@ final class AgentJob implements JobExecution {
   volatile WorkerUsage usage;
   /** The output streamed so far, bounded like a stored log: what the job shows while it runs. */
   private LogTail live;
+  private java.util.function.Consumer<byte[]> watcher;
 
   AgentJob(AgentLinks links, Agent.Slot slot, JobSpec spec, int attempt) {
     this.links = links;
@@ -83,7 +84,11 @@ final class AgentJob implements JobExecution {
   void output(byte[] bytes) {
     if (live == null) live = new LogTail(JobResult.MAX_LOG_BYTES);
     live.append(bytes, 0, bytes.length);
+    if (watcher != null) watcher.accept(bytes);
   }
+
+  @Override
+  public void watchOutput(java.util.function.Consumer<byte[]> chunks) { watcher = chunks; }
 
   @Override
   public String liveLog() { return live == null ? null : live.render(); }

@@ -118,6 +118,9 @@ public final class AgentProvider implements WorkerProvider {
   @Override
   public JobExecution run(String workerId, JobSpec spec) {
     Agent.Slot slot = links.workers.get(workerId);
+    int attempt = spec.attempt() > 0 ? spec.attempt() : ++assignments;
+    AgentJob waiting = slot == null ? adoption.runWhenBack(workerId, spec, attempt) : null;
+    if (waiting != null) return waiting;
     if (slot == null || slot.agent.lost) {
       return new AgentJob(links, null, spec, 0).finishedAs(new JobResult(Outcome.FAILED, null, 0,
           AgentReports.WORKER_LOST, "worker " + workerId + " is unknown or its agent is gone; the job did not start\n"));
@@ -126,7 +129,7 @@ public final class AgentProvider implements WorkerProvider {
       throw new IllegalStateException("worker " + workerId + " is busy with job " + slot.job.spec.jobId());
     }
     // the job's attempt identifies the run on the agent, across server restarts too
-    AgentJob job = new AgentJob(links, slot, spec, spec.attempt() > 0 ? spec.attempt() : ++assignments);
+    AgentJob job = new AgentJob(links, slot, spec, attempt);
     slot.job = job;
     AgentJob previous = links.jobs.put(spec.jobId(), job);
     if (previous != null && previous != job) {
@@ -143,7 +146,7 @@ public final class AgentProvider implements WorkerProvider {
     return Future.succeededFuture(adoption.expects(workerId) || slot != null && !slot.agent.lost);
   }
 
-  /** After a server restart, the busy workers of agent pools are kept for the reconnect grace. */
+  /** After a server restart, the workers of agent pools are kept for the reconnect grace. */
   @Override
   public Future<Boolean> reclaim(String workerId, String poolId, String currentJobId) {
     return Future.succeededFuture(adoption.reclaim(workerId, poolId, currentJobId));

@@ -111,6 +111,7 @@ final class AgentSessions {
         .setAgentId(agent.id).setHeartbeatIntervalMs(heartbeatIntervalMs).setMaxLogBytes(JobResult.MAX_LOG_BYTES)
         .build().toByteArray())));
     reattach(agent, register);
+    adoption.bindIdle(agent);
     links.vertx.eventBus().publish(AgentAddresses.REGISTERED, new JsonObject().put("agent_id", agent.id)
         .put("pool_id", agent.poolId).put("hostname", agent.hostname).put("slots", agent.slots.length)
         .put("labels", new JsonObject(new HashMap<>(agent.labels))).put("reconnect", reconnect),

@@ -20,7 +20,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * Agents outlive the server: after a restart, the jobs they kept running are taken up again instead of being run
  * twice. For one reconnect grace after the provider starts:
  * <ol>
- * <li>the pool domain reclaims the busy workers of agent pools it reloads ({@link #reclaim}), so they are kept;
+ * <li>the pool domain reclaims the workers of agent pools it reloads ({@link #reclaim}), so they are kept;
  * <li>agents reconnect and report what they run and what ended while the server was away; reports of jobs such a
  * worker ran are held (a running one keeps its slot, an ended one is not acked yet);
  * <li>the scheduler asks to take each running job up ({@link #adopt}, with the attempt PostgreSQL holds): the
@@ -28,7 +28,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * </ol>
  * When the grace ends, whatever was not matched is settled as the database says: held reports are killed on the
  * agent (or acked and dropped), adopted jobs no agent reported end as {@code worker_lost} (the scheduler retries
- * them), and reclaimed workers left without a slot leave the pool.
+ * them), and reclaimed workers left without a slot leave the pool. Reclaimed workers that wait for no running job
+ * take free slots of their pool's agents as these come back ({@link #bindIdle}).
  */
 final class RestartAdoption {
   private static final Logger LOG = LoggerFactory.getLogger(RestartAdoption.class);
@@ -51,8 +52,11 @@ final class RestartAdoption {
   private static final class Expected {
     final String workerId;
     final String poolId;
-    final String jobId;
+    /** The job the worker ran: as its row said, or as the scheduler says when it takes the job up. */
+    String jobId;
     AgentJob adopted;
+    /** A new job given to the worker before its agent came back: sent once the worker has a slot. */
+    AgentJob pending;
 
     Expected(String workerId, String poolId, String jobId) {
       this.workerId = workerId;
@@ -64,11 +68,45 @@ final class RestartAdoption {
   /** What an agent reported of a job a reclaimed worker ran: running in a slot, or ended. */
   private record Held(Agent agent, int attempt, Agent.Slot slot, long pid, JobEnded ended) {}
 
-  /** A busy worker of a previous server process is kept during the grace: its agent may still run its job. */
+  /**
+   * A worker of a previous server process is kept during the grace: its agent may still run its job. Idle ones too:
+   * a crash may have come before the worker's row recorded the job its job row names (the job row is the judge).
+   */
   boolean reclaim(String workerId, String poolId, String jobId) {
-    if (!open || jobId == null) return false;
+    if (!open) return false;
     expected.put(workerId, new Expected(workerId, poolId, jobId));
     return true;
+  }
+
+  /** A new job for a reclaimed worker whose agent is not back yet: it is sent when the worker gets a slot. */
+  AgentJob runWhenBack(String workerId, JobSpec spec, int attempt) {
+    Expected e = expected.get(workerId);
+    if (e == null || e.pending != null || e.adopted != null && !e.adopted.done()) return null;
+    AgentJob job = new AgentJob(links, null, spec, attempt);
+    e.pending = job;
+    links.jobs.put(spec.jobId(), job);
+    return job;
+  }
+
+  /**
+   * Gives the agent's free slots (after its reports were matched) to reclaimed workers of its pool that wait for no
+   * report of a running job: idle ones, and those whose job's end is known. A job given to one meanwhile is sent.
+   */
+  void bindIdle(Agent agent) {
+    for (Expected e : List.copyOf(expected.values())) {
+      if (!e.poolId.equals(agent.poolId) || e.adopted != null && !e.adopted.done()) continue;
+      if (e.adopted == null && e.jobId != null && held.containsKey(e.jobId)) continue;
+      Agent.Slot slot = agent.freeSlot();
+      if (slot == null) return;
+      expected.remove(e.workerId);
+      links.bind(slot, e.workerId);
+      AgentJob job = e.pending;
+      if (job != null && !job.done()) {
+        job.slot = slot;
+        slot.job = job;
+        job.send();
+      }
+    }
   }
 
   boolean expects(String workerId) { return expected.containsKey(workerId); }
@@ -81,7 +119,11 @@ final class RestartAdoption {
   /** The scheduler takes up the job a reclaimed worker ran, under the attempt PostgreSQL holds. */
   AgentJob adopt(String workerId, String jobId, int attempt) {
     Expected e = expected.get(workerId);
-    if (e == null || !jobId.equals(e.jobId) || e.adopted != null || attempt < 1) return null;
+    if (e == null || e.jobId != null && !jobId.equals(e.jobId) || e.adopted != null || e.pending != null
+        || attempt < 1) {
+      return null;
+    }
+    e.jobId = jobId;
     AgentJob job = new AgentJob(links, null, new JobSpec(jobId, List.of(), new JsonObject(), new JsonObject(), 0, 0,
         0, attempt), attempt);
     job.sent = true;
@@ -189,6 +231,10 @@ final class RestartAdoption {
         e.adopted.complete(new JobResult(Outcome.LOST, null, 0, AgentReports.WORKER_LOST,
             "no agent reported the job within " + graceMs / 1000 + " s of the server's restart\n"));
       }
+      if (e.pending != null && !e.pending.done()) {
+        e.pending.complete(new JobResult(Outcome.FAILED, null, 0, AgentReports.WORKER_LOST, "worker " + e.workerId
+            + " did not come back within " + graceMs / 1000 + " s of the server's restart; the job did not start\n"));
+      }
       links.removeWorker(e.poolId, e.workerId);
     }
     expected.clear();
@@ -198,9 +244,12 @@ final class RestartAdoption {
   /** A reclaimed worker is terminated before it came back: its adopted job is lost. */
   void forget(String workerId) {
     Expected e = expected.remove(workerId);
-    if (e != null && e.adopted != null) {
-      e.adopted.complete(new JobResult(Outcome.LOST, null, 0, AgentReports.WORKER_LOST,
-          "worker " + workerId + " was terminated\n"));
+    if (e == null) return;
+    for (AgentJob job : new AgentJob[] {e.adopted, e.pending}) {
+      if (job != null) {
+        job.complete(new JobResult(Outcome.LOST, null, 0, AgentReports.WORKER_LOST,
+            "worker " + workerId + " was terminated\n"));
+      }
     }
   }
 

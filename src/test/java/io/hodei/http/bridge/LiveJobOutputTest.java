@@ -1,4 +1,4 @@
-package io.hodei.http.grpc;
+package io.hodei.http.bridge;
 
 import io.hodei.grpc.v1.JobLog;
 import io.hodei.grpc.v1.JobServiceGrpcClient;
@@ -25,20 +25,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A running job's output is visible before it ends: {@code GET /jobs/{id}/logs} lists the running attempt as
- * {@code live}, and {@code StreamJobLogs} with {@code follow} sends it as it grows, then the stored log once.
+ * {@code live}, {@code StreamJobLogs} with {@code follow} sends it as it grows, then the stored log once, and the
+ * bridge carries it as {@code job.output} events to the job's tenant only.
  */
-class LiveJobLogTest {
+class LiveJobOutputTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final String OUTPUT = "hodei.events.job.output";
   private static TestServer server;
   private static Fixtures fx;
   private static Vertx vertx;
   private static String tenant;
+  private static String other;
 
   @BeforeAll
   static void start() {
     server = TestServer.start(Map.of());
     fx = new Fixtures(server);
     tenant = fx.tenant("live", null, 1, "submitter");
+    other = fx.tenant("other", null, 1, "submitter");
     fx.pool(new JsonObject().put("id", "here").put("provider", "local").put("size", 1).put("worker_cpu_m", 4000)
         .put("worker_memory_mb", 8192), 1);
     vertx = Vertx.vertx();
@@ -52,6 +56,13 @@ class LiveJobLogTest {
 
   @Test
   void theFirstLineOfARunningJobIsServedBeforeItEnds() {
+    BridgeClients.Client bridge = BridgeClients.sockJs(vertx, server.port());
+    BridgeClients.Client otherBridge = BridgeClients.sockJs(vertx, server.port());
+    bridge.register(OUTPUT, tenant);
+    otherBridge.register(OUTPUT, other);
+    // both registrations are in force before the job starts
+    BridgeClients.publishUntilReceived(server, bridge, "job.output", "live", "ready-live", null);
+    BridgeClients.publishUntilReceived(server, otherBridge, "job.output", "other", "ready-other", null);
     String id = fx.submitted(tenant, Fixtures.spec("here", "sh", "-c", "echo first-line; sleep 5; echo second-line"));
     List<JobLog> streamed = new CopyOnWriteArrayList<>();
     GrpcClientRequest<StreamJobLogsRequest, JobLog> call = GrpcTestClient.create(vertx).bearer(tenant)
@@ -69,7 +80,19 @@ class LiveJobLogTest {
         TIMEOUT, "the first line on the stream");
     assertThat(fx.job(tenant, id).getString("state")).as("streamed before the end").isEqualTo("running");
 
+    JsonObject event = bridge.awaitEvent(e -> id.equals(e.getString("job_id"))
+        && e.getString("data", "").contains("first-line"), "the first line on the bridge");
+    assertThat(event.getString("tenant_id")).isEqualTo("live");
+    assertThat(event.getInteger("attempt")).isEqualTo(1);
+    assertThat(fx.job(tenant, id).getString("state")).as("on the bridge before the end").isEqualTo("running");
+
     fx.awaitState(tenant, id, "succeeded");
+    bridge.awaitEvent(e -> id.equals(e.getString("job_id")) && e.getString("data", "").contains("second-line"),
+        "the second line on the bridge");
+    assertThat(otherBridge.events()).as("another tenant sees none of it")
+        .noneMatch(e -> id.equals(e.getString("job_id")));
+    bridge.close();
+    otherBridge.close();
     JsonObject stored = lastAttempt(id);
     assertThat(stored.containsKey("live")).isFalse();
     assertThat(stored.getString("log")).contains("first-line").contains("second-line");

@@ -34,6 +34,8 @@ final class AgentLinks {
   final Map<String, Agent.Slot> workers = new HashMap<>();
   /** Runs of jobs on agents, by job id. */
   final Map<String, AgentJob> jobs = new HashMap<>();
+  private final Map<String, Integer> wantedSizes = new HashMap<>();
+  private final java.util.Set<String> resizing = new java.util.HashSet<>();
 
   AgentLinks(Vertx vertx, AgentMeters meters) {
     this.vertx = vertx;
@@ -76,13 +78,27 @@ final class AgentLinks {
         new DeliveryOptions().addHeader(AgentAddresses.CLOSE, reason));
   }
 
-  /** The pool's size follows the slots its agents offer, plus {@code expected} workers not back yet. */
+  /**
+   * The pool's size follows the slots its agents offer, plus {@code expected} workers not back yet. One change per
+   * pool is in flight at a time (two writes racing could land the older size last); the newest size follows.
+   */
   void resizePool(String poolId, int expected) {
-    int slots = registeredSlots(poolId) + expected;
+    wantedSizes.put(poolId, registeredSlots(poolId) + expected);
+    if (resizing.add(poolId)) sendSize(poolId);
+  }
+
+  private void sendSize(String poolId) {
+    int size = wantedSizes.get(poolId);
     JsonObject envelope = BusRequest.envelope(new JsonObject().put("id", poolId), new JsonObject(),
-        new JsonObject().put("size", slots), null);
-    Bus.request(vertx, PoolAddresses.SET_STATIC, envelope, Caller.system(), null).onFailure(err -> LOG.info(
-        "the pool's size does not follow its agents", kv("pool", poolId), kv("reason", err.getMessage())));
+        new JsonObject().put("size", size), null);
+    Bus.request(vertx, PoolAddresses.SET_STATIC, envelope, Caller.system(), null).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.info("the pool's size does not follow its agents", kv("pool", poolId),
+            kv("reason", ar.cause().getMessage()));
+      }
+      if (wantedSizes.get(poolId) != size) sendSize(poolId);
+      else resizing.remove(poolId);
+    });
   }
 
   /** A worker leaves its pool (its agent is gone, or it was not taken back after a restart). */

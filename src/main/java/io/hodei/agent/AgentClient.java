@@ -12,11 +12,12 @@ import io.hodei.grpc.v1.Register;
 import io.hodei.grpc.v1.RunningJob;
 import io.hodei.grpc.v1.ServerMessage;
 import io.hodei.grpc.v1.Usage;
-import io.hodei.pool.provider.LocalProcessProvider;
+import io.hodei.pool.provider.LocalProviderSettings;
 import io.hodei.pool.provider.WorkerProvider;
 import io.hodei.pool.provider.WorkerProvider.JobExecution;
 import io.hodei.pool.provider.WorkerProvider.JobResult;
 import io.hodei.pool.provider.WorkerProvider.JobSpec;
+import io.hodei.runner.ProcessRunner;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -58,6 +59,12 @@ final class AgentClient {
   static final int MAX_CHUNK = 16 * 1024;
   static final long MAX_BACKOFF_MS = 5_000;
   static final long USAGE_INTERVAL_MS = 5_000;
+  /**
+   * Heartbeat intervals without a word from the server (it answers every heartbeat) after which the connection is
+   * taken for dead, though TCP has not noticed (a dropped network, a frozen server): the agent connects again.
+   */
+  static final int SILENT_INTERVALS = 4;
+  static final long HEARTBEAT_INTERVAL_MS = 2000;
 
   private final Vertx vertx;
   private final Context context;
@@ -65,7 +72,7 @@ final class AgentClient {
   private final String agentId;
   private final String hostname;
   private final String version;
-  private final LocalProcessProvider runner;
+  private final ProcessRunner runner;
   private final GrpcClient grpc;
   private final AgentServiceGrpcClient service;
   private final Map<String, Running> running = new LinkedHashMap<>();
@@ -78,6 +85,7 @@ final class AgentClient {
   private boolean registered;
   private int maxLogBytes = JobResult.MAX_LOG_BYTES;
   private long heartbeatTimer = -1;
+  private long lastHeardNanos = System.nanoTime();
   private long usageTimer = -1;
   private long backoffMs = 200;
   private boolean stopped;
@@ -91,13 +99,12 @@ final class AgentClient {
     this.hostname = hostname;
     this.version = version;
     this.slots = new Running[settings.slots()];
-    this.runner = new LocalProcessProvider(vertx, io.hodei.pool.provider.LocalProviderSettings.defaults()
-        .withWorkDir(settings.workDir().resolve("jobs")));
-    runner.onOutput(this::onOutput);
+    this.runner = new ProcessRunner(vertx, LocalProviderSettings.defaults().withWorkDir(settings.workDir()
+        .resolve("jobs")));
     // HTTP/2 with prior knowledge: an h2c upgrade would carry the first request as HTTP/1.1 until its body ended,
     // which a stream never does
     HttpClientOptions options = new HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
-        .setHttp2ClearTextUpgrade(false);
+        .setHttp2ClearTextUpgrade(false).setConnectTimeout((int) (SILENT_INTERVALS * HEARTBEAT_INTERVAL_MS));
     if (settings.tlsCa() != null) {
       options.setSsl(true).setUseAlpn(true)
           .setTrustOptions(new PemTrustOptions().addCertPath(settings.tlsCa().toString()));
@@ -107,16 +114,11 @@ final class AgentClient {
         settings.host()));
   }
 
-  /** Provisions the slots in the runner and connects; completes when first registered (it keeps trying). */
+  /** Connects; completes when first registered (it keeps trying). */
   Future<Void> start() {
     context.runOnContext(v -> {
-      List<Future<?>> provisioned = new ArrayList<>();
-      for (int i = 0; i < slots.length; i++) {
-        provisioned.add(runner.provision(new WorkerProvider.WorkerSpec(slotWorker(i), settings.pool(),
-            settings.cpuM(), settings.memoryMb(), new JsonObject())));
-      }
-      Future.all(provisioned).onComplete(ar -> connect());
-      heartbeatTimer = vertx.setPeriodic(2000, id -> heartbeat());
+      connect();
+      heartbeatTimer = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> heartbeat());
       usageTimer = vertx.setPeriodic(USAGE_INTERVAL_MS, id -> usage());
     });
     return firstRegistration.future();
@@ -130,12 +132,14 @@ final class AgentClient {
       vertx.cancelTimer(heartbeatTimer);
       vertx.cancelTimer(usageTimer);
       if (stream != null) stream.cancel();
-      runner.close().eventually(() -> grpc.close()).onComplete(ar -> done.complete());
+      List<Future<Void>> killed = new ArrayList<>();
+      for (Running r : running.values()) {
+        killed.add(runner.stop(r.execution, WorkerProvider.Outcome.KILLED, "killed", "the agent is stopping"));
+      }
+      Future.join(killed).eventually(() -> grpc.close()).onComplete(ar -> done.complete());
     });
     return done.future();
   }
-
-  private static String slotWorker(int slot) { return "slot-" + slot; }
 
   // ---------------------------------------------------------------- connection
 
@@ -176,6 +180,9 @@ final class AgentClient {
           running.values().forEach(r -> register.addRunning(RunningJob.newBuilder().setJobId(r.jobId)
               .setAttempt(r.attempt).setSlot(r.slot).setPid(r.execution.pid())));
           request.write(AgentMessage.newBuilder().setRegister(register).build());
+          vertx.setTimer(SILENT_INTERVALS * HEARTBEAT_INTERVAL_MS, id -> {
+            if (stream == request && !registered) drop(request, "the server did not answer the registration");
+          });
         });
   }
 
@@ -184,6 +191,14 @@ final class AgentClient {
     stream = null;
     registered = false;
     retry(why);
+  }
+
+  /** The connection is dead without TCP knowing: drop it (not only the stream: a new stream would reuse it). */
+  private void drop(GrpcClientRequest<AgentMessage, ServerMessage> request, String why) {
+    io.vertx.core.http.HttpConnection connection = request.connection();
+    request.cancel();
+    if (connection != null) connection.close();
+    lost(request, why);
   }
 
   private void retry(String why) {
@@ -196,6 +211,7 @@ final class AgentClient {
   }
 
   private void onServerMessage(ServerMessage message) {
+    lastHeardNanos = System.nanoTime();
     switch (message.getKindCase()) {
       case REGISTERED -> {
         registered = true;
@@ -237,7 +253,7 @@ final class AgentClient {
     assign.getEnvMap().forEach(env::put);
     JobSpec spec = new JobSpec(assign.getJobId(), assign.getCommandList(), env, new JsonObject(),
         assign.getTimeoutS(), assign.getCpuM(), assign.getMemoryMb());
-    JobExecution execution = runner.run(slotWorker(slot), spec);
+    JobExecution execution = runner.start(spec, this::onOutput, null);
     Running r = new Running(assign.getJobId(), assign.getAttempt(), slot, execution);
     slots[slot] = r;
     running.put(r.jobId, r);
@@ -288,6 +304,12 @@ final class AgentClient {
 
   private void heartbeat() {
     if (!registered) return;
+    long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+    GrpcClientRequest<AgentMessage, ServerMessage> s = stream;
+    if (s != null && silentMs > SILENT_INTERVALS * HEARTBEAT_INTERVAL_MS) {
+      drop(s, "no word from the server for " + silentMs + " ms");
+      return;
+    }
     send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis())
         .setBusySlots(running.size())).build());
   }
@@ -295,7 +317,7 @@ final class AgentClient {
   private void usage() {
     if (!registered) return;
     for (Running r : List.copyOf(running.values())) {
-      runner.usage(slotWorker(r.slot)).onSuccess(u -> {
+      runner.usage(r.execution).onSuccess(u -> {
         if (running.get(r.jobId) != r) return;
         send(AgentMessage.newBuilder().setUsage(Usage.newBuilder().setJobId(r.jobId).setAttempt(r.attempt)
             .setCpuPercent(u.cpuPercent()).setMemoryMb(u.memoryMb())).build());

@@ -34,6 +34,11 @@ public final class Events {
    */
   public static final String JOB_FINISHED = "job.finished";
   public static final String JOB_RETRY = "job.retry";
+  /**
+   * Output of a running job as it comes ({@code job_id}, {@code tenant_id}, {@code attempt}, {@code data}: the new
+   * text), batched and bounded per run like a stored log. Not stored: the attempt's log is stored at its end.
+   */
+  public static final String JOB_OUTPUT = "job.output";
   public static final String QUOTA_EXCEEDED = "quota.exceeded";
   public static final String SLA_AT_RISK = "sla.at_risk";
   public static final String SLA_BREACHED = "sla.breached";
@@ -41,7 +46,7 @@ public final class Events {
 
   /** Every event type of the contract (published now or by the domains still to come); bounds metric labels. */
   public static final java.util.Set<String> KNOWN_TYPES = java.util.Set.of(WORKER_STATE, POOL_STATE, POOL_RESIZED,
-      TENANT_CHANGED, JOB_SUBMITTED, JOB_STARTED, JOB_FINISHED, JOB_RETRY, POOL_SCALED, QUOTA_EXCEEDED, SLA_AT_RISK,
+      TENANT_CHANGED, JOB_SUBMITTED, JOB_STARTED, JOB_FINISHED, JOB_RETRY, JOB_OUTPUT, POOL_SCALED, QUOTA_EXCEEDED, SLA_AT_RISK,
       SLA_BREACHED);
 
   private final Vertx vertx;

@@ -68,7 +68,7 @@ public final class AuthFailureLimiter {
    * Records a failed authentication from {@code address} (null: unknown, never limited) and returns what to answer:
    * {@code failure} itself (401) while the address is within its limit, else a 429.
    */
-  DomainException failed(String address, DomainException failure) {
+  public DomainException failed(String address, DomainException failure) {
     if (limit <= 0 || address == null) {
       rejected.increment();
       return failure;
@@ -86,6 +86,23 @@ public final class AuthFailureLimiter {
       rejected.increment();
       return failure;
     }
+    return limitedAnswer(address, window, now);
+  }
+
+  /**
+   * For checks that cost a database lookup and may be skipped (an agent's stream): the 429 to answer at once when
+   * {@code address} already used up its failures in the current window, else null (go on and authenticate).
+   */
+  public DomainException refuseEarly(String address) {
+    if (limit <= 0 || address == null) return null;
+    long now = clock.getAsLong();
+    Window window = windows.get(address);
+    if (window == null || now - window.startNanos >= windowNanos || window.failures < limit) return null;
+    window.failures++;
+    return limitedAnswer(address, window, now);
+  }
+
+  private DomainException limitedAnswer(String address, Window window, long now) {
     limited.increment();
     long leftNanos = window.startNanos + windowNanos - now;
     long retryAfter = Math.max(1, (leftNanos + 999_999_999L) / 1_000_000_000L);

@@ -34,6 +34,9 @@ public final class TokenAuthenticator {
     this.limiter = limiter;
   }
 
+  /** The failure limiter this authenticator counts with (shared with the agents' stream). */
+  public AuthFailureLimiter limiter() { return limiter; }
+
   /**
    * The caller of a bearer header value, or a failed future with a 401 {@link DomainException}, or a 429 when
    * {@code remoteAddress} has failed too often (see {@link AuthFailureLimiter}). A missing header is a 401 that is not

@@ -30,14 +30,18 @@ final class JobRunner {
   private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
 
   private final EventBus bus;
+  private final io.vertx.core.Vertx vertx;
+  private final Events events;
   private final Map<String, Pool> pools;
   private final Map<String, WorkerProvider> providers;
   private final PoolJournal journal;
   private final Reconciler reconciler;
 
-  JobRunner(EventBus bus, Map<String, Pool> pools, Map<String, WorkerProvider> providers, PoolJournal journal,
-            Reconciler reconciler) {
-    this.bus = bus;
+  JobRunner(io.vertx.core.Vertx vertx, Events events, Map<String, Pool> pools, Map<String, WorkerProvider> providers,
+            PoolJournal journal, Reconciler reconciler) {
+    this.vertx = vertx;
+    this.events = events;
+    this.bus = vertx.eventBus();
     this.pools = pools;
     this.providers = providers;
     this.journal = journal;
@@ -60,7 +64,7 @@ final class JobRunner {
     w.state = WorkerState.BUSY;
     JobSpec spec = new JobSpec(jobId, stringList(job.getJsonArray("command")),
         job.getJsonObject("env", new JsonObject()), job.getJsonObject("payload", new JsonObject()),
-        job.getInteger("timeout_s", 0), cpu, memory);
+        job.getInteger("timeout_s", 0), cpu, memory, job.getInteger("attempt", 0));
     JobExecution execution;
     try {
       execution = providers.get(p.provider).run(w.id, spec);
@@ -76,7 +80,14 @@ final class JobRunner {
     // the published reason names no job: worker events reach every tenant's bridge
     journal.persistAssignment(w, from, Events.WORKER_ASSIGNMENT_REASON + "assigned");
     w.execution = execution;
-    execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
+    String tenantId = job.getString("tenant_id");
+    LiveOutput output = tenantId == null ? null
+        : new LiveOutput(vertx, events, jobId, tenantId, job.getInteger("attempt", 0));
+    if (output != null) execution.watchOutput(output);
+    execution.result().onComplete(ar -> {
+      if (output != null) output.close();
+      finishJob(p, w, jobId, ar);
+    });
     return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
         .put("pid", execution.pid())
         .put("process_started_at", execution.processStartedAt() == null ? null
@@ -99,6 +110,43 @@ final class JobRunner {
       }
     }
     return Future.succeededFuture(new JsonObject().put("killed", false));
+  }
+
+  /** The output so far of a job running on a worker, or null. */
+  String liveLog(String workerId, String jobId) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      if (w != null && w.execution != null && jobId.equals(w.currentJobId)) return w.execution.liveLog();
+    }
+    return null;
+  }
+
+  /**
+   * After a server restart: the job a reclaimed worker ran is taken up again when its provider can (a remote agent
+   * kept running it); its end is then reported like any run's. {@code {adopted: false}} when it cannot.
+   */
+  Future<JsonObject> adoptJob(String workerId, String jobId, int attempt) {
+    for (Pool p : pools.values()) {
+      Worker w = p.workers.get(workerId);
+      // the job's row names the worker: the worker's own row may not have recorded the job before a crash
+      if (w == null || w.execution != null || !w.live() || w.draining) continue;
+      if (w.currentJobId != null && !jobId.equals(w.currentJobId)) break;
+      JobExecution execution = providers.get(p.provider).adopt(workerId, jobId, attempt);
+      if (execution == null) break;
+      LOG.info("job taken up again after a restart", kv("pool", p.id), kv("worker_id", w.id), kv("job_id", jobId),
+          kv("attempt", attempt));
+      if (w.state != WorkerState.BUSY) {
+        WorkerState from = w.state;
+        w.state = WorkerState.BUSY;
+        w.currentJobId = jobId;
+        journal.persistAssignment(w, from, Events.WORKER_ASSIGNMENT_REASON + "adopted");
+      }
+      w.execution = execution;
+      // an end already known is reported at once: the scheduler holds the job as running before it asks
+      execution.result().onComplete(ar -> finishJob(p, w, jobId, ar));
+      return Future.succeededFuture(new JsonObject().put("adopted", true));
+    }
+    return Future.succeededFuture(new JsonObject().put("adopted", false));
   }
 
   Future<JsonObject> reapOrphan(String provider, long pid, Instant startedAt) {

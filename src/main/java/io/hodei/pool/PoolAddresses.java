@@ -29,6 +29,17 @@ public final class PoolAddresses {
   public static final String JOB_START = "hodei.pool.job.start";
   /** Kills a running job: {@code {"job_id", "worker_id", "reason"}}. */
   public static final String JOB_KILL = "hodei.pool.job.kill";
+  /**
+   * A running job's output so far: {@code {"job_id", "worker_id"}} -> {@code {"log"}} (null when the job does not run
+   * there or its provider shows nothing while it runs).
+   */
+  public static final String JOB_OUTPUT = "hodei.pool.job.output";
+  /**
+   * After a restart, takes up a job a previous server process ran on a worker that was kept (an agent's):
+   * {@code {"job_id", "worker_id", "attempt"}} -> {@code {"adopted": bool}}; when adopted, its end follows on
+   * {@link #RUN_ENDED} like any run's.
+   */
+  public static final String JOB_ADOPT = "hodei.pool.job.adopt";
   /** Kills a job process left by a previous server process: {@code {"pid", "process_started_at", "provider"}}. */
   public static final String REAP_ORPHAN = "hodei.pool.job.reap";
   /**

@@ -51,7 +51,7 @@ final class PoolManager {
     this.reconciler = new Reconciler(pools, providers, journal, settings,
         (pool, state, reason) -> change(pool.id, null, p -> p.state = state, reason));
     this.prober = new HealthProber(pools, providers, journal, reconciler, settings.unhealthyThreshold());
-    this.runner = new JobRunner(vertx.eventBus(), pools, providers, journal, reconciler);
+    this.runner = new JobRunner(vertx, events, pools, providers, journal, reconciler);
   }
 
   Collection<Pool> pools() { return pools.values(); }
@@ -65,14 +65,14 @@ final class PoolManager {
   // ---------------------------------------------------------------- start-up
 
   /**
-   * Reloads pools and workers from PostgreSQL. Workers the provider no longer knows (a local or simulated worker
-   * does not survive the server process) are recorded as terminated and replaced by reconciliation.
+   * Reloads pools and workers from PostgreSQL. Workers the provider does not take back (a local or simulated worker
+   * does not survive the server process; an agent's may) are recorded as terminated and replaced by reconciliation.
    */
   Future<Void> load() {
     return store.loadPools().compose(loaded -> {
       loaded.forEach(p -> pools.put(p.id, p));
       return store.loadLiveWorkers();
-    }).compose(workers -> adopt(workers).map(workers)).compose(workers -> {
+    }).compose(workers -> adoptWorkers(workers).map(workers)).compose(workers -> {
       List<Future<Void>> checks = new ArrayList<>();
       for (Worker w : workers) {
         Pool p = pools.get(w.poolId);
@@ -80,7 +80,7 @@ final class PoolManager {
         p.workers.put(w.id, w);
         WorkerProvider provider = providers.get(p.provider);
         Future<Boolean> alive = provider == null ? Future.succeededFuture(false)
-            : provider.probe(w.id).otherwise(false);
+            : provider.reclaim(w.id, p.id, w.currentJobId).otherwise(false);
         checks.add(alive.compose(ok -> {
           if (ok) return Future.succeededFuture();
           p.workers.remove(w.id);
@@ -99,8 +99,8 @@ final class PoolManager {
     });
   }
 
-  /** Gives each provider the workers PostgreSQL holds for its pools (see {@link WorkerProvider#adopt}). */
-  private Future<Void> adopt(List<Worker> workers) {
+  /** Gives each provider the workers PostgreSQL holds for its pools (see {@link WorkerProvider#adoptWorkers}). */
+  private Future<Void> adoptWorkers(List<Worker> workers) {
     List<Future<Void>> adoptions = new ArrayList<>();
     for (Pool p : pools.values()) {
       WorkerProvider provider = providers.get(p.provider);
@@ -108,7 +108,7 @@ final class PoolManager {
       // a worker that was still provisioning has no provisioning left to finish it: it is not adopted (lost, replaced)
       List<String> ids = workers.stream().filter(w -> w.poolId.equals(p.id) && w.state != WorkerState.PROVISIONING)
           .map(w -> w.id).toList();
-      adoptions.add(provider.adopt(p.id, p.providerConfig, ids).recover(err -> {
+      adoptions.add(provider.adoptWorkers(p.id, p.providerConfig, ids).recover(err -> {
         LOG.warn("provider could not adopt the pool's workers", kv("pool", p.id), kv("reason", err.getMessage()));
         return Future.succeededFuture();
       }));
@@ -345,6 +345,12 @@ final class PoolManager {
 
   Future<JsonObject> killJob(String workerId, String jobId, String reason) {
     return runner.killJob(workerId, jobId, reason);
+  }
+
+  String liveLog(String workerId, String jobId) { return runner.liveLog(workerId, jobId); }
+
+  Future<JsonObject> adoptJob(String workerId, String jobId, int attempt) {
+    return runner.adoptJob(workerId, jobId, attempt);
   }
 
   Future<JsonObject> reapOrphan(String provider, long pid, Instant startedAt) {

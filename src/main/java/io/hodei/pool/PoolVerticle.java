@@ -106,6 +106,18 @@ public final class PoolVerticle extends VerticleBase {
       return manager.scaleTo(body.getString("pool_id", ""), body.getInteger("target_size", 0),
           body.getString("reason", "autoscale"));
     });
+    serve(PoolAddresses.JOB_OUTPUT, req -> {
+      req.caller().requireAdmin();
+      JsonObject body = req.payload();
+      return Future.succeededFuture(new JsonObject().put("log",
+          manager.liveLog(body.getString("worker_id", ""), body.getString("job_id", ""))));
+    });
+    serve(PoolAddresses.JOB_ADOPT, req -> {
+      req.caller().requireAdmin();
+      JsonObject body = req.payload();
+      return manager.adoptJob(body.getString("worker_id", ""), body.getString("job_id", ""),
+          body.getInteger("attempt", 0));
+    });
     serve(PoolAddresses.REAP_ORPHAN, req -> {
       req.caller().requireAdmin();
       JsonObject body = req.payload();

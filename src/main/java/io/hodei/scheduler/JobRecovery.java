@@ -92,9 +92,9 @@ final class JobRecovery {
   void stop() { stopped = true; }
 
   /**
-   * Takes up open jobs read from the database: queued ones wait again; one that was running has lost its worker as
-   * far as this scheduler knows: its process (if it still runs) is killed so it cannot run twice, and it is retried
-   * or failed as worker_lost.
+   * Takes up open jobs read from the database: queued ones wait again; one that was running is taken up again when
+   * the pool domain still has its worker and run (a remote agent's); otherwise it lost its worker: its process (if
+   * it still runs here) is killed so it cannot run twice, and it is retried or failed as worker_lost.
    */
   private Future<Void> adopt(List<Job> open, String lostReason) {
     List<Future<Void>> reaps = new ArrayList<>();
@@ -102,10 +102,20 @@ final class JobRecovery {
       jobs.add(job);
       if (job.state == JobState.RUNNING || job.state == JobState.ADMITTED) {
         job.state = JobState.RUNNING;
-        reaps.add(poolDomain.reap(job).map(v -> {
-          lifecycle.retryOrFail(job, "worker_lost", null, null, null,
-              new JsonObject().put("reason", lostReason).put("worker_id", job.workerId));
-          return null;
+        // held as running while the pool domain is asked: an end it already knows is reported before its answer
+        usage.hold(job);
+        usage.queued(job.tenantId, 1);
+        reaps.add(poolDomain.adopt(job).compose(adopted -> {
+          if (adopted) {
+            LOG.info("running job taken up again", kv("job_id", job.id), kv("worker_id", job.workerId));
+            return Future.<Void>succeededFuture();
+          }
+          usage.release(job);
+          return poolDomain.reap(job).map(v -> {
+            lifecycle.retryOrFail(job, "worker_lost", null, null, null,
+                new JsonObject().put("reason", lostReason).put("worker_id", job.workerId));
+            return null;
+          });
         }));
       } else {
         usage.queued(job.tenantId, 1);

@@ -31,7 +31,7 @@ final class PoolRequests implements Dispatcher.Starter {
     JsonObject spec = new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("command", job.command).put("env", job.env)
         .put("payload", job.payload).put("timeout_s", job.timeoutSeconds).put("cpu_m", job.cpuM)
-        .put("memory_mb", job.memoryMb);
+        .put("memory_mb", job.memoryMb).put("attempt", job.attempts + 1);
     JsonObject body = new JsonObject().put("job", spec).put("pool_ids", new JsonArray(new ArrayList<>(poolIds)));
     return request(PoolAddresses.JOB_START, body);
   }
@@ -40,6 +40,17 @@ final class PoolRequests implements Dispatcher.Starter {
   void kill(Job job, String reason) {
     JsonObject body = new JsonObject().put("job_id", job.id).put("worker_id", job.workerId).put("reason", reason);
     request(PoolAddresses.JOB_KILL, body).onFailure(err -> LOG.warn("kill failed", kv("job_id", job.id), err));
+  }
+
+  /**
+   * After a restart: asks the pool domain to take up a job that was running on a worker it kept (a remote agent
+   * may still run it). True when it did: the run's end will be reported as any run's. False on any failure.
+   */
+  Future<Boolean> adopt(Job job) {
+    if (job.workerId == null || job.attempts < 1) return Future.succeededFuture(false);
+    JsonObject body = new JsonObject().put("job_id", job.id).put("worker_id", job.workerId)
+        .put("attempt", job.attempts);
+    return request(PoolAddresses.JOB_ADOPT, body).map(r -> r.getBoolean("adopted", false)).otherwise(false);
   }
 
   /**

@@ -105,6 +105,7 @@ public final class SchedulerVerticle extends VerticleBase {
         .map(items -> new JsonObject().put("job_id", req.param("id")).put("items", items)));
     serve(SchedulerAddresses.EVENTS_SINCE, this::eventsSince);
     serve(SchedulerAddresses.LOGS, req -> owned(req).compose(row -> store.logs(row.getString("id")))
+        .compose(items -> withLiveOutput(req.param("id"), items))
         .map(items -> new JsonObject().put("job_id", req.param("id")).put("attempts", items)));
     serve(SchedulerAddresses.SLA, this::sla);
     serve(SchedulerAddresses.QUEUE_STATUS, req -> {
@@ -216,6 +217,29 @@ public final class SchedulerVerticle extends VerticleBase {
   }
 
   /** The stored job if the caller may see it (404 otherwise, also for another tenant's job). */
+  /**
+   * A running job's stored logs plus its current attempt's output so far ({@code "live": true}), which the pool
+   * domain holds until the attempt ends and its log is stored.
+   */
+  private Future<JsonArray> withLiveOutput(String id, JsonArray stored) {
+    Job open = scheduler.view().held(id);
+    if (open == null || open.state != JobState.RUNNING || open.workerId == null || open.attempts < 1) {
+      return Future.succeededFuture(stored);
+    }
+    int attempt = open.attempts;
+    for (Object item : stored) {
+      if (((JsonObject) item).getInteger("attempt", 0) == attempt) return Future.succeededFuture(stored);
+    }
+    JsonObject body = new JsonObject().put("job_id", id).put("worker_id", open.workerId);
+    return Bus.request(vertx, PoolAddresses.JOB_OUTPUT, BusRequest.envelope(new JsonObject(), new JsonObject(), body,
+        null), Caller.system(), null).map(reply -> {
+          String log = reply.getString("log");
+          if (log == null) return stored;
+          return stored.copy().add(new JsonObject().put("attempt", attempt).put("log", log)
+              .put("at", java.time.Instant.now().toString()).put("live", true));
+        }).otherwise(stored);
+  }
+
   private Future<JsonObject> owned(BusRequest req) {
     String id = req.param("id");
     return store.get(id).map(row -> {

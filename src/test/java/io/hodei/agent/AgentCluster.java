@@ -91,9 +91,29 @@ final class AgentCluster implements AutoCloseable {
     return logs;
   }
 
+  /** The job's lifecycle events, oldest first. */
+  List<JsonObject> events(String id) {
+    Response r = server.get("/api/v1/jobs/" + id + "/events", submitter);
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    List<JsonObject> events = new ArrayList<>();
+    r.json().getJsonArray("items").forEach(e -> events.add((JsonObject) e));
+    return events;
+  }
+
   String log(String name) throws IOException {
     Path file = work.resolve(name + ".log");
     return Files.exists(file) ? Files.readString(file) : "";
+  }
+
+  /** The logs of the named processes, joined (for polling). */
+  String logsOf(String... names) {
+    StringBuilder all = new StringBuilder();
+    try {
+      for (String name : names) all.append(log(name));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return all.toString();
   }
 
   JsonObject pool() {

@@ -1,5 +1,6 @@
 package io.hodei.agent;
 
+import io.hodei.support.FaultyDatabase;
 import io.hodei.support.Poll;
 import io.hodei.support.Prometheus;
 import io.hodei.support.TestServer;
@@ -122,38 +123,145 @@ class AgentIT {
   }
 
   @Test
-  void afterAServerRestartAgentsReconnectAndEveryJobFinishesOnce() throws Exception {
-    int port;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
-    Map<String, Object> config = Map.of("server.port", port, "agents.reconnect_grace_seconds", 10,
+  void afterAServerRestartAgentsKeepTheirJobsAndEveryJobRunsOnce() throws Exception {
+    int port = freePort();
+    Map<String, Object> config = Map.of("server.port", port, "agents.reconnect_grace_seconds", 15,
         "server.shutdown_timeout_seconds", 5);
     Path data = work.resolve("pg");
     try (AgentCluster cluster = new AgentCluster(work, TestServer.startPersistent(data, config))) {
-      for (int i = 0; i < 2; i++) cluster.agent("agent-" + i, port, 2);
-      cluster.awaitIdleWorkers(4);
-      List<String> jobs = new ArrayList<>();
-      for (int i = 0; i < 4; i++) jobs.add(cluster.submit(3, "sh", "-c", "sleep 6; echo once-$1", "sh", "r" + i));
-      for (String id : jobs) {
-        Poll.until(() -> cluster.job(id), j -> "running".equals(j.getString("state")), Duration.ofSeconds(60),
-            id + " running");
-      }
+      List<String> jobs = runningJobsOnTwoAgents(cluster, port, 6, 6);
       cluster.restart(() -> TestServer.startPersistent(data, config));
-
-      for (int i = 0; i < jobs.size(); i++) {
-        JsonObject job = cluster.awaitEnded(jobs.get(i), Duration.ofSeconds(120));
-        assertThat(job.getString("state")).as(job.encode()).isEqualTo("succeeded");
-        long runsWithOutput = cluster.logs(jobs.get(i)).stream().filter(log -> log != null && log.contains("once-"))
-            .count();
-        assertThat(runsWithOutput).as("one run of %s counted", jobs.get(i)).isEqualTo(1);
-      }
-      for (int i = 0; i < 2; i++) {
-        assertThat(cluster.log("agent-" + i)).contains("not connected to the server; retrying");
-      }
+      assertEachRanOnce(cluster, jobs);
       Poll.until(() -> Prometheus.parse(cluster.server.get("/metrics", TestServer.ADMIN_TOKEN).body()).stream()
           .filter(s -> s.name().equals("hodei_agents_connected")).mapToDouble(Prometheus.Sample::value).sum(),
           n -> n == 2.0, Duration.ofSeconds(30), "both agents connected to the restarted server");
+      assertThat(cluster.pool().getInteger("target_size")).as("the pool is what its agents offer").isEqualTo(4);
+    }
+  }
+
+  @Test
+  void afterTheServerProcessIsKilledWithSigkillAgentsKeepTheirJobsAndEveryJobRunsOnce() throws Exception {
+    int port = freePort();
+    Map<String, String> settings = Map.of("HODEI_AGENTS_RECONNECT_GRACE_SECONDS", "20");
+    try (FaultyDatabase db = FaultyDatabase.start();
+         AgentCluster cluster = new AgentCluster(work, ServerProcess.start(work, "server-1", port, db.url(),
+             settings))) {
+      // the last job outlives the grace: the database will say it ended while the server was away
+      List<String> jobs = runningJobsOnTwoAgents(cluster, port, 8, 120);
+      String firstWorker = cluster.job(jobs.get(0)).getString("worker_id");
+      // closing the external server is a SIGKILL: nothing of it runs a shutdown
+      cluster.server.close();
+      try (java.sql.Connection c = db.connect();
+           java.sql.PreparedStatement ended = c.prepareStatement(
+               "UPDATE job SET state = 'cancelled', finished_at = now(), error_type = 'cancelled' WHERE id = ?");
+           java.sql.PreparedStatement lagging = c.prepareStatement(
+               "UPDATE worker SET state = 'idle', current_job_id = NULL WHERE id = ?")) {
+        ended.setString(1, jobs.get(3));
+        assertThat(ended.executeUpdate()).isEqualTo(1);
+        // a crash can come before a worker's row records the job its job row names: the job row is the judge
+        lagging.setString(1, firstWorker);
+        assertThat(lagging.executeUpdate()).isEqualTo(1);
+      }
+      cluster.restart(() -> {
+        try {
+          return ServerProcess.start(work, "server-2", port, db.url(), settings);
+        } catch (java.io.IOException | InterruptedException e) {
+          throw new AssertionError(e);
+        }
+      });
+      assertEachRanOnce(cluster, jobs.subList(0, 3));
+      assertThat(cluster.log("server-2")).contains("job re-attached after a server restart");
+      // the database is the judge: what an agent still ran of the job it ended is killed there, not recorded
+      Poll.until(() -> cluster.logsOf("agent-0", "agent-1"), log -> log.contains(
+          "killing a job on the server's request") && log.contains(jobs.get(3)), Duration.ofSeconds(60),
+          "the job ended while away killed on its agent");
+      JsonObject stillEnded = cluster.job(jobs.get(3));
+      assertThat(stillEnded.getString("state")).isEqualTo("cancelled");
+      assertThat(stillEnded.getInteger("attempts")).isEqualTo(1);
+      cluster.awaitIdleWorkers(4);
+    }
+  }
+
+  /** Two agents of two slots, each slot running a job that prints once: {@code seconds} long, the last {@code last}. */
+  private static List<String> runningJobsOnTwoAgents(AgentCluster cluster, int port, int seconds, int last)
+      throws Exception {
+    for (int i = 0; i < 2; i++) cluster.agent("agent-" + i, port, 2);
+    cluster.awaitIdleWorkers(4);
+    List<String> jobs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      jobs.add(cluster.submit(3, "sh", "-c", "sleep " + (i == 3 ? last : seconds) + "; echo once-$1", "sh", "r" + i));
+    }
+    for (String id : jobs) {
+      Poll.until(() -> cluster.job(id), j -> "running".equals(j.getString("state")), Duration.ofSeconds(60),
+          id + " running");
+    }
+    return jobs;
+  }
+
+  /** Each job succeeded in its first attempt: one run, no retry, its output recorded once. */
+  private static void assertEachRanOnce(AgentCluster cluster, List<String> jobs) throws Exception {
+    for (int i = 0; i < jobs.size(); i++) {
+      String id = jobs.get(i);
+      JsonObject job = cluster.awaitEnded(id, Duration.ofSeconds(120));
+      assertThat(job.getString("state")).as(job.encode()).isEqualTo("succeeded");
+      assertThat(job.getInteger("attempts")).as("%s kept its first attempt", id).isEqualTo(1);
+      assertThat(cluster.events(id)).as("events of %s", id)
+          .noneMatch(e -> "retry".equals(e.getJsonObject("detail", new JsonObject()).getString("reason")));
+      assertThat(cluster.logs(id)).as("the runs of %s", id).hasSize(1);
+      assertThat(cluster.logs(id).get(0)).contains("once-r" + i);
+    }
+    for (int i = 0; i < 2; i++) {
+      assertThat(cluster.log("agent-" + i)).contains("not connected to the server; retrying");
+    }
+  }
+
+  @Test
+  void aBlackHoledConnectionIsNoticedAndTheAgentReconnectsWithinTheGraceRetryingNothing() throws Exception {
+    try (AgentCluster cluster = new AgentCluster(work, 30)) {
+      try (TcpProxy proxy = new TcpProxy(cluster.server.port())) {
+        cluster.agent("behind-black-hole", proxy.port(), 2);
+        cluster.awaitIdleWorkers(2);
+        List<String> jobs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) jobs.add(cluster.submit(3, "sh", "-c", "sleep 12; echo kept-$1", "sh", "b" + i));
+        for (String id : jobs) {
+          Poll.until(() -> cluster.job(id), j -> "running".equals(j.getString("state")), Duration.ofSeconds(60),
+              id + " running");
+        }
+        Poll.until(proxy::connections, n -> n >= 1, Duration.ofSeconds(10), "the agent's connection");
+        proxy.blackHole();
+        for (int i = 0; i < jobs.size(); i++) {
+          JsonObject job = cluster.awaitEnded(jobs.get(i), Duration.ofSeconds(90));
+          assertThat(job.getString("state")).as(job.encode()).isEqualTo("succeeded");
+          assertThat(job.getInteger("attempts")).as("not retried").isEqualTo(1);
+          assertThat(cluster.lastLog(jobs.get(i))).contains("kept-b" + i);
+        }
+        assertThat(cluster.log("behind-black-hole")).contains("no word from the server");
+        String metrics = cluster.server.get("/metrics", TestServer.ADMIN_TOKEN).body();
+        assertThat(Prometheus.parse(metrics).stream().filter(s -> s.name().equals("hodei_agent_reconnects_total"))
+            .mapToDouble(Prometheus.Sample::value).sum()).isGreaterThanOrEqualTo(1.0);
+      }
+    }
+  }
+
+  @Test
+  void anAgentJobsOutputIsServedWhileItRuns() throws Exception {
+    try (AgentCluster cluster = new AgentCluster(work, 30)) {
+      cluster.agent("live", cluster.server.port(), 1);
+      cluster.awaitIdleWorkers(1);
+      String id = cluster.submit(1, "sh", "-c", "echo first-line; sleep 5; echo second-line");
+      String live = Poll.until(() -> cluster.lastLog(id), log -> log != null && log.contains("first-line"),
+          Duration.ofSeconds(60), "the first line while the job runs");
+      assertThat(live).doesNotContain("second-line");
+      assertThat(cluster.job(id).getString("state")).as("seen before the end").isEqualTo("running");
+      assertThat(cluster.awaitEnded(id, Duration.ofSeconds(60)).getString("state")).isEqualTo("succeeded");
+      assertThat(cluster.logs(id)).hasSize(1);
+      assertThat(cluster.lastLog(id)).contains("first-line").contains("second-line");
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      return probe.getLocalPort();
     }
   }
 

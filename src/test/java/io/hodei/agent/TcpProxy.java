@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP forwarder between agents and the server, so a test can cut the network (close every connection) while
- * both ends keep running. It keeps listening after a cut: the agents' reconnects go through again.
+ * A TCP forwarder between agents and the server, so a test can cut the network (close every connection) or
+ * black-hole it (forward nothing, close nothing) while both ends keep running. It keeps listening after a cut: the agents' reconnects go through again.
  */
 final class TcpProxy implements AutoCloseable {
   private final ServerSocket listener;
   private final int target;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
+  /** Sockets whose bytes are swallowed: the connection stays open, nothing crosses it. */
+  private final java.util.Set<Socket> blackHoled = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   TcpProxy(int target) throws IOException {
@@ -45,6 +47,12 @@ final class TcpProxy implements AutoCloseable {
     open.clear();
   }
 
+  /**
+   * Stops forwarding on every open connection without closing it (a dropped network or a dead NAT entry: neither
+   * side learns anything from TCP). New connections are forwarded again.
+   */
+  void blackHole() { blackHoled.addAll(open); }
+
   private void accept() {
     while (!closed) {
       try {
@@ -66,6 +74,7 @@ final class TcpProxy implements AutoCloseable {
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int n;
         while ((n = in.read(buffer)) >= 0) {
+          if (blackHoled.contains(from)) continue;
           out.write(buffer, 0, n);
           out.flush();
         }

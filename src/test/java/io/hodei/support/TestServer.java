@@ -23,11 +23,26 @@ public final class TestServer implements AutoCloseable {
   private final Vertx clientVertx;
   private final WebClient client;
 
+  /** Set for a server the test runs in another process (see {@link #external}). */
+  private final int externalPort;
+  private final Runnable externalStop;
+
   private TestServer(HodeiServer server) {
+    this(server, server.httpPort(), null);
+  }
+
+  private TestServer(HodeiServer server, int port, Runnable externalStop) {
     this.server = server;
+    this.externalPort = port;
+    this.externalStop = externalStop;
     this.clientVertx = Vertx.vertx();
     this.client = WebClient.create(clientVertx, new WebClientOptions().setDefaultHost("localhost")
-        .setDefaultPort(server.httpPort()));
+        .setDefaultPort(port));
+  }
+
+  /** A server the test runs in another process, reached on {@code httpPort}; closing runs {@code stop}. */
+  public static TestServer external(int httpPort, Runnable stop) {
+    return new TestServer(null, httpPort, stop);
   }
 
   /** Throw-away database. */
@@ -75,9 +90,10 @@ public final class TestServer implements AutoCloseable {
     return ConfigLoader.load(null, Map.of("HODEI_ADMIN_TOKEN", ADMIN_TOKEN), all);
   }
 
+  /** The in-process server (null for an {@link #external} one). */
   public HodeiServer server() { return server; }
 
-  public int port() { return server.httpPort(); }
+  public int port() { return externalPort; }
 
   public HttpRequest<Buffer> request(HttpMethod method, String path, String token) {
     HttpRequest<Buffer> request = client.request(method, path);
@@ -115,6 +131,7 @@ public final class TestServer implements AutoCloseable {
     closed = true;
     client.close();
     clientVertx.close().await();
-    server.stop().await();
+    if (server != null) server.stop().await();
+    else externalStop.run();
   }
 }

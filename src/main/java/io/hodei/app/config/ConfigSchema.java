@@ -168,7 +168,8 @@ public final class ConfigSchema {
     add(key(POOLS_SIMULATED_SEED, Type.INT).def(42L).range(0, Long.MAX_VALUE)
         .doc("random seed of the simulated provider (same seed, same outcomes)"));
     add(key(AGENTS_RECONNECT_GRACE, Type.INT).def(30L).range(1, 3600)
-        .doc("seconds a disconnected agent keeps its workers and running jobs; after it they are lost and retried"));
+        .doc("seconds a disconnected agent (and, after a server restart, every agent) keeps its workers and running "
+            + "jobs; after it they are lost and retried"));
     add(key(CLUSTER_ENABLED, Type.BOOL).def(false)
         .doc("run as one node of a cluster on one PostgreSQL: a clustered Vert.x event bus (Hazelcast), one leader "
             + "places jobs and manages pools ([Cluster](cluster.md))"));

@@ -8,6 +8,7 @@ import io.hodei.grpc.v1.AgentMessage;
 import io.hodei.grpc.v1.AgentServiceGrpcService;
 import io.hodei.grpc.v1.Registered;
 import io.hodei.grpc.v1.ServerMessage;
+import io.hodei.http.AuthFailureLimiter;
 import io.hodei.pool.provider.agent.AgentAddresses;
 import io.hodei.tenant.TenantAddresses;
 import io.hodei.tenant.Tokens;
@@ -44,14 +45,16 @@ final class AgentStream {
 
   private AgentStream() {}
 
-  static Service service(Vertx vertx) {
+  /** {@code limiter}: failed agent tokens count per remote address like failed API tokens. */
+  static Service service(Vertx vertx, AuthFailureLimiter limiter) {
     return Service.service(AgentServiceGrpcService.SERVICE_NAME, AgentServiceGrpcService.SERVICE_DESCRIPTOR)
-        .bind(AgentServiceGrpcService.Connect, call -> new Session(vertx, call).start())
+        .bind(AgentServiceGrpcService.Connect, call -> new Session(vertx, limiter, call).start())
         .build();
   }
 
   private static final class Session {
     private final Vertx vertx;
+    private final AuthFailureLimiter limiter;
     private final GrpcServerRequest<AgentMessage, ServerMessage> call;
     private final String id = UUID.randomUUID().toString();
     private final String traceId;
@@ -63,8 +66,9 @@ final class AgentStream {
     private boolean paused;
     private MessageConsumer<Buffer> outbound;
 
-    Session(Vertx vertx, GrpcServerRequest<AgentMessage, ServerMessage> call) {
+    Session(Vertx vertx, AuthFailureLimiter limiter, GrpcServerRequest<AgentMessage, ServerMessage> call) {
       this.vertx = vertx;
+      this.limiter = limiter;
       this.call = call;
       this.traceId = GrpcTranslator.traceId(call);
     }
@@ -86,13 +90,21 @@ final class AgentStream {
         fail(DomainException.unauthorized("send the agent token as 'authorization: Bearer <token>' metadata"));
         return;
       }
+      String address = remoteHost();
+      DomainException limited = limiter.refuseEarly(address);
+      if (limited != null) {
+        // an address that guessed too often is refused without looking its token up
+        fail(limited);
+        return;
+      }
       JsonObject envelope = BusRequest.envelope(new JsonObject(), new JsonObject(),
           new JsonObject().put("token_hash", Tokens.hash(header.substring(7).trim())), null);
       Bus.request(vertx, TenantAddresses.AUTHENTICATE_AGENT, envelope, Caller.system(), traceId).onComplete(ar -> {
         if (ended) return;
         if (ar.failed()) {
           LOG.warn("agent stream refused: bad token", kv("trace_id", traceId), kv("remote", remote()));
-          fail(ar.cause());
+          fail(ar.cause() instanceof DomainException d && d.status() == 401 ? limiter.failed(address, d)
+              : ar.cause());
           return;
         }
         poolId = ar.result().getString("pool_id");
@@ -200,6 +212,11 @@ final class AgentStream {
 
     private void release() {
       if (outbound != null) outbound.unregister();
+    }
+
+    private String remoteHost() {
+      return call.connection() == null || call.connection().remoteAddress() == null ? null
+          : call.connection().remoteAddress().hostAddress();
     }
 
     private String remote() {

@@ -63,7 +63,7 @@ public final class GrpcGateway implements Handler<HttpServerRequest> {
     GrpcTranslator translator = new GrpcTranslator(vertx, authenticator);
     List<Service> services = List.of(TenantGrpc.service(translator), PoolGrpc.pools(translator),
         PoolGrpc.workers(translator), JobGrpc.service(translator), ObservabilityGrpc.service(translator),
-        CostGrpc.service(translator), AgentStream.service(vertx));
+        CostGrpc.service(translator), AgentStream.service(vertx, authenticator.limiter()));
     Supplier<Future<Boolean>> serving = () -> readiness.get().map(true).otherwise(false);
     HealthService health = HealthService.create(vertx).register(SERVER_HEALTH, serving);
     services.forEach(service -> health.register(service.name().fullyQualifiedName(), serving));

@@ -17,7 +17,8 @@ import java.util.Set;
 
 /**
  * {@code JobService/StreamJobLogs}: a job's output, one message per attempt, as each attempt's output is stored
- * (the scheduler stores it with the attempt's end, in the same transaction). Without {@code follow} the stream
+ * (the scheduler stores it with the attempt's end, in the same transaction). With {@code follow}, the output so far
+ * of the attempt that runs is also sent, again each time it grew, before its stored log. Without {@code follow} the stream
  * sends what is stored and ends; with it, it reads again every {@value #POLL_MS} ms, or at once when the job
  * finishes or is retried, and ends OK once the job is final and its last output sent. The job's state is read
  * before its output, so the output of a final job's last attempt is always in the read that sees it final.
@@ -42,6 +43,7 @@ final class JobLogStream {
 
   private static final class Stream extends PolledStream<StreamJobLogsRequest, JobLog> {
     private final Set<Integer> sent = new HashSet<>();
+    private final java.util.Map<Integer, String> liveSent = new java.util.HashMap<>();
     private String id;
     private boolean follow;
 
@@ -67,7 +69,13 @@ final class JobLogStream {
         for (Object item : logs.getJsonArray("attempts", new JsonArray())) {
           JsonObject attempt = (JsonObject) item;
           int number = attempt.getInteger("attempt", 0);
-          if (!sent.add(number)) continue;
+          if (attempt.getBoolean("live", false)) {
+            // output so far of the attempt that runs: sent again each time it grew, until its stored log comes
+            String log = TypedEvents.text(attempt, "log");
+            if (!follow || sent.contains(number) || log.equals(liveSent.put(number, log))) continue;
+          } else if (!sent.add(number)) {
+            continue;
+          }
           if (!send(JobLog.newBuilder().setJobId(id).setAttempt(number).setLog(TypedEvents.text(attempt, "log"))
               .setAt(TypedEvents.text(attempt, "at")).build())) {
             return Next.END;

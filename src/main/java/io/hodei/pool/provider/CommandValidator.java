@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * The rules a job's argv and environment follow before any provider runs them. They keep a job from smuggling
  * arguments the OS would cut short (NUL) or refuse (too long), and keep environment names portable.
  */
-final class CommandValidator {
+public final class CommandValidator {
   static final int MAX_ARGS = 256;
   static final int MAX_COMMAND_BYTES = 64 * 1024;
   static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -51,13 +51,13 @@ final class CommandValidator {
   }
 
   /** The problem with argv or environment, or null. */
-  static String problem(WorkerProvider.JobSpec job) {
+  public static String problem(WorkerProvider.JobSpec job) {
     String problem = problem(job.command());
     return problem != null ? problem : envProblem(job.env());
   }
 
   /** The job's environment as strings, in declaration order; call only after {@link #envProblem} found nothing. */
-  static Map<String, String> envStrings(JsonObject env) {
+  public static Map<String, String> envStrings(JsonObject env) {
     Map<String, String> strings = new LinkedHashMap<>();
     if (env != null) env.forEach(e -> strings.put(e.getKey(), e.getValue().toString()));
     return strings;

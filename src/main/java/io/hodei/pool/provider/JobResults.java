@@ -7,24 +7,24 @@ import io.vertx.core.Future;
 import java.time.Instant;
 
 /** Error types and the results both providers build the same way. */
-final class JobResults {
+public final class JobResults {
   static final String EXIT_CODE = "exit_code";
-  static final String TIMEOUT = "timeout";
-  static final String KILLED = "killed";
-  static final String WORKER_LOST = "worker_lost";
+  public static final String TIMEOUT = "timeout";
+  public static final String KILLED = "killed";
+  public static final String WORKER_LOST = "worker_lost";
   static final String INVALID_COMMAND = "invalid_command";
   static final String SIMULATED_FAILURE = "simulated_failure";
 
   private JobResults() {}
 
   /** Exit code 0 succeeds, anything else fails with {@code exit_code}. */
-  static JobResult exited(int exitCode, long durationMs, String log) {
+  public static JobResult exited(int exitCode, long durationMs, String log) {
     return exitCode == 0
         ? new JobResult(Outcome.SUCCEEDED, 0, durationMs, null, log)
         : new JobResult(Outcome.FAILED, exitCode, durationMs, EXIT_CODE, log);
   }
 
-  static JobResult invalidCommand(String problem) {
+  public static JobResult invalidCommand(String problem) {
     return new JobResult(Outcome.FAILED, null, 0, INVALID_COMMAND, "invalid command: " + problem + "\n");
   }
 
@@ -34,7 +34,7 @@ final class JobResults {
   }
 
   /** A job that ended before it started: nothing to kill, no process. */
-  static JobExecution finished(String jobId, JobResult result) {
+  public static JobExecution finished(String jobId, JobResult result) {
     return new Finished(jobId, Future.succeededFuture(result));
   }
 

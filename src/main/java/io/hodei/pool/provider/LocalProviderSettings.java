@@ -1,5 +1,7 @@
 package io.hodei.pool.provider;
 
+import io.hodei.runner.LogTail;
+
 import java.nio.file.Path;
 
 /**

@@ -42,6 +42,26 @@ public interface WorkerProvider {
   Future<WorkerUsage> usage(String workerId);
 
   /**
+   * After a server restart: a worker a previous server process had ({@code currentJobId} is the job it ran, or null).
+   * True when the provider takes it back (the worker is kept and its job may be {@link #adopt adopted}); false when
+   * it is gone (the worker is recorded as terminated and replaced). By default a provider takes back the workers it
+   * still knows: a local or simulated worker does not survive the server process.
+   */
+  default Future<Boolean> reclaim(String workerId, String poolId, String currentJobId) {
+    return probe(workerId);
+  }
+
+  /**
+   * After a server restart: takes up a job that a previous server process started on a {@link #reclaim reclaimed}
+   * worker under {@code attempt} and that may still run there (a remote agent outlives the server). The returned
+   * execution completes when the job's end is known, or as {@link Outcome#LOST} when nobody reports the job in time;
+   * null when the provider cannot take the job up (it is then lost and retried as {@code worker_lost}).
+   */
+  default JobExecution adopt(String workerId, String jobId, int attempt) {
+    return null;
+  }
+
+  /**
    * After a restart: a job that was running in a previous process of the server. Kills it if it still runs (so it
    * cannot run twice) and completes with true when something was found and killed.
    */
@@ -55,7 +75,7 @@ public interface WorkerProvider {
    * holds for a pool of this provider (ids, possibly none). A provider whose workers outlive the server process (pods) takes them back here and
    * releases what belongs to none of them.
    */
-  default Future<Void> adopt(String poolId, JsonObject providerConfig, List<String> workerIds) {
+  default Future<Void> adoptWorkers(String poolId, JsonObject providerConfig, List<String> workerIds) {
     return Future.succeededFuture();
   }
 
@@ -70,10 +90,16 @@ public interface WorkerProvider {
 
   /**
    * A job to run. {@code command} is argv (no shell); {@code env} is added to a minimal environment;
-   * {@code payload} is free-form input (the simulated provider reads {@code duration_ms} and {@code fail}).
+   * {@code payload} is free-form input (the simulated provider reads {@code duration_ms} and {@code fail});
+   * {@code attempt} is the job's attempt this run is (1 for the first; 0 when unknown).
    */
   record JobSpec(String jobId, List<String> command, JsonObject env, JsonObject payload, int timeoutSeconds,
-                 long cpuM, long memoryMb) {}
+                 long cpuM, long memoryMb, int attempt) {
+    public JobSpec(String jobId, List<String> command, JsonObject env, JsonObject payload, int timeoutSeconds,
+                   long cpuM, long memoryMb) {
+      this(jobId, command, env, payload, timeoutSeconds, cpuM, memoryMb, 0);
+    }
+  }
 
   /** A running job. */
   interface JobExecution {
@@ -89,6 +115,15 @@ public interface WorkerProvider {
 
     /** Kills the job (and its process tree); its result becomes {@link Outcome#KILLED}. */
     Future<Void> kill(String reason);
+
+    /** The job's output so far while it runs (bounded like a stored log), or null when there is none to show. */
+    default String liveLog() { return null; }
+
+    /**
+     * Hands the job's output from now on to {@code chunks} as it comes, on the Vert.x context that started the job
+     * (a provider without live output never calls it).
+     */
+    default void watchOutput(java.util.function.Consumer<byte[]> chunks) { }
   }
 
   enum Outcome { SUCCEEDED, FAILED, TIMED_OUT, KILLED, LOST }

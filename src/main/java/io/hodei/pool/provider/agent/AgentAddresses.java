@@ -15,6 +15,11 @@ public final class AgentAddresses {
   public static final String INBOUND = "hodei.agent.inbound";
   /** The stream of a session ended: {@code {session}}. */
   public static final String DISCONNECTED = "hodei.agent.disconnected";
+  /**
+   * Published (locally) when an agent registered or reconnected: {@code {agent_id, pool_id, hostname, slots, labels,
+   * reconnect}}. A capacity provider that starts agents (pods, VMs) learns here that one joined its pool.
+   */
+  public static final String REGISTERED = "hodei.agent.registered";
   /** Header naming the stream a message belongs to. */
   public static final String SESSION = "session";
   /** Header on a message to a session that asks the stream to end, with the reason as value. */

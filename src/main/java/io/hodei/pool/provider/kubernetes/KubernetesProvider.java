@@ -39,7 +39,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * its worker lost ({@link PoolAddresses#WORKER_LOST}; its job ends as {@code worker_lost} and is retried); a pod
  * that fails before its agent registered, or whose agent does not register within
  * {@code register_timeout_seconds}, is a failed provisioning (the pool backs off). After a server restart,
- * {@link #adopt} takes back the pods of the workers PostgreSQL holds and deletes the others.
+ * {@link #adoptWorkers} takes back the pods of the workers PostgreSQL holds and deletes the others.
  *
  * <p>Confined to the pool verticle's event loop; Kubernetes API calls (blocking in fabric8) run on worker threads
  * and informer events are handed back to the event loop.
@@ -186,7 +186,7 @@ public final class KubernetesProvider implements WorkerProvider {
    * their workers again) and deletes the pool's other pods.
    */
   @Override
-  public Future<Void> adopt(String poolId, JsonObject providerConfig, List<String> workerIds) {
+  public Future<Void> adoptWorkers(String poolId, JsonObject providerConfig, List<String> workerIds) {
     KubernetesConfig.Parsed parsed = KubernetesConfig.parse(providerConfig, defaults);
     AgentProvider agents = agents();
     if (!parsed.errors().isEmpty() || agents == null) return Future.succeededFuture();

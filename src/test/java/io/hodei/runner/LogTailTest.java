@@ -1,4 +1,4 @@
-package io.hodei.pool.provider;
+package io.hodei.runner;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;

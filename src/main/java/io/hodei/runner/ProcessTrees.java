@@ -1,4 +1,4 @@
-package io.hodei.pool.provider;
+package io.hodei.runner;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -22,7 +22,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * Operations on a process and everything it started: killing the whole tree and sampling its CPU time and memory
  * from /proc. All blocking work (walking /proc, signalling) runs on Vert.x worker threads.
  */
-final class ProcessTrees {
+public final class ProcessTrees {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessTrees.class);
   private static final Path PROC = Path.of("/proc");
   /** auxv entry carrying the kernel's clock ticks per second (sysconf(_SC_CLK_TCK)). */
@@ -37,7 +37,7 @@ final class ProcessTrees {
    * parent dies its children are re-parented and no longer found from it. Completes when the root has exited, or
    * after the forced kill if it never reports an exit.
    */
-  static Future<Void> kill(Vertx vertx, ProcessHandle root, long graceMs) {
+  public static Future<Void> kill(Vertx vertx, ProcessHandle root, long graceMs) {
     return vertx.executeBlocking(() -> {
       List<ProcessHandle> tree = new ArrayList<>(root.descendants().toList());
       tree.forEach(ProcessHandle::destroy);
@@ -61,7 +61,7 @@ final class ProcessTrees {
   }
 
   /** The process with this pid when it is alive and started at {@code startedAt} (to the millisecond). */
-  static Optional<ProcessHandle> find(long pid, Instant startedAt) {
+  public static Optional<ProcessHandle> find(long pid, Instant startedAt) {
     if (pid <= 0 || startedAt == null) return Optional.empty();
     Instant expected = startedAt.truncatedTo(ChronoUnit.MILLIS);
     return ProcessHandle.of(pid)
@@ -72,12 +72,12 @@ final class ProcessTrees {
   }
 
   /** CPU ticks consumed so far and resident memory of a process tree, read from /proc (blocking). */
-  record Sample(long cpuTicks, long rssKb, long atNanos) {
-    static final Sample NONE = new Sample(0, 0, 0);
+  public record Sample(long cpuTicks, long rssKb, long atNanos) {
+    public static final Sample NONE = new Sample(0, 0, 0);
   }
 
   /** Reads the tree's counters; {@link Sample#NONE} when /proc is unavailable or the root is gone. */
-  static Sample sample(ProcessHandle root) {
+  public static Sample sample(ProcessHandle root) {
     if (!Files.isDirectory(PROC) || !root.isAlive()) return Sample.NONE;
     long ticks = 0;
     long rssKb = 0;
@@ -116,7 +116,7 @@ final class ProcessTrees {
   }
 
   /** The CPU percent of one core between two samples, never negative (a child that exited takes its ticks along). */
-  static double cpuPercent(Sample previous, Sample current) {
+  public static double cpuPercent(Sample previous, Sample current) {
     long elapsedNanos = current.atNanos() - previous.atNanos();
     if (elapsedNanos <= 0) return 0;
     double cpuSeconds = (double) (current.cpuTicks() - previous.cpuTicks()) / ClockTicks.PER_SECOND;

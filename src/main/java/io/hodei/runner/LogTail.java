@@ -1,4 +1,4 @@
-package io.hodei.pool.provider;
+package io.hodei.runner;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -15,23 +15,23 @@ import java.nio.charset.StandardCharsets;
  * when output was dropped, invalid UTF-8 becomes one {@code ?} per bad sequence (never longer than the input), and
  * NUL becomes {@code ?} because logs are stored as PostgreSQL text, which cannot hold it.
  */
-final class LogTail {
+public final class LogTail {
   /** Longer than any marker: "[... " + 19 digits + " bytes dropped ...]\n" is 43 bytes. */
-  static final int MARKER_RESERVE = 64;
+  public static final int MARKER_RESERVE = 64;
 
   private final byte[] ring;
   private long total;
 
-  LogTail(int capacity) {
+  public LogTail(int capacity) {
     if (capacity <= MARKER_RESERVE) throw new IllegalArgumentException("log capacity must exceed " + MARKER_RESERVE);
     this.ring = new byte[capacity];
   }
 
-  static String marker(long droppedBytes) {
+  public static String marker(long droppedBytes) {
     return "[... " + droppedBytes + " bytes dropped ...]\n";
   }
 
-  synchronized void append(byte[] bytes, int offset, int length) {
+  public synchronized void append(byte[] bytes, int offset, int length) {
     if (length >= ring.length) {
       offset += length - ring.length;
       total += length - ring.length;
@@ -44,14 +44,14 @@ final class LogTail {
     total += length;
   }
 
-  void append(String text) {
+  public void append(String text) {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     append(bytes, 0, bytes.length);
   }
 
-  synchronized long totalBytes() { return total; }
+  public synchronized long totalBytes() { return total; }
 
-  synchronized String render() {
+  public synchronized String render() {
     int keep = (int) Math.min(total, total > ring.length ? ring.length - MARKER_RESERVE : ring.length);
     byte[] tail = new byte[keep];
     long start = total - keep;

@@ -1,6 +1,7 @@
 package io.hodei.cluster;
 
 import io.hodei.app.config.ConfigSchema;
+import io.hodei.agent.InJvmAgent;
 import io.hodei.common.Events;
 import io.hodei.store.ConnectionSource;
 import io.hodei.store.Fence;
@@ -12,11 +13,14 @@ import io.hodei.support.Prometheus;
 import io.hodei.support.Response;
 import io.hodei.support.TestServer;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -136,6 +141,68 @@ class ClusterTest {
     }
   }
 
+  /**
+   * An agent connected to a follower is served by the leader's agent provider over the clustered bus: it registers,
+   * its pool's worker becomes idle and a job runs on it. When the leader stops, the agent registers with the new
+   * leader and the job it runs is re-attached: it ends succeeded at its first attempt, run once.
+   */
+  @Test
+  void anAgentOnAFollowerRunsJobsAndKeepsItsRunningJobWhenTheLeaderStops(@TempDir Path work) throws Exception {
+    int portA = freePort();
+    int portB = freePort();
+    String a = "127.0.0.1:" + portA;
+    String b = "127.0.0.1:" + portB;
+    TestServer first = TestServer.start(node(portA, portA, portB));
+    TestServer second = null;
+    InJvmAgent agent = null;
+    try {
+      awaitLeader(first, a, 1);
+      second = TestServer.start(node(portB, portA, portB));
+      awaitLeader(second, a, 2);
+      TestServer follower = second;
+      Fixtures viaFollower = new Fixtures(follower);
+      String token = viaFollower.tenant("t-remote", null, 1, "submitter");
+      Response pool = follower.admin(HttpMethod.POST, "/api/v1/pools", new JsonObject().put("id", "remote")
+          .put("name", "remote").put("kind", "static").put("provider", "agent").put("size", 0)
+          .put("worker_cpu_m", 1000).put("worker_memory_mb", 1024));
+      assertThat(pool.status()).as(pool.toString()).isEqualTo(201);
+      Response agentToken = follower.admin(HttpMethod.POST, "/api/v1/pools/remote/agent-tokens", new JsonObject());
+      assertThat(agentToken.status()).as(agentToken.toString()).isEqualTo(201);
+      agent = InJvmAgent.start(Map.of("HODEI_AGENT_SERVER", "127.0.0.1:" + follower.port(),
+          "HODEI_AGENT_TOKEN", agentToken.json().getString("token"), "HODEI_AGENT_POOL", "remote",
+          "HODEI_AGENT_ID", "remote-1"), work.resolve("agent"));
+      Poll.until(() -> follower.get("/api/v1/pools/remote", TestServer.ADMIN_TOKEN).json(),
+          p -> p.getJsonObject("workers").getInteger("idle") == 1, Duration.ofSeconds(60),
+          "the agent's worker idle");
+
+      String quick = viaFollower.submitted(token, Fixtures.spec("remote", "echo", "from the agent"));
+      viaFollower.awaitState(token, quick, "succeeded");
+      assertThat(follower.get("/api/v1/jobs/" + quick + "/logs", token).json().getJsonArray("attempts")
+          .getJsonObject(0).getString("log")).contains("from the agent");
+
+      // a job that outlasts the takeover: each run leaves a line in a file
+      Path runs = work.resolve("runs");
+      String slow = viaFollower.submitted(token, Fixtures.spec("remote", "sh", "-c",
+          "echo run >> '" + runs + "'; sleep 6").put("max_attempts", 3));
+      Poll.until(() -> Files.exists(runs), x -> x, Duration.ofSeconds(30), "the slow job started on the agent");
+      first.close();
+      awaitLeader(follower, b, 1);
+      JsonObject ended = Poll.until(() -> follower.get("/api/v1/jobs/" + slow, token),
+          r -> r.status() == 200 && r.json().getString("state").matches("succeeded|failed|cancelled|timed_out"),
+          Duration.ofSeconds(90), "the slow job ended").json();
+      assertThat(ended.getString("state")).as(ended.encode()).isEqualTo("succeeded");
+      assertThat(ended.getInteger("attempts")).as("re-attached, not retried").isEqualTo(1);
+      assertThat(Files.readAllLines(runs)).as("runs of the slow job").hasSize(1);
+
+      // the agent serves the new leader
+      viaFollower.awaitState(token, submitted(viaFollower, token, "remote"), "succeeded");
+    } finally {
+      if (agent != null) agent.close();
+      first.close();
+      if (second != null) second.close();
+    }
+  }
+
   /** The fence: a group-commit write with an epoch that is not the current one changes nothing. */
   @Test
   void aJobWriteWithAStaleEpochIsRefusedAndOneWithTheCurrentEpochCommits() throws Exception {
@@ -176,8 +243,10 @@ class ClusterTest {
   }
 
   /** A job submitted while a takeover may still be under way: 503 (no scheduler serves yet) is tried again. */
-  private static String submitted(Fixtures fx, String token) {
-    Response r = Poll.until(() -> fx.submit(token, Fixtures.spec("sim", "true")), x -> x.status() != 503,
+  private static String submitted(Fixtures fx, String token) { return submitted(fx, token, "sim"); }
+
+  private static String submitted(Fixtures fx, String token, String pool) {
+    Response r = Poll.until(() -> fx.submit(token, Fixtures.spec(pool, "true")), x -> x.status() != 503,
         Duration.ofSeconds(30), "a submission accepted after the takeover");
     assertThat(r.status()).as(r.toString()).isEqualTo(201);
     return r.json().getString("id");

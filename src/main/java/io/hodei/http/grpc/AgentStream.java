@@ -18,6 +18,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -65,6 +67,8 @@ final class AgentStream {
     private int inFlight;
     private boolean paused;
     private MessageConsumer<Buffer> outbound;
+    /** On a cluster: the new leader's call to end this stream (see {@link AgentAddresses#RESET}). */
+    private MessageConsumer<JsonObject> reset;
 
     Session(Vertx vertx, AuthFailureLimiter limiter, GrpcServerRequest<AgentMessage, ServerMessage> call) {
       this.vertx = vertx;
@@ -129,8 +133,14 @@ final class AgentStream {
         call.pause();
       }
       vertx.eventBus().request(AgentAddresses.INBOUND, Buffer.buffer(message.toByteArray()),
-          new DeliveryOptions().addHeader(AgentAddresses.SESSION, id).setLocalOnly(true)).onComplete(ar -> {
+          new DeliveryOptions().addHeader(AgentAddresses.SESSION, id)).onComplete(ar -> {
             inFlight--;
+            if (ar.failed() && vertx.isClustered() && ar.cause() instanceof ReplyException re
+                && re.failureType() == ReplyFailure.NO_HANDLERS) {
+              // the leader that served this stream is gone: the agent registers again (with the next leader)
+              finish(GrpcStatus.UNAVAILABLE, "the cluster's leader changed; connect again");
+              return;
+            }
             if (paused && inFlight <= RESUME_AT && !ended) {
               paused = false;
               call.resume();
@@ -140,7 +150,12 @@ final class AgentStream {
 
     private void register(AgentMessage message) {
       registering = true;
-      outbound = vertx.eventBus().localConsumer(AgentAddresses.session(id), this::toAgent);
+      // cluster-wide: on a cluster the agent provider talks to this stream from the leader
+      outbound = vertx.eventBus().consumer(AgentAddresses.session(id), this::toAgent);
+      if (vertx.isClustered()) {
+        reset = vertx.eventBus().consumer(AgentAddresses.RESET,
+            m -> finish(GrpcStatus.UNAVAILABLE, "the cluster's leader changed; connect again"));
+      }
       JsonObject body = new JsonObject().put("session", id).put("token_pool_id", poolId)
           .put("register", Base64.getEncoder().encodeToString(message.getRegister().toByteArray()));
       outbound.completion().compose(v -> vertx.eventBus().<JsonObject>request(AgentAddresses.REGISTER, body))
@@ -206,12 +221,12 @@ final class AgentStream {
     }
 
     private void disconnected() {
-      vertx.eventBus().send(AgentAddresses.DISCONNECTED, new JsonObject().put("session", id),
-          new DeliveryOptions().setLocalOnly(true));
+      vertx.eventBus().send(AgentAddresses.DISCONNECTED, new JsonObject().put("session", id));
     }
 
     private void release() {
       if (outbound != null) outbound.unregister();
+      if (reset != null) reset.unregister();
     }
 
     private String remoteHost() {

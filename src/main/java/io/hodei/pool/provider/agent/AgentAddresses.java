@@ -2,7 +2,9 @@ package io.hodei.pool.provider.agent;
 
 /**
  * Event-bus contract between the agent stream (the gRPC endpoint, which holds the connection) and the agent
- * provider (which decides). Local to one server: the node that holds an agent's stream talks for it.
+ * provider (which decides). On a cluster they travel the clustered event bus: the agent provider runs on the leader
+ * (it consumes {@link #REGISTER}, {@link #INBOUND} and {@link #DISCONNECTED}), and the node that holds an agent's
+ * stream, any node, consumes that stream's {@link #session} address and talks for it.
  */
 public final class AgentAddresses {
   /**
@@ -20,6 +22,12 @@ public final class AgentAddresses {
    * reconnect}}. A capacity provider that starts agents (pods, VMs) learns here that one joined its pool.
    */
   public static final String REGISTERED = "hodei.agent.registered";
+  /**
+   * Published cluster-wide by the agent provider of a node that became the cluster's leader, once it serves: every
+   * node ends the agent streams it holds (they were registered with the previous leader), and their agents connect
+   * again and register with the new one. Body: {@code {}}. Never published by a single server.
+   */
+  public static final String RESET = "hodei.agent.reset";
   /** Header naming the stream a message belongs to. */
   public static final String SESSION = "session";
   /** Header on a message to a session that asks the stream to end, with the reason as value. */

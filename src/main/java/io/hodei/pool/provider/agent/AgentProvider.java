@@ -60,10 +60,18 @@ public final class AgentProvider implements WorkerProvider, io.vertx.core.shared
     this.adoption = new RestartAdoption(links, graceMs);
     AgentReports reports = new AgentReports(links, adoption, this::serveWaiting);
     this.sessions = new AgentSessions(links, adoption, reports, graceMs, HEARTBEAT_INTERVAL_MS, this::serveWaiting);
-    consumers.add(vertx.eventBus().<JsonObject>localConsumer(AgentAddresses.REGISTER, sessions::onRegister));
-    consumers.add(vertx.eventBus().<Buffer>localConsumer(AgentAddresses.INBOUND, reports::onInbound));
-    consumers.add(vertx.eventBus().<JsonObject>localConsumer(AgentAddresses.DISCONNECTED,
+    // cluster-wide: on a cluster the streams are held by any node and this provider runs on the leader
+    consumers.add(vertx.eventBus().<JsonObject>consumer(AgentAddresses.REGISTER, sessions::onRegister));
+    consumers.add(vertx.eventBus().<Buffer>consumer(AgentAddresses.INBOUND, reports::onInbound));
+    consumers.add(vertx.eventBus().<JsonObject>consumer(AgentAddresses.DISCONNECTED,
         msg -> sessions.onDisconnected(msg.body().getString("session"))));
+    if (vertx.isClustered()) {
+      // a new leader: the streams registered with the previous one end, and their agents register here (within
+      // the reconnect grace their running jobs are re-attached, as after a restart)
+      Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> {
+        if (!closed) vertx.eventBus().publish(AgentAddresses.RESET, new JsonObject());
+      });
+    }
     watchdog = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> sessions.closeSilent(SILENCE_LIMIT_MS));
     vertx.sharedData().getLocalMap(INSTANCE_MAP).put(INSTANCE_MAP, this);
   }

@@ -1,10 +1,12 @@
 package io.hodei.cluster;
 
+import io.hodei.agent.InJvmAgent;
 import io.hodei.support.ClusterNodes;
 import io.hodei.support.FaultyDatabase;
 import io.hodei.support.JobLedger;
 import io.hodei.support.Poll;
 import io.hodei.support.SubmitLoad;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -119,6 +122,66 @@ class ClusterFailoverIT {
         + "AND run_ms IS NOT NULL")).as("succeeded jobs with their run on record").isPositive();
     assertThat(Files.readString(work.resolve("node-" + leaderIndex + "-restarted.log")))
         .doesNotContain("this node leads the cluster");
+  }
+
+  /**
+   * An agent connected to a follower runs a job when the leader is killed with SIGKILL (its agent provider ends no
+   * stream): the new leader's provider has every node end its agent streams, the agent registers with it, and the job
+   * is re-attached: it ends succeeded at its first attempt, run once.
+   */
+  @Test
+  void anAgentOnAFollowerKeepsItsRunningJobWhenTheLeaderIsKilled() throws Exception {
+    db = FaultyDatabase.start();
+    nodes = new ClusterNodes(work, db.url(), 3, true);
+    for (int i = 0; i < nodes.size(); i++) nodes.launch(i, "agent-node-" + i + ".log");
+    for (int i = 0; i < nodes.size(); i++) nodes.awaitReady(i);
+    String leader = nodes.awaitOneLeader(Set.of(0, 1, 2), null);
+    int leaderIndex = nodes.indexOf(leader);
+    int follower = (leaderIndex + 1) % nodes.size();
+    String token = nodes.setUpLoad();
+    HttpResponse<String> pool = nodes.post(follower, "/api/v1/pools", ClusterNodes.ADMIN_TOKEN, new JsonObject()
+        .put("id", "remote").put("provider", "agent").put("size", 0).put("worker_cpu_m", 1000)
+        .put("worker_memory_mb", 1024));
+    assertThat(pool.statusCode()).as(pool.body()).isEqualTo(201);
+    HttpResponse<String> agentToken = nodes.post(follower, "/api/v1/pools/remote/agent-tokens",
+        ClusterNodes.ADMIN_TOKEN, new JsonObject());
+    assertThat(agentToken.statusCode()).as(agentToken.body()).isEqualTo(201);
+    try (InJvmAgent agent = InJvmAgent.start(Map.of("HODEI_AGENT_SERVER", "127.0.0.1:" + nodes.httpPort(follower),
+        "HODEI_AGENT_TOKEN", new JsonObject(agentToken.body()).getString("token"), "HODEI_AGENT_POOL", "remote",
+        "HODEI_AGENT_ID", "remote-1"), work.resolve("agent"))) {
+      Path runs = work.resolve("runs");
+      JsonObject slow = new JsonObject().put("pool_id", "remote").put("cpu_m", 500).put("memory_mb", 64)
+          .put("max_attempts", 3).put("command", new JsonArray().add("sh").add("-c")
+              .add("echo run >> '" + runs + "'; sleep 8"));
+      HttpResponse<String> submitted = nodes.post(follower, "/api/v1/jobs", token, slow);
+      assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+      String job = new JsonObject(submitted.body()).getString("id");
+      Poll.until(() -> Files.exists(runs), x -> x, Duration.ofSeconds(60), "the job started on the agent");
+
+      nodes.kill(leaderIndex);
+      Set<Integer> survivors = new HashSet<>(Set.of(0, 1, 2));
+      survivors.remove(leaderIndex);
+      String newLeader = nodes.awaitOneLeader(survivors, null);
+      JsonObject ended = Poll.until(() -> {
+        HttpResponse<String> r = nodes.get(follower, "/api/v1/jobs/" + job, token);
+        return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
+      }, j -> j != null && j.getString("state").matches("succeeded|failed|cancelled|timed_out"),
+          Duration.ofSeconds(90), "the job ended");
+      System.out.printf("leader %s killed while an agent on %s ran a job; new leader %s; the job ended %s%n",
+          leader, nodes.nodeId(follower), newLeader, ended.getString("state"));
+      assertThat(ended.getString("state")).as(ended.encode()).isEqualTo("succeeded");
+      assertThat(ended.getInteger("attempts")).as("re-attached, not retried").isEqualTo(1);
+      assertThat(Files.readAllLines(runs)).as("runs of the job").hasSize(1);
+
+      // the agent serves the new leader
+      HttpResponse<String> next = Poll.until(() -> nodes.post(follower, "/api/v1/jobs", token, slow.copy()
+          .put("command", new JsonArray().add("true"))), r -> r.statusCode() != 503, Duration.ofSeconds(30),
+          "a job accepted");
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(201);
+      String nextId = new JsonObject(next.body()).getString("id");
+      Poll.until(() -> new JsonObject(nodes.get(follower, "/api/v1/jobs/" + nextId, token).body()),
+          j -> "succeeded".equals(j.getString("state")), Duration.ofSeconds(60), "the next job succeeded");
+    }
   }
 
   private int accepted() { return loads.stream().mapToInt(l -> l.accepted.size()).sum(); }

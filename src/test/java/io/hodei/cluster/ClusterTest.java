@@ -180,27 +180,49 @@ class ClusterTest {
       assertThat(follower.get("/api/v1/jobs/" + quick + "/logs", token).json().getJsonArray("attempts")
           .getJsonObject(0).getString("log")).contains("from the agent");
 
-      // a job that outlasts the takeover: each run leaves a line in a file
-      Path runs = work.resolve("runs");
-      String slow = viaFollower.submitted(token, Fixtures.spec("remote", "sh", "-c",
-          "echo run >> '" + runs + "'; sleep 6").put("max_attempts", 3));
-      Poll.until(() -> Files.exists(runs), x -> x, Duration.ofSeconds(30), "the slow job started on the agent");
-      first.close();
-      awaitLeader(follower, b, 1);
-      JsonObject ended = Poll.until(() -> follower.get("/api/v1/jobs/" + slow, token),
-          r -> r.status() == 200 && r.json().getString("state").matches("succeeded|failed|cancelled|timed_out"),
-          Duration.ofSeconds(90), "the slow job ended").json();
-      assertThat(ended.getString("state")).as(ended.encode()).isEqualTo("succeeded");
-      assertThat(ended.getInteger("attempts")).as("re-attached, not retried").isEqualTo(1);
-      assertThat(Files.readAllLines(runs)).as("runs of the slow job").hasSize(1);
+      // the leader stops while the agent runs a job: the follower takes over and the agent registers with it
+      runsOnceAcross(follower, token, work.resolve("runs-stop"), () -> {
+        first.close();
+        awaitLeader(follower, b, 1);
+      });
+      viaFollower.awaitState(token, submitted(viaFollower, token, "remote"), "succeeded");
 
-      // the agent serves the new leader
+      // the new leader's lock connection is cut: it steps down and leads again under a new epoch, with a new agent
+      // provider; the agent's stream on this very node is ended and registers again
+      runsOnceAcross(follower, token, work.resolve("runs-cut"), () -> {
+        long before = epochOrZero();
+        assertThat(db.terminateConnections(Leadership.APPLICATION_NAME)).isPositive();
+        Poll.until(ClusterTest::epochOrZero, e -> e > before, Duration.ofSeconds(30), "a new leadership epoch");
+      });
       viaFollower.awaitState(token, submitted(viaFollower, token, "remote"), "succeeded");
     } finally {
       if (agent != null) agent.close();
       first.close();
       if (second != null) second.close();
     }
+  }
+
+  /**
+   * A job on the agent pool that outlasts {@code takeover}: it ends succeeded at its first attempt, and ran once
+   * (each run of it appends a line to {@code runs}).
+   */
+  private static void runsOnceAcross(TestServer via, String token, Path runs, Takeover takeover) throws Exception {
+    Fixtures fx = new Fixtures(via);
+    String slow = fx.submitted(token, Fixtures.spec("remote", "sh", "-c", "echo run >> '" + runs + "'; sleep 6")
+        .put("max_attempts", 3));
+    Poll.until(() -> Files.exists(runs), x -> x, Duration.ofSeconds(30), "the slow job started on the agent");
+    takeover.run();
+    // reads may answer 503 while no node leads
+    JsonObject ended = Poll.until(() -> via.get("/api/v1/jobs/" + slow, token), r -> r.status() == 200
+        && r.json().getString("state").matches("succeeded|failed|cancelled|timed_out"), Duration.ofSeconds(90),
+        "the slow job ended").json();
+    assertThat(ended.getString("state")).as(ended.encode()).isEqualTo("succeeded");
+    assertThat(ended.getInteger("attempts")).as("re-attached, not retried").isEqualTo(1);
+    assertThat(Files.readAllLines(runs)).as("runs of the slow job").hasSize(1);
+  }
+
+  private interface Takeover {
+    void run() throws Exception;
   }
 
   /** The fence: a group-commit write with an epoch that is not the current one changes nothing. */

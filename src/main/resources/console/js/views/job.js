@@ -1,6 +1,8 @@
 // One job: state, why it waits (reasons, position, estimated start), SLA, the lifecycle timeline (GET /events) and
 // its output per attempt. Live: the job's own events (submitted, started, retry, finished, SLA) reload the page's
-// data, so the state, timeline and logs follow without a reload; an attempt's output is stored when the attempt ends.
+// data, so the state and timeline follow without a reload. The output follows too: the page opens with the running
+// attempt's output so far (GET /logs lists it with "live": true), appends the job's `job.output` events as they come,
+// and shows the stored log once the attempt ends.
 import { get, post } from '../api.js';
 import { html, render, debounce, badge, fmtTime, fmtAgo, isFinal, problemText, toast } from '../dom.js';
 
@@ -26,18 +28,32 @@ function sla(s) {
     ${s.predicted_finish_at ? html`<p>Predicted finish ${fmtTime(s.predicted_finish_at)}</p>` : ''}</section>`;
 }
 
+function outputView(attempts, final) {
+  if (!attempts.length) {
+    return html`<p class="muted">No output yet${final ? '.' : ': it appears here as the job writes it.'}</p>`;
+  }
+  return attempts.map(a => html`<h3>Attempt ${a.attempt}
+    ${a.live ? html`<span class="live-tag">live</span>` : html`<span class="muted small">${fmtTime(a.at)}</span>`}</h3>
+    <pre class="log" data-attempt="${a.attempt}">${a.log}</pre>`);
+}
+
 export default {
   title: 'Job',
   async mount(root, ctx) {
     const id = ctx.route.id;
     const path = `/api/v1/jobs/${encodeURIComponent(id)}`;
     let job;
+    let attempts = [];
+    // job.output events that arrive while the page reads the job: the output read may or may not hold them yet
+    let pending = null;
     const load = async () => {
       let events, logs, slaStatus;
+      pending = pending || [];
       try {
         [job, events, logs, slaStatus] = await Promise.all([get(path), get(`${path}/events`), get(`${path}/logs`),
           get(`${path}/sla`).catch(() => null)]);
       } catch (err) {
+        pending = null;
         if (err.status === 404) {
           render(root, html`<h1>Job not found</h1><p id="job-missing">There is no job <code>${id}</code> that this token may see.</p>
             <p><a href="#/jobs">All jobs</a></p>`);
@@ -45,6 +61,9 @@ export default {
         }
         throw err;
       }
+      attempts = logs.attempts;
+      const arrived = pending || [];
+      pending = null;
       const canCancel = !isFinal(job.state) && ctx.may('submitter');
       const final = isFinal(job.state);
       render(root, html`<p><a href="#/jobs">← Jobs</a></p>
@@ -66,17 +85,47 @@ export default {
           <ol class="timeline" id="timeline">${events.items.map(e => html`<li data-state="${e.state}">
             <span class="when">${fmtTime(e.at)}</span> ${badge(e.state)} <span class="small">${detailText(e.detail)}</span></li>`)}</ol></section>
         <section class="card" aria-labelledby="logs-h"><h2 id="logs-h">Output ${final ? '' : html`<span class="live-tag">following</span>`}</h2>
-          <div id="logs" aria-live="polite">${logs.attempts.length ? logs.attempts.map(a => html`<h3>Attempt ${a.attempt}
-            <span class="muted small">${fmtTime(a.at)}</span></h3><pre class="log">${a.log}</pre>`)
-            : html`<p class="muted">No output yet: an attempt's output is stored when it ends.</p>`}</div></section>`);
+          <div id="logs" aria-live="polite">${outputView(attempts, final)}</div></section>`);
+      for (const e of arrived) {
+        const a = attempts.find(x => x.attempt === e.attempt);
+        if (!(a && a.live && a.log.endsWith(e.data))) append(e);
+      }
     };
-    await load();
+    // a running attempt's new output: appended to what the page shows, until the attempt's stored log replaces it
+    const append = e => {
+      if (typeof e.data !== 'string' || !e.data) return;
+      let a = attempts.find(x => x.attempt === e.attempt);
+      if (a && !a.live) return;
+      const pre = a && root.querySelector(`pre.log[data-attempt="${CSS.escape(String(e.attempt))}"]`);
+      if (!a) {
+        a = { attempt: e.attempt, log: '', live: true, at: new Date().toISOString() };
+        attempts.push(a);
+        attempts.sort((x, y) => x.attempt - y.attempt);
+      }
+      a.log += e.data;
+      if (pre) pre.append(e.data);
+      else {
+        const box = root.querySelector('#logs');
+        if (box) render(box, outputView(attempts, job && isFinal(job.state)));
+      }
+    };
+    const offOutput = ctx.bus.on('job.output', e => {
+      if (e.job_id !== id) return;
+      if (pending) pending.push(e);
+      else append(e);
+    });
+    try {
+      await load();
+    } catch (err) {
+      offOutput();
+      throw err;
+    }
     ctx.ready();
     const reload = debounce(() => load().catch(() => {}), 150);
     const mine = e => { if (e.job_id === id) reload(); };
     const offs = ['job.submitted', 'job.started', 'job.finished', 'job.retry', 'sla.at_risk', 'sla.breached']
       .map(t => ctx.bus.on(t, mine));
-    offs.push(ctx.bus.on('reconnected', reload));
+    offs.push(offOutput, ctx.bus.on('reconnected', reload));
     // the waiting estimate moves as other jobs start and end: re-read while this one waits
     const others = e => { if (job && !job.started_at && !isFinal(job.state) && e.job_id !== id) reload(); };
     offs.push(ctx.bus.on('job.started', others), ctx.bus.on('job.finished', others));

@@ -1,5 +1,6 @@
-// Jobs: a filterable table (state, tenant, pool), newest first, with paging. Live: job events reload the page of
-// jobs shown (debounced), so states change in place.
+// Jobs: a filterable table (state, tenant, pool), newest first, with paging. Live: an event of a job in the table
+// updates its row from the event's own fields (state, pool, times), so states change in place without a request;
+// an event of a job not in the table (a new one) re-reads the page of jobs (coalesced), as does a reconnect.
 import { get } from '../api.js';
 import { html, render, $, debounce, badge, fmtTime, fmtDuration } from '../dom.js';
 
@@ -36,11 +37,22 @@ export default {
         ${cursor ? html`<button type="button" class="secondary" id="more">Load more</button>` : ''}`
       : html`<p class="muted" id="no-jobs">No jobs match.</p>`);
     const params = () => ({ limit: 50, state: filter.state, tenant: filter.tenant, pool: filter.pool });
+    // events that arrive while the page of jobs is read: the answer may be older than them, so they apply again
+    let during = null;
     const load = async () => {
       const shown = Math.max(50, items.length);
-      const answer = await get('/api/v1/jobs', { ...params(), limit: Math.min(shown, 500) });
+      during = during || [];
+      let answer;
+      let late;
+      try {
+        answer = await get('/api/v1/jobs', { ...params(), limit: Math.min(shown, 500) });
+      } finally {
+        late = during || [];
+        during = null;
+      }
       items = answer.items;
       cursor = answer.next_cursor;
+      for (const [type, e] of late) update(type, e);
       draw();
     };
     await load();
@@ -67,7 +79,39 @@ export default {
       draw();
     }
     const reload = debounce(() => load().catch(() => {}), 400);
-    const offs = ['job.submitted', 'job.started', 'job.finished', 'job.retry', 'reconnected'].map(t => ctx.bus.on(t, reload));
+    // what each event says about the job's row; job.submitted only announces a job
+    const changes = {
+      'job.started': e => ({ state: 'running', placed_pool_id: e.pool_id, worker_id: e.worker_id, started_at: e.started_at,
+        finished_at: null, attempts: e.attempt }),
+      'job.finished': e => ({ state: e.state, placed_pool_id: e.pool_id ?? undefined, started_at: e.started_at ?? undefined,
+        finished_at: e.finished_at, exit_code: e.exit_code, error_type: e.error_type }),
+      'job.retry': e => ({ state: 'queued', worker_id: null, started_at: null, finished_at: null, attempts: e.attempt }),
+    };
+    const onJobEvent = type => e => {
+      if (during) during.push([type, e]);
+      if (update(type, e)) draw();
+    };
+    // applies one event to the table: true when a row changed; a job not in the table is re-read
+    function update(type, e) {
+      const i = items.findIndex(j => j.id === e.job_id);
+      const change = changes[type] ? changes[type](e) : null;
+      if (i < 0) {
+        // a job the table does not show: re-read, unless the filters tell that it cannot be listed
+        if (filter.tenant && e.tenant_id && e.tenant_id !== filter.tenant) return false;
+        if (filter.state && change && change.state !== filter.state) return false;
+        if (filter.state && !change && filter.state !== 'queued') return false;
+        if (!during) reload();
+        return false;
+      }
+      if (!change || !change.state) return false;
+      const updated = { ...items[i] };
+      for (const [k, v] of Object.entries(change)) if (v !== undefined) updated[k] = v;
+      if (filter.state && updated.state !== filter.state) items.splice(i, 1);
+      else items[i] = updated;
+      return true;
+    }
+    const offs = ['job.submitted', 'job.started', 'job.finished', 'job.retry'].map(t => ctx.bus.on(t, onJobEvent(t)));
+    offs.push(ctx.bus.on('reconnected', reload));
     return () => {
       offs.forEach(off => off());
       reload.cancel();

@@ -229,6 +229,47 @@ class HodeiCliTest {
   }
 
   @Test
+  void logsFollowPrintsARunningJobsOutputAsItComes() throws Exception {
+    fixtures.pool(new JsonObject().put("id", "here").put("provider", "local").put("size", 1).put("worker_cpu_m", 4000)
+        .put("worker_memory_mb", 8192), 1);
+    // the job prints a line, then waits for the test's gate file (at most a minute) before its second line
+    Path gate = home.resolve("gate");
+    String script = "echo first-line; i=0; while [ ! -e '" + gate + "' ] && [ $i -lt 600 ]; do sleep 0.1; "
+        + "i=$((i+1)); done; echo second-line";
+    String id = fixtures.submitted(submitter, Fixtures.spec("here", "sh", "-c", script));
+    StringWriter out = new StringWriter();
+    AtomicReference<Cli.Result> result = new AtomicReference<>();
+    Thread follower = new Thread(() -> result.set(user().run(out, "logs", "-f", id)));
+    follower.start();
+    try {
+      Poll.until(out::toString, s -> s.contains("first-line"), Duration.ofSeconds(30), "logs -f prints the first line");
+      // seen while the job still runs (it cannot end before the gate opens), and nothing printed twice
+      assertThat(fixtures.job(submitter, id).getString("state")).isEqualTo("running");
+      assertThat(out.toString()).isEqualTo("first-line\n");
+      Files.createFile(gate);
+      follower.join(60_000);
+      assertThat(follower.isAlive()).as("logs -f ends with the job").isFalse();
+      ok(result.get());
+      assertThat(result.get().out()).isEqualTo("first-line\nsecond-line\n");
+      assertThat(fixtures.job(submitter, id).getString("state")).isEqualTo("succeeded");
+    } finally {
+      follower.interrupt();
+      follower.join(10_000);
+    }
+  }
+
+  @Test
+  void newTextIsWhatALaterViewOfTheOutputAdds() {
+    assertThat(LogsCommand.newText(null, "a\n")).isEqualTo("a\n");
+    assertThat(LogsCommand.newText("a\n", "a\nb\n")).isEqualTo("b\n");
+    assertThat(LogsCommand.newText("a\nb\n", "a\nb\n")).isEmpty();
+    // a window that slid: the newest bytes of the earlier view start the later one
+    assertThat(LogsCommand.newText("0123456789", "6789abc")).isEqualTo("abc");
+    assertThat(LogsCommand.newText("tick\ntick\n", "tick\ntick\ntick\n")).isEqualTo("tick\n");
+    assertThat(LogsCommand.newText("abc", "xyz")).isEqualTo("xyz");
+  }
+
+  @Test
   void jobsWatchShowsTheTableThenEachStateChangeAsItsEventArrives() throws Exception {
     fixtures.pool(Fixtures.simulatedPool("watched", 1, 300), 1);
     ok(admin().run("pool", "pause", "watched"));

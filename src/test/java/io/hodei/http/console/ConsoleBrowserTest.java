@@ -41,7 +41,8 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * The web console in a real browser (Debian's chromium, headless, through its chromedriver) against a real server:
  * a cold load and its first-view time, sign-in by keyboard, a job submitted in the form and followed queued ->
- * running -> succeeded live without a reload, its logs, a cut live connection that reconnects and catches up, a pool
+ * running -> succeeded live without a reload, its logs, a running job's output on its page before the job ends, a
+ * job's row updated from its event without reading the list again, a cut live connection that reconnects and catches up, a pool
  * drained with its button, each view's data, a tenant token that sees nothing of another tenant, labels, and both a
  * desktop and a phone width without horizontal overflow. Screenshots of each view go to {@code target/console-screenshots} (or {@code -Dhodei.console.screenshots}).
  */
@@ -257,6 +258,65 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(4)
+  void aRunningJobsOutputFollowsLiveOnItsPage() throws IOException {
+    fx().pool(new JsonObject().put("id", "here").put("name", "Here").put("provider", "local").put("size", 1)
+        .put("worker_cpu_m", 4000).put("worker_memory_mb", 8192), 1);
+    // the job prints each line only when the test opens its gate (each wait gives up after a minute)
+    Path gates = Files.createTempDirectory("hodei-console-gates");
+    try {
+      Path first = gates.resolve("first");
+      Path second = gates.resolve("second");
+      String script = "await() { i=0; while [ ! -e \"$1\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; }; "
+          + "await '" + first + "'; echo first live line; await '" + second + "'; echo second live line";
+      String id = fx().submitted(acmeSubmitter, Fixtures.spec("here", "sh", "-c", script));
+      fx().awaitState(acmeSubmitter, id, "running");
+      go("#/jobs/" + id);
+      waitForState("running");
+      js("window.__sameDocument = true");
+      Files.createFile(first);
+      // the line comes as a job.output event while the job still runs (it cannot end before the second gate)
+      waitFor("the first line while the job runs", () -> text("#logs").contains("first live line"));
+      assertThat(fx().job(acmeSubmitter, id).getString("state")).isEqualTo("running");
+      assertThat(driver.findElement(By.cssSelector("[data-testid=job-state]")).getAttribute("data-state"))
+          .isEqualTo("running");
+      assertThat(text("#logs")).doesNotContain("second live line");
+      // opened anew, the page reads the output so far
+      go("#/jobs");
+      waitFor("the jobs view", () -> !driver.findElements(By.id("jobs")).isEmpty());
+      go("#/jobs/" + id);
+      waitFor("the output so far on a fresh job page", () -> text("#logs").contains("first live line"));
+      assertThat(text("#logs")).containsOnlyOnce("first live line");
+      assertThat(driver.findElements(By.cssSelector("#logs .live-tag"))).as("the attempt is marked live").hasSize(1);
+      screenshot("console-job-live-output");
+      Files.createFile(second);
+      waitForState("succeeded");
+      waitFor("the stored log", () -> text("#logs").contains("second live line")
+          && driver.findElements(By.cssSelector("#logs .live-tag")).isEmpty());
+      assertThat(text("#logs")).containsOnlyOnce("first live line").containsOnlyOnce("second live line");
+      assertThat(js("return window.__sameDocument === true")).as("followed without a reload").isEqualTo(true);
+
+      // the jobs table takes a listed job's new state from its event, without reading the list again
+      Path third = gates.resolve("third");
+      String held = fx().submitted(acmeSubmitter, Fixtures.spec("here", "sh", "-c", "i=0; while [ ! -e '" + third
+          + "' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"));
+      fx().awaitState(acmeSubmitter, held, "running");
+      go("#/jobs");
+      String row = "#jobs tr[data-job='" + held + "'] [data-testid=job-row-state]";
+      waitFor("the held job running in the table", () -> text(row).contains("running"));
+      js("window.__listReads = 0; const f = window.fetch; window.fetch = (url, o) => {"
+          + " if (String(url).startsWith('/api/v1/jobs?')) window.__listReads++; return f(url, o); }");
+      Files.createFile(third);
+      waitFor("the held job succeeded in the table", () -> text(row).contains("succeeded"));
+      assertThat(js("return window.__listReads")).as("reads of the job list").isEqualTo(0L);
+    } finally {
+      try (Stream<Path> files = Files.walk(gates)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
   void jobsQueuesScalingCostAndAlertsShowTheirData() throws IOException {
     go("#/jobs");
     waitFor("the job in the table", () -> text("#jobs").contains(acmeJob));
@@ -307,7 +367,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aCutLiveConnectionReconnectsAndTheViewCatchesUp() {
     go("#/jobs?pool=sim-a");
     waitFor("sim-a's jobs", () -> text("#jobs").contains(acmeJob));
@@ -333,7 +393,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void anAdminDrainsAPoolWithItsButton() {
     go("#/pools");
     By drain = By.cssSelector(".card.pool[data-pool='sim-b'] button[data-action='drain']");
@@ -350,12 +410,12 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aTenantTokenSeesOnlyItsTenant() {
     driver.findElement(By.id("logout")).click();
     waitFor("the sign-in form", () -> !driver.findElements(By.id("token")).isEmpty());
     driver.findElement(By.id("token")).sendKeys(globexViewer, Keys.ENTER);
-    waitFor("the signed-in console", () -> driver.findElements(By.cssSelector(".card.pool")).size() == 3);
+    waitFor("the signed-in console", () -> driver.findElements(By.cssSelector(".card.pool")).size() >= 3);
     assertThat(text("#identity")).isEqualTo("viewer · globex");
     assertThat(driver.findElements(By.cssSelector("button[data-action]"))).as("no lifecycle buttons").isEmpty();
     assertThat(driver.findElement(By.cssSelector("#nav a[data-view='submit']")).isDisplayed()).isFalse();
@@ -374,7 +434,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void everyViewFitsADesktopAndAPhoneWidth() {
     // back to the admin, who sees every view and control
     driver.findElement(By.id("logout")).click();
@@ -394,7 +454,7 @@ class ConsoleBrowserTest {
       }
     }
     go("#/pools");
-    waitFor("the pools", () -> driver.findElements(By.cssSelector(".card.pool")).size() == 3);
+    waitFor("the pools", () -> driver.findElements(By.cssSelector(".card.pool")).size() >= 3);
     screenshot("console-phone-pools");
     go("#/jobs/" + acmeJob);
     waitFor("the job", () -> !driver.findElements(By.id("timeline")).isEmpty());
@@ -404,6 +464,8 @@ class ConsoleBrowserTest {
   }
 
   // --- helpers -------------------------------------------------------------------------------------------------
+
+  private static Fixtures fx() { return new Fixtures(server); }
 
   private static Object js(String script, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(script, args);

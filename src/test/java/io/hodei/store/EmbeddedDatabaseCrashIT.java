@@ -1,5 +1,6 @@
 package io.hodei.store;
 
+import io.hodei.support.JdkHttp;
 import io.hodei.support.Poll;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -160,14 +161,7 @@ class EmbeddedDatabaseCrashIT {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) {
-    try {
-      return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return JdkHttp.send(http, request);
   }
 
   private URI uri(String path) {

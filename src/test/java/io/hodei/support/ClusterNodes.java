@@ -165,14 +165,7 @@ public final class ClusterNodes implements AutoCloseable {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) {
-    try {
-      return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return JdkHttp.send(http, request);
   }
 
   private URI uri(int node, String path) { return URI.create("http://127.0.0.1:" + httpPorts[node] + path); }

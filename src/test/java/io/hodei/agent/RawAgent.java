@@ -66,6 +66,9 @@ final class RawAgent implements AutoCloseable {
     }
   }
 
+  /** True once the server ended the stream. */
+  boolean ended() { return ended.isDone(); }
+
   /** The status the server ended the stream with. */
   GrpcStatus status(Duration timeout) throws Exception {
     return ended.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

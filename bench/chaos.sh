@@ -6,9 +6,5 @@
 # bench/results/chaos-<date>.json. Everything runs on this machine (loopback only) and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CP_FILE=target/bench-classpath.txt
-mvn -B -q -DskipTests package
-mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
-CP=$(cat "$CP_FILE")
-exec java -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
-  -cp "target/test-classes:target/classes:$CP" io.hodei.bench.ChaosBench "$@"
+. bench/lib.sh
+run_bench --jar 1g ChaosBench "$@"

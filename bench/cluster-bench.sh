@@ -5,9 +5,5 @@
 # Everything runs on this machine (loopback only, the built jar as child processes) and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CP_FILE=target/bench-classpath.txt
-mvn -B -q -DskipTests package
-mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
-CP=$(cat "$CP_FILE")
-exec java -Xmx512m -Dlogback.configurationFile=bench/logback-bench.xml \
-  -cp "target/test-classes:target/classes:$CP" io.hodei.bench.ClusterBench "$@"
+. bench/lib.sh
+run_bench --jar 512m ClusterBench "$@"

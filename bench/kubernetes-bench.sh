@@ -5,8 +5,5 @@
 # Prints the figures and writes bench/results/kubernetes-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CP_FILE=target/bench-classpath.txt
-mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
-CP=$(cat "$CP_FILE")
-exec java -Xmx2g -Dlogback.configurationFile=bench/logback-bench.xml \
-  -cp "target/test-classes:target/classes:$CP" io.hodei.bench.KubernetesBench "$@"
+. bench/lib.sh
+run_bench 2g KubernetesBench "$@"

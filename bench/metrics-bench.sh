@@ -6,8 +6,5 @@
 # Prints the results table and writes bench/results/metrics-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CP_FILE=target/bench-classpath.txt
-mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
-CP=$(cat "$CP_FILE")
-exec java -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
-  -cp "target/test-classes:target/classes:$CP" io.hodei.bench.MetricsBench "$@"
+. bench/lib.sh
+run_bench 1g MetricsBench "$@"

@@ -6,9 +6,5 @@
 # Prints the results table and writes bench/results/throughput-<date>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CP_FILE=target/bench-classpath.txt
-mvn -B -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE"
-CP=$(cat "$CP_FILE")
-# Server logs at WARN: one INFO line per job state change would put console I/O into the figures.
-exec java ${BENCH_JAVA_OPTS:-} -Xmx1g -Dlogback.configurationFile=bench/logback-bench.xml \
-  -cp "target/test-classes:target/classes:$CP${BENCH_CP:+:$BENCH_CP}" io.hodei.bench.ThroughputBench "$@"
+. bench/lib.sh
+run_bench 1g ThroughputBench "$@"

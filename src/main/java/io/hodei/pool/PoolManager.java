@@ -93,6 +93,7 @@ final class PoolManager {
       }
       return Future.all(checks).<Void>mapEmpty();
     }).onSuccess(v -> {
+      providers.values().forEach(WorkerProvider::loaded);
       journal.refreshGauges();
       LOG.info("pools loaded", kv("pools", pools.size()),
           kv("workers", pools.values().stream().mapToInt(p -> p.workers.size()).sum()));

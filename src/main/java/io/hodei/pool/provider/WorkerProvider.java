@@ -79,6 +79,12 @@ public interface WorkerProvider {
     return Future.succeededFuture();
   }
 
+  /**
+   * The pool domain has loaded its pools and workers from PostgreSQL (and {@link #reclaim reclaimed} what survived):
+   * from here on the provider may take work that depends on that state.
+   */
+  default void loaded() {}
+
   /** Stops everything this provider runs (server shutdown). */
   Future<Void> close();
 

@@ -52,6 +52,7 @@ public final class AgentProvider implements WorkerProvider, io.vertx.core.shared
   private final long watchdog;
   private int assignments;
   private boolean closed;
+  private boolean loaded;
 
   public AgentProvider(Vertx vertx, int graceSeconds, MeterRegistry registry) {
     this.vertx = vertx;
@@ -61,19 +62,36 @@ public final class AgentProvider implements WorkerProvider, io.vertx.core.shared
     AgentReports reports = new AgentReports(links, adoption, this::serveWaiting);
     this.sessions = new AgentSessions(links, adoption, reports, graceMs, HEARTBEAT_INTERVAL_MS, this::serveWaiting);
     // cluster-wide: on a cluster the streams are held by any node and this provider runs on the leader
-    consumers.add(vertx.eventBus().<JsonObject>consumer(AgentAddresses.REGISTER, sessions::onRegister));
+    // on a cluster, streams held by followers may register before this new leader's pool domain has reclaimed its
+    // workers: such an agent's running jobs would look unknown here and be killed, so it is asked to come back
+    // (a single server opens its gRPC port only after the pool domain has loaded)
+    this.loaded = !vertx.isClustered();
+    consumers.add(vertx.eventBus().<JsonObject>consumer(AgentAddresses.REGISTER, msg -> {
+      if (loaded) {
+        sessions.onRegister(msg);
+      } else {
+        msg.fail(503, "the server is starting: the pool domain has not loaded its workers yet");
+      }
+    }));
     consumers.add(vertx.eventBus().<Buffer>consumer(AgentAddresses.INBOUND, reports::onInbound));
     consumers.add(vertx.eventBus().<JsonObject>consumer(AgentAddresses.DISCONNECTED,
         msg -> sessions.onDisconnected(msg.body().getString("session"))));
-    if (vertx.isClustered()) {
-      // a new leader: the streams registered with the previous one end, and their agents register here (within
-      // the reconnect grace their running jobs are re-attached, as after a restart)
-      Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> {
-        if (!closed) vertx.eventBus().publish(AgentAddresses.RESET, new JsonObject());
-      });
-    }
     watchdog = vertx.setPeriodic(HEARTBEAT_INTERVAL_MS, id -> sessions.closeSilent(SILENCE_LIMIT_MS));
     vertx.sharedData().getLocalMap(INSTANCE_MAP).put(INSTANCE_MAP, this);
+  }
+
+  /**
+   * On a cluster, a new leader's pool domain has reclaimed its workers: registrations are taken from here on, and
+   * the streams registered with the previous leader end so that their agents register here (within the reconnect
+   * grace their running jobs are re-attached, as after a restart).
+   */
+  @Override
+  public void loaded() {
+    if (loaded || closed) return;
+    loaded = true;
+    Future.all(consumers.stream().map(MessageConsumer::completion).toList()).onSuccess(v -> {
+      if (!closed) vertx.eventBus().publish(AgentAddresses.RESET, new JsonObject());
+    });
   }
 
   /**

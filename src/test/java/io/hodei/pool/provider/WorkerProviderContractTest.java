@@ -48,6 +48,9 @@ public abstract class WorkerProviderContractTest {
   /** Called before the provider is closed. */
   protected void detaching() throws Exception {}
 
+  /** Called after the provider is closed (what it talked to goes here: a server waits for its open connections). */
+  protected void detached() throws Exception {}
+
   @BeforeEach
   void createProvider() throws Exception {
     vertx = Vertx.vertx();
@@ -61,6 +64,7 @@ public abstract class WorkerProviderContractTest {
   void closeProvider() throws Exception {
     detaching();
     Eventually.await(onFuture(() -> provider.close()));
+    detached();
     vertx.close().await();
   }
 

@@ -54,6 +54,11 @@ class KubernetesProviderContractTest extends WorkerProviderContractTest {
     kubelet.close();
     tokenStandIns.forEach(MessageConsumer::unregister);
     agents.close().await();
+  }
+
+  /** The mock API server closes after the provider: it waits for open connections, such as the informer's watch. */
+  @Override
+  protected void detached() {
     cluster.close();
   }
 }

@@ -62,7 +62,7 @@ final class CostStore {
    */
   private static final String JOBS_ENDED_AFTER = "SELECT event_id, id, tenant_id, placed_pool_id, worker_id, cpu_m, "
       + "memory_mb, started_at, finished_at, burst_grant_id, burst_seconds, worker_cpu_m, worker_memory_mb "
-      + "FROM cost_job_end WHERE event_id > $1 ORDER BY event_id LIMIT $2";
+      + "FROM cost_job_end WHERE event_id > $1 AND log_seq > $1 ORDER BY event_id LIMIT $2";
   private static final String JOB_CURSOR = "SELECT last_event_id FROM cost_job_cursor WHERE id = 1";
   private static final String SET_JOB_CURSOR = "INSERT INTO cost_job_cursor (id, last_event_id) VALUES (1, $1) "
       + "ON CONFLICT (id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, updated_at = now()";

@@ -36,48 +36,82 @@ final class JobStore {
   private static final String LIST = "SELECT " + COLUMNS + " FROM job WHERE ($1::text IS NULL OR tenant_id = $1) "
       + "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR placed_pool_id = $3 OR pool_id = $3) "
       + "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5";
+  /** A job's events (the job_event view builds them from the job row: V17). */
   private static final String EVENTS = "SELECT id, state, detail, at FROM job_event WHERE job_id = $1 ORDER BY id";
-  private static final String EVENTS_SINCE = "SELECT id, job_id, tenant_id, state, detail, at FROM job_event "
-      + "WHERE id > $1 AND ($2::text IS NULL OR tenant_id = $2) AND ($3::text IS NULL OR job_id = $3) "
-      + "ORDER BY id LIMIT $4";
-  private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 ORDER BY attempt";
+  /** The log rows after a sequence, in order: which jobs changed, and up to which sequence ({@code $2} rows). */
+  private static final String LOG_AFTER = "SELECT last_seq, first_seq, job_ids FROM job_event_log "
+      + "WHERE last_seq > $1 ORDER BY last_seq LIMIT $2";
+  /** The events of the jobs {@code $2} with a sequence in ({@code $1}, {@code $3}], optionally of one tenant. */
+  private static final String EVENTS_OF = "SELECT id, job_id, tenant_id, state, detail, at FROM job_event "
+      + "WHERE job_id = ANY($2::text[]) AND id > $1 AND id <= $3 AND ($4::text IS NULL OR tenant_id = $4) "
+      + "ORDER BY id LIMIT $5";
+  /** One job's events after a sequence (its row holds them all: no walk of the log). */
+  private static final String JOB_EVENTS_AFTER = "SELECT id, job_id, tenant_id, state, detail, at FROM job_event "
+      + "WHERE job_id = $1 AND id > $2 AND ($3::text IS NULL OR tenant_id = $3) ORDER BY id LIMIT $4";
+  /**
+   * Each attempt's output. An attempt that ended with no output has no job_log row (none is written for an empty
+   * output at the end): the job's last attempt, once ended, is listed with an empty log all the same.
+   */
+  private static final String LOGS = "SELECT attempt, log, at FROM job_log WHERE job_id = $1 UNION ALL "
+      + "SELECT j.attempts, '', j.finished_at FROM job j WHERE j.id = $1 AND j.finished_at IS NOT NULL "
+      + "AND j.attempts >= 1 AND NOT EXISTS (SELECT 1 FROM job_log l WHERE l.job_id = j.id AND l.attempt = j.attempts) "
+      + "ORDER BY attempt";
   // Every transition says which rows it may change, so a state never goes backwards in the database and a write tried
   // again after a COMMIT whose answer was lost (it had committed) changes nothing and logs no second event: a start
   // only a job that has not ended and is not at that attempt yet, an end only a job that has not ended, a retry only
   // a running job. (Not by state lists on the multi-row statements: a generic plan would then scan the partial index
   // of open jobs, all of them, for every statement.)
 
-  /** Placement is one decision: the rows, then their admitted and then their running events. */
-  private static final String MARK_RUNNING = "WITH d AS (SELECT * FROM unnest($1::text[], $2::int[], "
-      + "$3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], "
-      + "$10::text[], $11::text[]) AS d(id, attempts, admitted_at, started_at, pool_id, worker_id, pid, "
-      + "process_started_at, burst_grant_id, admitted_detail, running_detail)), u AS (UPDATE job SET state = "
-      + "'running', attempts = d.attempts, admitted_at = d.admitted_at, started_at = d.started_at, placed_pool_id = "
-      + "d.pool_id, worker_id = d.worker_id, pid = d.pid, process_started_at = d.process_started_at, burst_grant_id = "
-      + "d.burst_grant_id, next_attempt_at = NULL, version = job.version + 1 FROM d WHERE job.id = d.id "
-      + "AND job.finished_at IS NULL AND job.attempts < d.attempts "
-      + "RETURNING job.id, job.tenant_id, d.admitted_at, d.started_at, d.admitted_detail, d.running_detail) "
-      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
-      + "SELECT id, tenant_id, 'admitted', admitted_detail::jsonb, admitted_at FROM u "
-      + "UNION ALL SELECT id, tenant_id, 'running', running_detail::jsonb, started_at FROM u";
+  // Events live in the job row (V17): a transition sets its event's sequence number (drawn from job_event_id_seq)
+  // beside the columns that say when and where, and every statement adds one job_event_log row naming the jobs it
+  // changed and the sequences it drew. The columns a start or an end sets come after the fixed ones and no index
+  // covers them, so both updates are heap-only and log only what changed.
+
+  /** The admitted and running events of a job's current run, appended to its history (old column values). */
+  static final String RUN_TO_HISTORY = "coalesce(job.history, '[]'::jsonb) || jsonb_build_array("
+      + "jsonb_build_array(job.admitted_seq, 'admitted', job.admitted_at, jsonb_build_object('attempt', job.attempts)), "
+      + "jsonb_build_array(job.running_seq, 'running', job.started_at, job.placement))";
+  /**
+   * Placement is one decision: the rows with their admitted and running events. A job that ran before and was not
+   * queued again in between (a run re-placed after a restart) keeps that run's events in its history.
+   */
+  private static final String MARK_RUNNING = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS s1, "
+      + "nextval('job_event_id_seq') AS s2 FROM unnest($1::text[], $2::int[], $3::timestamptz[], "
+      + "$4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], $10::text[]) "
+      + "AS d(id, attempts, admitted_at, started_at, pool_id, worker_id, pid, process_started_at, burst_grant_id, "
+      + "placement)), u AS (UPDATE job SET attempts = d.attempts, admitted_at = d.admitted_at, started_at = "
+      + "d.started_at, admitted_seq = least(d.s1, d.s2), running_seq = greatest(d.s1, d.s2), pid = d.pid, "
+      + "process_started_at = d.process_started_at, next_attempt_at = NULL, placed_pool_id = d.pool_id, "
+      + "worker_id = d.worker_id, burst_grant_id = d.burst_grant_id, placement = d.placement::jsonb, "
+      + "history = CASE WHEN job.running_seq IS NULL THEN job.history ELSE " + RUN_TO_HISTORY + " END, "
+      + "last_seq = greatest(d.s1, d.s2), version = job.version + 1, state = 'running' FROM d "
+      + "WHERE job.id = d.id AND job.finished_at IS NULL AND job.attempts < d.attempts "
+      + "RETURNING job.id, job.admitted_seq, job.running_seq) "
+      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT max(running_seq), min(admitted_seq), "
+      + "array_agg(id) FROM u HAVING count(*) > 0";
   private static final Class<?>[] RUNNING_COLUMNS = {String.class, Integer.class, OffsetDateTime.class,
-      OffsetDateTime.class, String.class, String.class, Long.class, OffsetDateTime.class, String.class, String.class,
+      OffsetDateTime.class, String.class, String.class, Long.class, OffsetDateTime.class, String.class,
       String.class};
-  private static final String MARK_FINISHED = "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], "
-      + "$3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::float8[]) AS d(id, state, at, "
-      + "exit_code, error_type, run_ms, detail, burst_seconds)), u AS (UPDATE job SET state = d.state, finished_at = "
-      + "d.at, exit_code = d.exit_code, error_type = d.error_type, run_ms = d.run_ms, burst_seconds = "
-      + "d.burst_seconds, version = job.version + 1 FROM d "
-      + "WHERE job.id = d.id AND job.finished_at IS NULL "
-      + "RETURNING job.id, job.tenant_id, d.state, d.detail, d.at) "
-      + "INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
-      + "SELECT id, tenant_id, state, detail::jsonb, at FROM u";
+  private static final String MARK_FINISHED = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS seq FROM "
+      + "unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[], "
+      + "$8::float8[]) AS d(id, state, at, exit_code, error_type, run_ms, detail, burst_seconds)), "
+      + "u AS (UPDATE job SET finished_at = d.at, end_seq = d.seq, run_ms = d.run_ms, burst_seconds = "
+      + "d.burst_seconds, exit_code = d.exit_code, error_type = d.error_type, end_detail = d.detail::jsonb, "
+      + "last_seq = d.seq, version = job.version + 1, state = d.state FROM d "
+      + "WHERE job.id = d.id AND job.finished_at IS NULL RETURNING job.id, job.end_seq) "
+      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT max(end_seq), min(end_seq), "
+      + "array_agg(id) FROM u HAVING count(*) > 0";
   private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
       Integer.class, String.class, Long.class, String.class, Double.class};
-  private static final String MARK_REQUEUED = "WITH u AS (UPDATE job SET state = 'queued', next_attempt_at = $2, "
-      + "error_type = $3, worker_id = NULL, pid = NULL, process_started_at = NULL, version = version + 1 WHERE id = $1 "
-      + "AND state = 'running' RETURNING id, tenant_id) INSERT INTO job_event (job_id, tenant_id, state, detail, at) "
-      + "SELECT id, tenant_id, 'queued', $4::jsonb, $5::timestamptz FROM u";
+  /** Queued again: the run's events and the new queued event go to the history; the run's columns are cleared. */
+  private static final String MARK_REQUEUED = "WITH s AS (SELECT nextval('job_event_id_seq') AS seq), "
+      + "u AS (UPDATE job SET history = (CASE WHEN job.running_seq IS NULL THEN coalesce(job.history, '[]'::jsonb) "
+      + "ELSE " + RUN_TO_HISTORY + " END) || jsonb_build_array(jsonb_build_array(s.seq, 'queued', "
+      + "$5::timestamptz, $4::jsonb)), admitted_seq = NULL, running_seq = NULL, placement = NULL, pid = NULL, "
+      + "process_started_at = NULL, next_attempt_at = $2, worker_id = NULL, error_type = $3, last_seq = s.seq, "
+      + "version = job.version + 1, state = 'queued' FROM s WHERE job.id = $1 AND job.state = 'running' "
+      + "RETURNING job.id, s.seq) "
+      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT seq, seq, ARRAY[id] FROM u";
   private static final String MARK_CANCEL_REQUESTED = "UPDATE job SET cancel_requested = true, version = version + 1 "
       + "WHERE id = $1";
   /** An attempt's output; a multi-row statement like the job writes (nearly every finished job has some). */
@@ -139,16 +173,44 @@ final class JobStore {
     });
   }
 
-  /** Events after sequence {@code after}, optionally of one tenant and/or one job, in sequence order. */
-  Future<JsonArray> eventsSince(long after, String tenantId, String jobId, int limit) {
-    return pool.preparedQuery(EVENTS_SINCE).execute(Tuple.of(after, tenantId, jobId, limit)).map(rows -> {
-      JsonArray result = new JsonArray();
-      rows.forEach(r -> result.add(new JsonObject().put("sequence", r.getLong("id"))
+  /**
+   * Events after sequence {@code after}, optionally of one tenant and/or one job, in sequence order: {@code items}
+   * (at most {@code limit}), {@code last_sequence} (where the next read starts: the last item's, or as far as the
+   * log was read when fewer matched) and {@code more} (whether the log may hold more after it now).
+   */
+  Future<JsonObject> eventsSince(long after, String tenantId, String jobId, int limit) {
+    if (jobId != null) {
+      return pool.preparedQuery(JOB_EVENTS_AFTER).execute(Tuple.of(jobId, after, tenantId, limit))
+          .map(rows -> page(rows, after, limit, false));
+    }
+    return pool.preparedQuery(LOG_AFTER).execute(Tuple.of(after, limit)).compose(log -> {
+      if (log.size() == 0) return Future.succeededFuture(page(null, after, limit, false));
+      java.util.LinkedHashSet<String> jobs = new java.util.LinkedHashSet<>();
+      long upTo = after;
+      for (Row r : log) {
+        upTo = Math.max(upTo, r.getLong("last_seq"));
+        for (Object id : r.getArrayOfStrings("job_ids")) jobs.add((String) id);
+      }
+      long scanned = upTo;
+      boolean fullLog = log.size() == limit;
+      return pool.preparedQuery(EVENTS_OF).execute(Tuple.of(after, jobs.toArray(new String[0]), scanned, tenantId,
+          limit)).map(rows -> page(rows, scanned, limit, fullLog));
+    });
+  }
+
+  /** A page of events; when fewer than {@code limit} matched, the next read starts after {@code scanned}. */
+  private static JsonObject page(io.vertx.sqlclient.RowSet<Row> rows, long scanned, int limit, boolean moreLog) {
+    JsonArray items = new JsonArray();
+    if (rows != null) {
+      rows.forEach(r -> items.add(new JsonObject().put("sequence", r.getLong("id"))
           .put("job_id", r.getString("job_id")).put("tenant_id", r.getString("tenant_id"))
           .put("state", r.getString("state")).put("detail", r.getValue("detail"))
           .put("at", iso(r.getOffsetDateTime("at")))));
-      return result;
-    });
+    }
+    boolean full = items.size() == limit;
+    long last = full ? items.getJsonObject(items.size() - 1).getLong("sequence")
+        : items.isEmpty() ? scanned : Math.max(scanned, items.getJsonObject(items.size() - 1).getLong("sequence"));
+    return new JsonObject().put("items", items).put("last_sequence", last).put("more", full || moreLog);
   }
 
   Future<JsonArray> logs(String jobId) {
@@ -169,15 +231,15 @@ final class JobStore {
   Future<Void> markRunning(Job j, JsonObject placement) {
     return writer.write(GroupCommit.Statement.row(j.id, MARK_RUNNING, RUNNING_COLUMNS, new Object[] {j.id,
         j.attempts, utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid,
-        utc(j.processStartedAt), j.burstGrantId, new JsonObject().put("attempt", j.attempts).encode(),
-        json(placement)}, null));
+        utc(j.processStartedAt), j.burstGrantId, json(placement)}, null));
   }
 
   Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
                             String log, JsonObject detail) {
     GroupCommit.Statement row = GroupCommit.Statement.row(j.id, MARK_FINISHED, FINISHED_COLUMNS, new Object[] {j.id,
         state, utc(at), exitCode, errorType, runMs, detail == null ? "{}" : detail.encode(), j.burstSeconds}, null);
-    return log == null ? writer.write(row) : writer.write(row, logRow(j, log));
+    // no row for an empty output: the last attempt is listed with an empty log without one (LOGS)
+    return log == null || log.isEmpty() ? writer.write(row) : writer.write(row, logRow(j, log));
   }
 
   Future<Void> markRequeued(Job j, String errorType, String log, JsonObject detail) {

@@ -303,9 +303,7 @@ public final class SchedulerVerticle extends VerticleBase {
       caller.requireOwner("job", jobId, row.getString("tenant_id"), Role.VIEWER);
       return null;
     });
-    return visible.compose(v -> store.eventsSince(after, tenantId, jobId, limit)).map(items -> new JsonObject()
-        .put("items", items)
-        .put("last_sequence", items.isEmpty() ? after : items.getJsonObject(items.size() - 1).getLong("sequence")));
+    return visible.compose(v -> store.eventsSince(after, tenantId, jobId, limit));
   }
 
   private static long wholeNumber(String raw, String name, long min, long max, long absent) {

@@ -116,16 +116,17 @@ class CostTrackingTest {
 
   private static void job(String id, String tenant, String pool, String worker, long cpuM, long memoryMb,
                           int submitted, int started, int finished, String burstGrant) {
+    // the scheduler logs every end: the job row holds its end event's sequence and the event log names the job
     sql("INSERT INTO job (id, tenant_id, state, priority, cpu_m, memory_mb, pool_id, command, timeout_s, "
             + "max_attempts, attempts, max_queue_seconds, submitted_at, started_at, finished_at, placed_pool_id, "
-            + "worker_id, run_ms, burst_grant_id) VALUES ($1, $2, 'succeeded', 50, $3, $4, $5, '[\"true\"]'::jsonb, "
-            + "60, 1, 1, 3600, $6, $7, $8, $5, $9, $10, $11)",
+            + "worker_id, run_ms, burst_grant_id, end_seq, last_seq) VALUES ($1, $2, 'succeeded', 50, $3, $4, $5, "
+            + "'[\"true\"]'::jsonb, 60, 1, 1, 3600, $6, $7, $8, $5, $9, $10, $11, nextval('job_event_id_seq'), "
+            + "currval('job_event_id_seq'))",
         Tuple.from(new Object[] {id, tenant, cpuM, memoryMb, pool, at(submitted).atOffset(ZoneOffset.UTC),
             at(started).atOffset(ZoneOffset.UTC), at(finished).atOffset(ZoneOffset.UTC), worker,
             (long) (finished - started) * 60_000, burstGrant}));
-    // the scheduler logs every end in the job event log; the ledger reads the log from its cursor
-    sql("INSERT INTO job_event (job_id, tenant_id, state, detail, at) VALUES ($1, $2, 'succeeded', '{}'::jsonb, $3)",
-        Tuple.of(id, tenant, at(finished).atOffset(ZoneOffset.UTC)));
+    sql("INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT end_seq, end_seq, ARRAY[id] FROM job "
+        + "WHERE id = $1", Tuple.of(id));
   }
 
   private static String period() {

@@ -39,11 +39,11 @@ class CostViewsTest {
     List<String> dependents = new ArrayList<>();
     for (Row row : db.pool().query("SELECT DISTINCT v.relname AS view, t.relname AS tbl FROM pg_depend d "
         + "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
-        + "JOIN pg_class t ON t.oid = d.refobjid WHERE t.relname IN ('job', 'worker', 'job_event') "
+        + "JOIN pg_class t ON t.oid = d.refobjid WHERE t.relname IN ('job', 'worker', 'job_event_log') "
         + "AND v.relname LIKE 'cost_%' ORDER BY 1, 2").execute().await()) {
       dependents.add(row.getString("view") + "->" + row.getString("tbl"));
     }
-    assertThat(dependents).contains("cost_job->job", "cost_worker->worker", "cost_job_end->job_event");
+    assertThat(dependents).contains("cost_job->job", "cost_worker->worker", "cost_job_end->job_event_log");
   }
 
   @Test

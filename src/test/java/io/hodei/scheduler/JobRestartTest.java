@@ -48,7 +48,9 @@ class JobRestartTest {
         Fixtures fx = new Fixtures(second);
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
         for (String id : queued) assertThat(fx.job(token, id).getString("state")).isEqualTo("queued");
-        JsonObject retried = fx.job(token, running);
+        // the retry of the run lost in the restart is written while the server already serves
+        JsonObject retried = Poll.until(() -> fx.job(token, running), j -> !j.getString("state").equals("running"),
+            Duration.ofSeconds(30), "lost run retried");
         assertThat(retried.getString("state")).isEqualTo("queued");
         assertThat(retried.getString("error_type")).isEqualTo("worker_lost");
         assertThat(second.admin(HttpMethod.POST, "/api/v1/pools/host/lifecycle",

@@ -238,8 +238,8 @@ class GroupCommitTest {
     // for every execution until the next analyze
     String update = "EXPLAIN (GENERIC_PLAN) WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], "
         + "$3::timestamptz[]) AS d(id, state, at)), u AS (UPDATE job SET state = d.state, finished_at = d.at FROM d "
-        + "WHERE job.id = d.id RETURNING job.id, job.tenant_id, d.state, d.at) INSERT INTO job_event (job_id, "
-        + "tenant_id, state, at) SELECT id, tenant_id, state, at FROM u";
+        + "WHERE job.id = d.id RETURNING job.id) INSERT INTO job_event_log (last_seq, first_seq, job_ids) "
+        + "SELECT 1, 1, array_agg(id) FROM u";
     Pool pool = db.pool();
     io.vertx.sqlclient.SqlConnection conn = pool.getConnection().await();
     try {

@@ -157,7 +157,9 @@ final class JobWatch {
               if (!send(TypedEvents.of(e))) return Next.END;
               if (pending != null && TypedEvents.FINAL.contains(e.getString("state"))) pending.remove(job);
             }
-            boolean caughtUp = items.size() < PAGE;
+            // the log may have been read further than the events that matched (another tenant's, another job's)
+            last = Math.max(last, reply.getLong("last_sequence", last));
+            boolean caughtUp = !reply.getBoolean("more", items.size() >= PAGE);
             if (pending != null && caughtUp) pending.removeAll(finalAtStart);
             if ((replayOnly && caughtUp) || (pending != null && pending.isEmpty())) return Next.END;
             return caughtUp ? Next.LATER : Next.NOW;

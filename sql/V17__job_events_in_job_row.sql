@@ -7,7 +7,10 @@
 --   running and end events (queued_seq, admitted_seq, running_seq, end_seq) beside the columns that already said
 --   when and where (submitted_at, admitted_at, started_at + placement, finished_at + end_detail). Events of earlier
 --   attempts, and the queued event of a retry, are kept whole in `history` (a JSON array of
---   [sequence, state, at, detail]), written when the job is queued again.
+--   [sequence, state, at, detail]), written when the job is queued again. A running event's detail (the placement)
+--   and an end event's detail are stored without the entries the row's columns already hold (pool, worker, attempt,
+--   pid, outcome = state, exit code): `placement_keys` and `end_keys` say which entries to put back
+--   (job_running_detail, job_end_detail).
 -- * The columns fixed at submission come first, then those a start sets, then those an end sets. PostgreSQL logs
 --   only the bytes of a row that changed after an unchanged prefix (for an update within the page), so a start logs
 --   the run's columns and an end the end's, not the command, environment and payload again.
@@ -17,9 +20,49 @@
 --   jobs it changed and the range of sequence numbers it drew. The job writer commits one transaction at a time, so
 --   the rows become visible in sequence order.
 -- * `job_event` is now a view with the columns of the former table, built from the job rows.
+-- * The worker table gets the same order (fixed columns first, then health and lifetime, then state and the current
+--   job, which change twice per job) and more room per page for heap-only updates.
 
 DROP VIEW IF EXISTS cost_job_end;
 DROP VIEW IF EXISTS cost_job;
+DROP VIEW IF EXISTS cost_worker;
+
+CREATE TABLE worker_v17 (
+  id                text        NOT NULL,
+  pool_id           text        NOT NULL,
+  cpu_m             bigint      NOT NULL,
+  memory_mb         bigint      NOT NULL,
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  started_at        timestamptz,
+  provisioned_in_ms bigint,
+  draining          boolean     NOT NULL DEFAULT false,
+  health            text        NOT NULL DEFAULT 'unknown',
+  last_heartbeat_at timestamptz,
+  unhealthy_since   timestamptz,
+  terminated_at     timestamptz,
+  terminated_in_ms  bigint,
+  failure_reason    text,
+  state             text        NOT NULL,
+  current_job_id    text,
+  CONSTRAINT worker_state_valid CHECK (state IN ('provisioning', 'idle', 'busy', 'terminating', 'terminated',
+                                                 'unhealthy')),
+  CONSTRAINT worker_health_valid CHECK (health IN ('healthy', 'unhealthy', 'unknown'))
+) WITH (fillfactor = 30);
+INSERT INTO worker_v17 (id, pool_id, cpu_m, memory_mb, created_at, started_at, provisioned_in_ms, draining, health,
+                        last_heartbeat_at, unhealthy_since, terminated_at, terminated_in_ms, failure_reason, state,
+                        current_job_id)
+SELECT id, pool_id, cpu_m, memory_mb, created_at, started_at, provisioned_in_ms, draining, health, last_heartbeat_at,
+       unhealthy_since, terminated_at, terminated_in_ms, failure_reason, state, current_job_id
+  FROM worker;
+DROP TABLE worker;
+ALTER TABLE worker_v17 RENAME TO worker;
+ALTER TABLE worker ADD CONSTRAINT worker_pkey PRIMARY KEY (id);
+ALTER TABLE worker ADD CONSTRAINT worker_pool_fkey FOREIGN KEY (pool_id) REFERENCES pool (id) ON DELETE CASCADE;
+CREATE INDEX worker_pool_id_idx ON worker (pool_id, id);
+
+CREATE VIEW cost_worker AS
+  SELECT id, pool_id, cpu_m, memory_mb, created_at, terminated_at
+    FROM worker;
 
 -- the sequence outlives the table it came with
 ALTER SEQUENCE job_event_id_seq OWNED BY NONE;
@@ -63,6 +106,7 @@ CREATE TABLE job_v17 (
   worker_id               text,
   burst_grant_id          text,
   placement               jsonb,
+  placement_keys          smallint    NOT NULL DEFAULT 0,
   -- set when it ends
   finished_at             timestamptz,
   end_seq                 bigint,
@@ -71,6 +115,7 @@ CREATE TABLE job_v17 (
   exit_code               integer,
   error_type              text,
   end_detail              jsonb,
+  end_keys                smallint    NOT NULL DEFAULT 0,
   -- changed by every transition
   last_seq                bigint      NOT NULL DEFAULT 0,
   version                 bigint      NOT NULL DEFAULT 1,
@@ -113,6 +158,28 @@ CREATE UNIQUE INDEX job_idempotency_key_idx ON job (tenant_id, idempotency_key) 
 -- a summarizing index: an end that sets finished_at stays a heap-only update
 CREATE INDEX job_finished_brin ON job USING brin (finished_at) WITH (pages_per_range = 32);
 
+-- The running event's detail: the stored rest of the placement and the entries placement_keys names, from columns.
+CREATE FUNCTION job_running_detail(rest jsonb, keys smallint, pool_id text, worker_id text, attempts integer,
+                                   pid bigint) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce((SELECT jsonb_object_agg(k, v) FROM (VALUES ('pool_id', to_jsonb(pool_id), 1),
+                                                            ('worker_id', to_jsonb(worker_id), 2),
+                                                            ('attempt', to_jsonb(attempts), 4),
+                                                            ('pid', to_jsonb(pid), 8),
+                                                            ('process_started_at', 'null'::jsonb, 16)) AS x(k, v, bit)
+                    WHERE keys & bit <> 0), '{}'::jsonb) || coalesce(rest, '{}'::jsonb)
+$$;
+
+-- An end event's detail: the stored rest and the entries end_keys names, from columns.
+CREATE FUNCTION job_end_detail(rest jsonb, keys smallint, state text, exit_code integer, worker_id text,
+                               pool_id text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce((SELECT jsonb_object_agg(k, v) FROM (VALUES ('outcome', to_jsonb(state), 1),
+                                                            ('exit_code', to_jsonb(exit_code), 2),
+                                                            ('error_type', 'null'::jsonb, 4),
+                                                            ('worker_id', to_jsonb(worker_id), 8),
+                                                            ('pool_id', to_jsonb(pool_id), 16)) AS x(k, v, bit)
+                    WHERE keys & bit <> 0), '{}'::jsonb) || coalesce(rest, '{}'::jsonb)
+$$;
+
 -- Every event of a job: earlier ones from history, the current attempt's from its columns.
 CREATE VIEW job_event AS
   SELECT e.id, j.id AS job_id, j.tenant_id, e.state, e.detail, e.at
@@ -123,8 +190,11 @@ CREATE VIEW job_event AS
                     WHERE j.queued_seq IS NOT NULL
          UNION ALL SELECT j.admitted_seq, 'admitted', jsonb_build_object('attempt', j.attempts), j.admitted_at
                     WHERE j.admitted_seq IS NOT NULL
-         UNION ALL SELECT j.running_seq, 'running', j.placement, j.started_at WHERE j.running_seq IS NOT NULL
-         UNION ALL SELECT j.end_seq, j.state, coalesce(j.end_detail, '{}'::jsonb), j.finished_at
+         UNION ALL SELECT j.running_seq, 'running', job_running_detail(j.placement, j.placement_keys,
+                                                 j.placed_pool_id, j.worker_id, j.attempts, j.pid), j.started_at
+                    WHERE j.running_seq IS NOT NULL
+         UNION ALL SELECT j.end_seq, j.state, job_end_detail(j.end_detail, j.end_keys, j.state, j.exit_code,
+                                                             j.worker_id, j.placed_pool_id), j.finished_at
                     WHERE j.end_seq IS NOT NULL) AS e(id, state, detail, at);
 
 CREATE VIEW cost_job AS
@@ -145,4 +215,5 @@ CREATE VIEW cost_job_end AS
     LEFT JOIN cost_worker w ON w.id = j.worker_id;
 
 ANALYZE job;
+ANALYZE worker;
 ANALYZE job_event_log;

@@ -70,20 +70,21 @@ final class JobStore {
   /** The admitted and running events of a job's current run, appended to its history (old column values). */
   static final String RUN_TO_HISTORY = "coalesce(job.history, '[]'::jsonb) || jsonb_build_array("
       + "jsonb_build_array(job.admitted_seq, 'admitted', job.admitted_at, jsonb_build_object('attempt', job.attempts)), "
-      + "jsonb_build_array(job.running_seq, 'running', job.started_at, job.placement))";
+      + "jsonb_build_array(job.running_seq, 'running', job.started_at, job_running_detail(job.placement, "
+      + "job.placement_keys, job.placed_pool_id, job.worker_id, job.attempts, job.pid)))";
   /**
    * Placement is one decision: the rows with their admitted and running events. A job that ran before and was not
    * queued again in between (a run re-placed after a restart) keeps that run's events in its history.
    */
   private static final String MARK_RUNNING = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS s1, "
       + "nextval('job_event_id_seq') AS s2 FROM unnest($1::text[], $2::int[], $3::timestamptz[], "
-      + "$4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], $10::text[]) "
-      + "AS d(id, attempts, admitted_at, started_at, pool_id, worker_id, pid, process_started_at, burst_grant_id, "
-      + "placement)), u AS (UPDATE job SET attempts = d.attempts, admitted_at = d.admitted_at, started_at = "
+      + "$4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], $10::text[], "
+      + "$11::smallint[]) AS d(id, attempts, admitted_at, started_at, pool_id, worker_id, pid, process_started_at, "
+      + "burst_grant_id, placement, placement_keys)), u AS (UPDATE job SET attempts = d.attempts, admitted_at = d.admitted_at, started_at = "
       + "d.started_at, admitted_seq = least(d.s1, d.s2), running_seq = greatest(d.s1, d.s2), pid = d.pid, "
       + "process_started_at = d.process_started_at, next_attempt_at = NULL, placed_pool_id = d.pool_id, "
       + "worker_id = d.worker_id, burst_grant_id = d.burst_grant_id, placement = d.placement::jsonb, "
-      + "history = CASE WHEN job.running_seq IS NULL THEN job.history ELSE " + RUN_TO_HISTORY + " END, "
+      + "placement_keys = d.placement_keys, history = CASE WHEN job.running_seq IS NULL THEN job.history ELSE " + RUN_TO_HISTORY + " END, "
       + "last_seq = greatest(d.s1, d.s2), version = job.version + 1, state = 'running' FROM d "
       + "WHERE job.id = d.id AND job.finished_at IS NULL AND job.attempts < d.attempts "
       + "RETURNING job.id, job.admitted_seq, job.running_seq) "
@@ -91,18 +92,19 @@ final class JobStore {
       + "array_agg(id) FROM u HAVING count(*) > 0";
   private static final Class<?>[] RUNNING_COLUMNS = {String.class, Integer.class, OffsetDateTime.class,
       OffsetDateTime.class, String.class, String.class, Long.class, OffsetDateTime.class, String.class,
-      String.class};
+      String.class, Short.class};
   private static final String MARK_FINISHED = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS seq FROM "
       + "unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[], "
-      + "$8::float8[]) AS d(id, state, at, exit_code, error_type, run_ms, detail, burst_seconds)), "
+      + "$8::float8[], $9::smallint[]) AS d(id, state, at, exit_code, error_type, run_ms, detail, burst_seconds, "
+      + "end_keys)), "
       + "u AS (UPDATE job SET finished_at = d.at, end_seq = d.seq, run_ms = d.run_ms, burst_seconds = "
       + "d.burst_seconds, exit_code = d.exit_code, error_type = d.error_type, end_detail = d.detail::jsonb, "
-      + "last_seq = d.seq, version = job.version + 1, state = d.state FROM d "
+      + "end_keys = d.end_keys, last_seq = d.seq, version = job.version + 1, state = d.state FROM d "
       + "WHERE job.id = d.id AND job.finished_at IS NULL RETURNING job.id, job.end_seq) "
       + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT max(end_seq), min(end_seq), "
       + "array_agg(id) FROM u HAVING count(*) > 0";
   private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
-      Integer.class, String.class, Long.class, String.class, Double.class};
+      Integer.class, String.class, Long.class, String.class, Double.class, Short.class};
   /** Queued again: the run's events and the new queued event go to the history; the run's columns are cleared. */
   private static final String MARK_REQUEUED = "WITH s AS (SELECT nextval('job_event_id_seq') AS seq), "
       + "u AS (UPDATE job SET history = (CASE WHEN job.running_seq IS NULL THEN coalesce(job.history, '[]'::jsonb) "
@@ -229,17 +231,51 @@ final class JobStore {
 
   /** admitted + running as one write (placement is one decision). */
   Future<Void> markRunning(Job j, JsonObject placement) {
+    Compact rest = Compact.of(placement, "pool_id", j.placedPoolId, "worker_id", j.workerId, "attempt", j.attempts,
+        "pid", j.pid, "process_started_at", null);
     return writer.write(GroupCommit.Statement.row(j.id, MARK_RUNNING, RUNNING_COLUMNS, new Object[] {j.id,
         j.attempts, utc(j.admittedAt), utc(j.startedAt), j.placedPoolId, j.workerId, j.pid,
-        utc(j.processStartedAt), j.burstGrantId, json(placement)}, null));
+        utc(j.processStartedAt), j.burstGrantId, rest.json, rest.keys}, null));
   }
 
   Future<Void> markFinished(Job j, String state, Instant at, Integer exitCode, String errorType, Long runMs,
                             String log, JsonObject detail) {
+    Compact rest = Compact.of(detail == null ? new JsonObject() : detail, "outcome", state, "exit_code", exitCode,
+        "error_type", null, "worker_id", j.workerId, "pool_id", j.placedPoolId);
     GroupCommit.Statement row = GroupCommit.Statement.row(j.id, MARK_FINISHED, FINISHED_COLUMNS, new Object[] {j.id,
-        state, utc(at), exitCode, errorType, runMs, detail == null ? "{}" : detail.encode(), j.burstSeconds}, null);
+        state, utc(at), exitCode, errorType, runMs, rest.json, j.burstSeconds, rest.keys}, null);
     // no row for an empty output: the last attempt is listed with an empty log without one (LOGS)
     return log == null || log.isEmpty() ? writer.write(row) : writer.write(row, logRow(j, log));
+  }
+
+  /**
+   * An event detail without the entries the job row's columns already hold: {@code keys} has bit n set when the
+   * detail held the n-th (name, value) pair given, with that value (null: a JSON null), and {@code json} is the
+   * rest (null when nothing is left). job_running_detail / job_end_detail (V17) put the entries back.
+   */
+  record Compact(String json, short keys) {
+    static Compact of(JsonObject detail, Object... pairs) {
+      JsonObject rest = null;
+      short keys = 0;
+      for (int i = 0, bit = 1; i < pairs.length; i += 2, bit <<= 1) {
+        String name = (String) pairs[i];
+        Object value = pairs[i + 1];
+        if (!detail.containsKey(name) || !sameValue(detail.getValue(name), value)) continue;
+        if (rest == null) rest = detail.copy();
+        rest.remove(name);
+        keys |= (short) bit;
+      }
+      JsonObject left = rest == null ? detail : rest;
+      return new Compact(left.isEmpty() ? null : left.encode(), keys);
+    }
+
+    private static boolean sameValue(Object stored, Object column) {
+      if (stored == null || column == null) return stored == null && column == null;
+      if (stored instanceof Number a && column instanceof Number b) {
+        return !(a instanceof Double || a instanceof Float) && a.longValue() == b.longValue();
+      }
+      return stored.equals(column);
+    }
   }
 
   Future<Void> markRequeued(Job j, String errorType, String log, JsonObject detail) {

@@ -103,6 +103,7 @@ public final class ThroughputBench {
     superuser = io.vertx.pgclient.PgBuilder.pool().connectingTo(new io.vertx.pgclient.PgConnectOptions()
         .setHost("127.0.0.1").setPort(pg.port()).setDatabase("hodei").setUser("postgres")
         .setPassword(Files.readString(pg.dataDir().resolve("hodei-superuser.secret")).trim())).using(vertx).build();
+    superuser.query("CREATE EXTENSION IF NOT EXISTS pg_walinspect").execute().await();
     http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(server.port())
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(opt.clients));
     Fixtures fx = new Fixtures(server);
@@ -147,7 +148,8 @@ public final class ThroughputBench {
   // ------------------------------------------------------------------ Hodei through REST
 
   private JsonObject hodei(String name, int jobs, boolean batched) {
-    JsonObject spec = Fixtures.spec(POOL, "noop").put("payload", new JsonObject().put("duration_ms", 0));
+    JsonObject spec = Fixtures.spec(POOL, "noop").put("payload", new JsonObject().put("duration_ms", 0)
+        .put("output", ""));
     List<Buffer> bodies = new ArrayList<>();
     List<Integer> sizes = new ArrayList<>();
     for (int i = 0; i < jobs; i += batched ? opt.batch : 1) {
@@ -222,7 +224,8 @@ public final class ThroughputBench {
   private JsonObject baseline(String name, int jobs, int rowsPerInsert) {
     log(name + ": " + jobs + " jobs, " + opt.clients + " inserters, " + rowsPerInsert + " per INSERT, "
         + "claims of up to " + opt.claim + ", batched completion");
-    JsonObject payload = Fixtures.spec(POOL, "noop").put("payload", new JsonObject().put("duration_ms", 0));
+    JsonObject payload = Fixtures.spec(POOL, "noop").put("payload", new JsonObject().put("duration_ms", 0)
+        .put("output", ""));
     ConcurrentLinkedQueue<Double> latencies = new ConcurrentLinkedQueue<>();
     AtomicInteger done = new AtomicInteger();
     Promise<Void> allDone = Promise.promise();
@@ -318,8 +321,9 @@ public final class ThroughputBench {
       double jvmNow = jvmCpu();
       double clientNow = clientCpu();
       double pgNow = postgresCpu();
-      long wal = db.preparedQuery("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint")
-          .execute(Tuple.of(lsn)).await().iterator().next().getLong(0);
+      String lsnNow = db.query("SELECT pg_current_wal_lsn()::text").execute().await().iterator().next().getString(0);
+      long wal = db.preparedQuery("SELECT pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn)::bigint")
+          .execute(Tuple.of(lsn, lsnNow)).await().iterator().next().getLong(0);
       // backends report their table counters when idle, at most once a second and otherwise after 10 s
       sleep(opt.statsWaitMs);
       Map<String, Long> rowsNow = rowsWritten();
@@ -342,8 +346,27 @@ public final class ThroughputBench {
           .put("wal_records_per_job", (double) (walNow[0] - walStats[0]) / jobs)
           .put("wal_full_page_images_per_job", (double) (walNow[1] - walStats[1]) / jobs)
           .put("rows_written_per_job", (double) written / jobs)
-          .put("rows_written_by_table", byTable.toString());
+          .put("rows_written_by_table", byTable.toString())
+          .put("wal_bytes_by_relation", walByRelation(lsn, lsnNow, jobs));
     }
+  }
+
+  /**
+   * WAL bytes per job by relation (a record counts for the first block it changes) and, for records that change
+   * no block, by record type; the eight largest (pg_walinspect).
+   */
+  private String walByRelation(String from, String to, int jobs) {
+    StringBuilder out = new StringBuilder();
+    superuser.preparedQuery("WITH r AS (SELECT DISTINCT ON (start_lsn) start_lsn, relfilenode, record_length "
+        + "FROM pg_get_wal_block_info($1::pg_lsn, $2::pg_lsn) ORDER BY start_lsn, block_id), "
+        + "b AS (SELECT coalesce(c.relname, 'other') AS what, sum(record_length) AS bytes FROM r "
+        + "LEFT JOIN pg_class c ON c.relfilenode = r.relfilenode GROUP BY 1 UNION ALL "
+        + "SELECT resource_manager || '/' || record_type, sum(record_length) FROM "
+        + "pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn) WHERE block_ref IS NULL GROUP BY 1) "
+        + "SELECT what, bytes FROM b ORDER BY bytes DESC LIMIT 8").execute(Tuple.of(from, to)).await().forEach(r ->
+            out.append(out.length() == 0 ? "" : ", ").append(r.getString(0)).append('=')
+                .append(Math.round(r.getLong(1).doubleValue() / jobs)));
+    return out.toString();
   }
 
   /** WAL records and full-page images so far (pg_stat_wal; reported by backends like the table counters). */
@@ -456,6 +479,10 @@ public final class ThroughputBench {
     for (Object r : runs) {
       out.append(((JsonObject) r).getString("name")).append(" rows/job by table: ")
           .append(((JsonObject) r).getString("rows_written_by_table")).append('\n');
+    }
+    for (Object r : runs) {
+      out.append(((JsonObject) r).getString("name")).append(" WAL bytes/job by relation: ")
+          .append(((JsonObject) r).getString("wal_bytes_by_relation")).append('\n');
     }
     JsonObject single = find(runs, "hodei_single");
     JsonObject batch = find(runs, "hodei_batch");

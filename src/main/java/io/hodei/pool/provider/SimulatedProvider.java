@@ -42,6 +42,8 @@ public final class SimulatedProvider implements WorkerProvider {
   private static final long MAX_DELAY_MS = 600_000;
   private static final long MAX_JOB_DURATION_MS = TimeUnit.DAYS.toMillis(1);
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedProvider.class);
+  /** Longest output a job's payload may ask for ({@code output}). */
+  static final int MAX_OUTPUT_CHARS = 65_536;
 
   private final Vertx vertx;
   private final SplittableRandom provisionRandom;
@@ -162,7 +164,8 @@ public final class SimulatedProvider implements WorkerProvider {
     JsonObject payload = job.payload() == null ? new JsonObject() : job.payload();
     long durationMs = payload.getValue("duration_ms") instanceof Number n ? n.longValue()
         : Math.max(0, config.jobDurationMs() + Math.round((2 * jitterDraw - 1) * config.jobDurationJitterMs()));
-    String log = "simulated job " + job.jobId() + " ran " + durationMs + " ms\n";
+    String log = payload.getValue("output") instanceof String output ? output
+        : "simulated job " + job.jobId() + " ran " + durationMs + " ms\n";
     JobResult ending;
     if (Boolean.TRUE.equals(payload.getValue("fail")) || failureDraw < config.jobFailureRate()) {
       ending = new JobResult(Outcome.FAILED, 1, durationMs, JobResults.SIMULATED_FAILURE, log);
@@ -187,6 +190,10 @@ public final class SimulatedProvider implements WorkerProvider {
   /** Payload keys this provider reads must have the right type; other keys are the job's business. */
   private static String payloadProblem(JsonObject payload) {
     if (payload == null) return null;
+    Object output = payload.getValue("output");
+    if (output != null && (!(output instanceof String text) || text.length() > MAX_OUTPUT_CHARS)) {
+      return "payload.output must be a string of at most " + MAX_OUTPUT_CHARS + " characters";
+    }
     Object duration = payload.getValue("duration_ms");
     if (duration != null && (!(duration instanceof Number n) || n.doubleValue() < 0
         || n.doubleValue() > MAX_JOB_DURATION_MS)) {

@@ -124,21 +124,30 @@ CREATE TABLE job_v17 (
                                               'timed_out', 'abandoned'))
 ) WITH (fillfactor = 40);
 
--- existing jobs keep every event, in history
+-- existing jobs keep every event: a finished job's end event becomes its end columns (written at its finished_at, by
+-- the same statement), every other event goes to its history
 INSERT INTO job_v17 (id, tenant_id, cpu_m, memory_mb, submitted_at, timeout_s, max_attempts, max_queue_seconds, name,
                      pool_id, pool_labels, command, env, payload, labels, sla_deadline, idempotency_key,
                      idempotency_fingerprint, trace_id, priority, cancel_requested, history, attempts, admitted_at,
                      started_at, pid, process_started_at, next_attempt_at, placed_pool_id, worker_id, burst_grant_id,
-                     finished_at, run_ms, burst_seconds, exit_code, error_type, last_seq, version, state)
+                     finished_at, end_seq, end_detail, run_ms, burst_seconds, exit_code, error_type, last_seq, version,
+                     state)
 SELECT j.id, j.tenant_id, j.cpu_m, j.memory_mb, j.submitted_at, j.timeout_s, j.max_attempts, j.max_queue_seconds,
        j.name, j.pool_id, j.pool_labels, j.command, j.env, j.payload, j.labels, j.sla_deadline, j.idempotency_key,
        j.idempotency_fingerprint, j.trace_id, j.priority, j.cancel_requested, e.history, j.attempts, j.admitted_at,
        j.started_at, j.pid, j.process_started_at, j.next_attempt_at, j.placed_pool_id, j.worker_id, j.burst_grant_id,
-       j.finished_at, j.run_ms, j.burst_seconds, j.exit_code, j.error_type, coalesce(e.last_seq, 0), j.version, j.state
+       j.finished_at, e.end_seq, e.end_detail, j.run_ms, j.burst_seconds, j.exit_code, j.error_type,
+       coalesce(e.last_seq, 0), j.version, j.state
   FROM job j
   LEFT JOIN (SELECT job_id, max(id) AS last_seq,
-                    jsonb_agg(jsonb_build_array(id, state, at, detail) ORDER BY id) AS history
-               FROM job_event GROUP BY job_id) e ON e.job_id = j.id;
+                    jsonb_agg(jsonb_build_array(id, state, at, detail) ORDER BY id) FILTER (WHERE NOT is_end)
+                      AS history,
+                    max(id) FILTER (WHERE is_end) AS end_seq,
+                    (array_agg(detail) FILTER (WHERE is_end))[1] AS end_detail
+               FROM (SELECT ev.*, coalesce(ev.id = max(ev.id) FILTER (WHERE ev.state IN ('succeeded', 'failed',
+                              'cancelled', 'timed_out', 'abandoned')) OVER (PARTITION BY ev.job_id), false) AS is_end
+                       FROM job_event ev) x
+              GROUP BY job_id) e ON e.job_id = j.id;
 
 CREATE TABLE job_event_log (
   last_seq  bigint NOT NULL,

@@ -47,7 +47,7 @@ CREATE TABLE worker_v17 (
   CONSTRAINT worker_state_valid CHECK (state IN ('provisioning', 'idle', 'busy', 'terminating', 'terminated',
                                                  'unhealthy')),
   CONSTRAINT worker_health_valid CHECK (health IN ('healthy', 'unhealthy', 'unknown'))
-) WITH (fillfactor = 30);
+) WITH (fillfactor = 20);
 INSERT INTO worker_v17 (id, pool_id, cpu_m, memory_mb, created_at, started_at, provisioned_in_ms, draining, health,
                         last_heartbeat_at, unhealthy_since, terminated_at, terminated_in_ms, failure_reason, state,
                         current_job_id)
@@ -213,15 +213,21 @@ CREATE VIEW cost_job AS
 
 -- Terminal job events in log order with the attempt they end and the shape of the worker it ran on. log_seq (the
 -- log row's last sequence, >= event_id) lets a reader bound its walk of the log: event_id > $1 AND log_seq > $1.
+-- Each job named by the log is looked up by its key (OFFSET 0 keeps the planner from joining the whole job table).
 CREATE VIEW cost_job_end AS
-  SELECT e.end_seq AS event_id, g.last_seq AS log_seq, j.id, j.tenant_id, j.placed_pool_id, j.worker_id, j.cpu_m,
-         j.memory_mb, j.started_at, j.finished_at, j.burst_grant_id, j.burst_seconds, w.cpu_m AS worker_cpu_m,
-         w.memory_mb AS worker_memory_mb
+  SELECT x.event_id, g.last_seq AS log_seq, x.id, x.tenant_id, x.placed_pool_id, x.worker_id, x.cpu_m, x.memory_mb,
+         x.started_at, x.finished_at, x.burst_grant_id, x.burst_seconds, x.worker_cpu_m, x.worker_memory_mb
     FROM job_event_log g
    CROSS JOIN LATERAL unnest(g.job_ids) AS u(job_id)
-    JOIN job e ON e.id = u.job_id AND e.end_seq BETWEEN g.first_seq AND g.last_seq
-    JOIN cost_job j ON j.id = e.id
-    LEFT JOIN cost_worker w ON w.id = j.worker_id;
+   CROSS JOIN LATERAL (
+         SELECT e.end_seq AS event_id, j.id, j.tenant_id, j.placed_pool_id, j.worker_id, j.cpu_m, j.memory_mb,
+                j.started_at, j.finished_at, j.burst_grant_id, j.burst_seconds, w.cpu_m AS worker_cpu_m,
+                w.memory_mb AS worker_memory_mb
+           FROM job e
+           JOIN cost_job j ON j.id = e.id
+           LEFT JOIN cost_worker w ON w.id = j.worker_id
+          WHERE e.id = u.job_id AND e.end_seq BETWEEN g.first_seq AND g.last_seq
+         OFFSET 0) AS x;
 
 ANALYZE job;
 ANALYZE worker;

@@ -122,7 +122,7 @@ CREATE TABLE job_v17 (
   state                   text        NOT NULL,
   CONSTRAINT job_state_valid CHECK (state IN ('queued', 'admitted', 'running', 'succeeded', 'failed', 'cancelled',
                                               'timed_out', 'abandoned'))
-) WITH (fillfactor = 40);
+) WITH (fillfactor = 30);
 
 -- existing jobs keep every event: a finished job's end event becomes its end columns (written at its finished_at, by
 -- the same statement), every other event goes to its history

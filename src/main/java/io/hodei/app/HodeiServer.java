@@ -302,7 +302,8 @@ public final class HodeiServer {
     return new SchedulerSettings(config.getInt(ConfigSchema.SCHED_PRIORITY), config.getInt(ConfigSchema.SCHED_TIMEOUT),
         config.getInt(ConfigSchema.SCHED_ATTEMPTS), config.getInt(ConfigSchema.SCHED_MAX_QUEUE),
         config.getInt(ConfigSchema.SCHED_HALF_LIFE), config.getInt(ConfigSchema.SCHED_TICK),
-        config.getInt(ConfigSchema.SCHED_INFLIGHT), config.getInt(ConfigSchema.SCHED_BACKOFF));
+        config.getInt(ConfigSchema.SCHED_INFLIGHT), config.getInt(ConfigSchema.SCHED_BACKOFF),
+        config.getInt(ConfigSchema.SCHED_JOB_RETENTION));
   }
 
   private CostSettings costSettings() {

@@ -121,6 +121,20 @@ final class JobStore {
       + "unnest($1::text[], $2::int[], $3::text[]) ON CONFLICT (job_id, attempt) DO UPDATE SET log = EXCLUDED.log";
   private static final Class<?>[] LOG_COLUMNS = {String.class, Integer.class, String.class};
 
+  /**
+   * Deletes up to {@code $2} jobs that ended before {@code $1}, with their output; answers how many and the
+   * last event sequence among them.
+   */
+  private static final String TRIM_JOBS = "WITH gone AS (DELETE FROM job WHERE id IN (SELECT id FROM job "
+      + "WHERE finished_at < $1 LIMIT $2) RETURNING id, last_seq), "
+      + "logs AS (DELETE FROM job_log WHERE job_id IN (SELECT id FROM gone)) "
+      + "SELECT count(*) AS jobs, coalesce(max(last_seq), 0) AS upto FROM gone";
+  /** Event log rows up to {@code $1} none of whose jobs is left. */
+  private static final String TRIM_LOG = "DELETE FROM job_event_log g WHERE g.last_seq <= $1 "
+      + "AND NOT EXISTS (SELECT 1 FROM job j WHERE j.id = ANY(g.job_ids))";
+  /** Jobs deleted per trim statement. */
+  static final int TRIM_BATCH = 5_000;
+
   /** Most statements in one group transaction (a 1,000-job batch is one write and may exceed it alone). */
   private static final int GROUP_STATEMENTS = 2000;
 
@@ -221,6 +235,21 @@ final class JobStore {
       rows.forEach(r -> result.add(new JsonObject().put("attempt", r.getInteger("attempt"))
           .put("log", r.getString("log")).put("at", iso(r.getOffsetDateTime("at")))));
       return result;
+    });
+  }
+
+  /**
+   * Deletes the jobs that ended before {@code cutoff} (rows, output, and the event log rows left without a job), in
+   * batches; completes with how many jobs. Finished jobs never change again, so this runs beside the job writer.
+   */
+  Future<Long> trim(Instant cutoff) {
+    return pool.preparedQuery(TRIM_JOBS).execute(Tuple.of(utc(cutoff), TRIM_BATCH)).compose(rows -> {
+      Row r = rows.iterator().next();
+      long jobs = r.getLong("jobs");
+      if (jobs == 0) return Future.succeededFuture(0L);
+      Future<Long> rest = jobs < TRIM_BATCH ? Future.succeededFuture(0L) : trim(cutoff);
+      return pool.preparedQuery(TRIM_LOG).execute(Tuple.of(r.getLong("upto"))).compose(v -> rest)
+          .map(more -> jobs + more);
     });
   }
 

@@ -17,9 +17,14 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The scheduler domain: job submission, queries and cancellation over the event bus; placement runs on job, worker
@@ -34,7 +39,11 @@ public final class SchedulerVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private SchedulerMetrics schedulerMetrics;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private static final Logger LOG = LoggerFactory.getLogger(SchedulerVerticle.class);
   private final List<Long> timers = new ArrayList<>();
+  /** Between passes over finished jobs older than the retention. */
+  static final long TRIM_INTERVAL_MS = 3_600_000;
+  private boolean trimming;
   private Scheduler scheduler;
   private WaitExplainer explainer;
   private JobStore store;
@@ -88,8 +97,26 @@ public final class SchedulerVerticle extends VerticleBase {
             checkSlas();
           }));
           timers.add(vertx.setPeriodic(2000, id -> pools.refresh().onSuccess(x -> scheduler.capacityChanged())));
+          if (settings.jobRetentionDays() > 0) {
+            trimJobs();
+            timers.add(vertx.setPeriodic(TRIM_INTERVAL_MS, id -> trimJobs()));
+          }
           scheduler.dispatch();
         });
+  }
+
+  /** Deletes the jobs that ended more than scheduler.job_retention_days ago (one pass at a time). */
+  private void trimJobs() {
+    if (trimming) return;
+    trimming = true;
+    Instant cutoff = Instant.now().minus(java.time.Duration.ofDays(settings.jobRetentionDays()));
+    store.trim(cutoff).onComplete(ar -> {
+      trimming = false;
+      if (ar.failed()) LOG.warn("finished jobs not trimmed; the next pass retries", ar.cause());
+      else if (ar.result() > 0) {
+        LOG.info("finished jobs trimmed", kv("jobs", ar.result()), kv("ended_before", cutoff.toString()));
+      }
+    });
   }
 
   private Future<?> serveRequests() {

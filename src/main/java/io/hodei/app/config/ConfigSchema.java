@@ -58,6 +58,7 @@ public final class ConfigSchema {
   public static final String SCHED_TICK = "scheduler.tick_interval_ms";
   public static final String SCHED_INFLIGHT = "scheduler.max_inflight_placements";
   public static final String SCHED_BACKOFF = "scheduler.retry_backoff_max_seconds";
+  public static final String SCHED_JOB_RETENTION = "scheduler.job_retention_days";
   public static final String TENANCY_ENABLED = "multi_tenancy.enabled";
   public static final String QUOTA_CPU = "multi_tenancy.default_tenant_quota.cpu_m";
   public static final String QUOTA_MEMORY = "multi_tenancy.default_tenant_quota.memory_mb";
@@ -193,6 +194,8 @@ public final class ConfigSchema {
         .doc("ms between scheduler ticks (retries, abandonment, SLA checks)"));
     add(key(SCHED_INFLIGHT, Type.INT).def(64L).range(1, 10_000).doc("placements in flight at once"));
     add(key(SCHED_BACKOFF, Type.INT).def(60L).range(1, 3600).doc("longest retry backoff in seconds"));
+    add(key(SCHED_JOB_RETENTION, Type.INT).def(0L).range(0, 3650)
+        .doc("days a finished job (row, events, output) is kept after it ended (0 = forever)"));
     add(key(TENANCY_ENABLED, Type.BOOL).def(true).env("HODEI_MULTI_TENANCY_ENABLED").doc("multi-tenancy"));
     add(key(QUOTA_CPU, Type.INT).def(4000L).range(0, 10_000_000).env("HODEI_DEFAULT_TENANT_QUOTA_CPU")
         .doc("default CPU quota of a new tenant, millicores"));

@@ -35,8 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>It also ends by itself, with OK: with {@code watch = false} at the first read that finds no more events (the
  * log as it was, replayed); with {@code until_final} once each listed job is final and its final event was sent (a
  * job already final when the stream starts counts once the replay has caught up, as its final event may lie
- * before {@code from_sequence}). The log is never trimmed (rows go only with their job), so every sequence can be
- * resumed from; a negative one is INVALID_ARGUMENT.
+ * before {@code from_sequence}). Events leave the log only with their job (scheduler.job_retention_days), so every
+ * sequence can be resumed from; a negative one is INVALID_ARGUMENT.
  */
 final class JobWatch {
   static final long POLL_MS = 250;

@@ -36,7 +36,7 @@ final class JobStore {
   private static final String LIST = "SELECT " + COLUMNS + " FROM job WHERE ($1::text IS NULL OR tenant_id = $1) "
       + "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR placed_pool_id = $3 OR pool_id = $3) "
       + "AND ($4::text IS NULL OR id < $4) ORDER BY id DESC LIMIT $5";
-  /** A job's events (the job_event view builds them from the job row: V17). */
+  /** A job's events (the job_event view builds them from the job row: V22). */
   private static final String EVENTS = "SELECT id, state, detail, at FROM job_event WHERE job_id = $1 ORDER BY id";
   /** The log rows after a sequence, in order: which jobs changed, and up to which sequence ({@code $2} rows). */
   private static final String LOG_AFTER = "SELECT last_seq, first_seq, job_ids FROM job_event_log "
@@ -62,7 +62,7 @@ final class JobStore {
   // a running job. (Not by state lists on the multi-row statements: a generic plan would then scan the partial index
   // of open jobs, all of them, for every statement.)
 
-  // Events live in the job row (V17): a transition sets its event's sequence number (drawn from job_event_id_seq)
+  // Events live in the job row (V22): a transition sets its event's sequence number (drawn from job_event_id_seq)
   // beside the columns that say when and where, and every statement adds one job_event_log row naming the jobs it
   // changed and the sequences it drew. The columns a start or an end sets come after the fixed ones and no index
   // covers them, so both updates are heap-only and log only what changed.
@@ -280,7 +280,7 @@ final class JobStore {
   /**
    * An event detail without the entries the job row's columns already hold: {@code keys} has bit n set when the
    * detail held the n-th (name, value) pair given, with that value (null: a JSON null), and {@code json} is the
-   * rest (null when nothing is left). job_running_detail / job_end_detail (V17) put the entries back.
+   * rest (null when nothing is left). job_running_detail / job_end_detail (V22) put the entries back.
    */
   record Compact(String json, short keys) {
     static Compact of(JsonObject detail, Object... pairs) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A job's events live in its row (V17): what the API returns is what was logged, the log of all events reads in
+ * A job's events live in its row (V22): what the API returns is what was logged, the log of all events reads in
  * order past other tenants' events, and events stored by the former job_event table survive the upgrade.
  */
 class JobEventStorageTest {
@@ -127,7 +127,7 @@ class JobEventStorageTest {
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setRegisterShutdownHook(false).start();
          Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
-      Flyway.configure().dataSource(url, "postgres", "postgres").locations("classpath:db/migration").target("16")
+      Flyway.configure().dataSource(url, "postgres", "postgres").locations("classpath:db/migration").target("21")
           .load().migrate();
       s.execute("INSERT INTO tenant (id, name) VALUES ('t', 'T')");
       s.execute("INSERT INTO job (id, tenant_id, state, priority, cpu_m, memory_mb, command, timeout_s, max_attempts, "

@@ -138,7 +138,10 @@ final class CostLedger {
 
   private Future<Void> reprice(String poolId, Instant since) {
     return store.recordsAfter(poolId, since)
-        .compose(rows -> store.updateAmounts(rows.stream().map(r -> r.repriced(prices)).toList()));
+        .compose(rows -> store.updateAmounts(rows.stream().map(r -> r.repriced(prices)).toList()))
+        .compose(v -> store.jobSegmentsAfter(poolId, since))
+        .compose(segments -> store.updateJobAmounts(poolId, segments, segments.stream()
+            .map(s -> prices.cost(poolId, s.start(), s.end(), s.share())).toList()));
   }
 
   /** Costs worker lifetimes (created_at to terminated_at, or to now while open) from each worker's cursor on. */
@@ -169,12 +172,17 @@ final class CostLedger {
   /**
    * Costs the job attempts whose end was logged after the cursor, and meters burst attempts' cross-tenant impact; the
    * cursor moves in the same transaction as the rows it accounts for, so a restart neither skips nor repeats work.
+   * The write checks that the stored cursor is still where this read started, so an attempt is costed once even
+   * when an earlier write committed unconfirmed (or a deposed leader's sweep overlaps): the sweep then goes on from
+   * the stored cursor.
    */
   private Future<Void> jobs() {
     Instant cutoff = retentionCutoff();
-    return store.jobsEndedAfter(jobCursor, BATCH).compose(rows -> {
+    long from = jobCursor;
+    return store.jobsEndedAfter(from, BATCH).compose(rows -> {
       List<CostRecord.Usage> attempts = new ArrayList<>();
-      long last = jobCursor;
+      Long firstEvent = rows.size() == 0 ? null : rows.iterator().next().getLong("event_id");
+      long last = from;
       for (Row r : rows) {
         last = Math.max(last, r.getLong("event_id"));
         // ended before running (cancelled or abandoned in the queue): nothing ran, nothing to cost
@@ -188,10 +196,10 @@ final class CostLedger {
       return impacts(attempts).compose(impacts -> {
         List<CostRecord> records = new ArrayList<>();
         attempts.forEach(a -> records.addAll(CostRecord.split(a, a.start(), prices)));
-        return store.writeJobs(records, impacts, cursor);
-      }).map(v -> {
-        jobCursor = cursor;
-        return rows.size();
+        return store.writeJobs(records, impacts, from, firstEvent, cursor);
+      }).map(stored -> {
+        jobCursor = stored;
+        return stored == cursor ? rows.size() : BATCH;
       });
     }).compose(count -> count >= BATCH ? jobs() : Future.succeededFuture());
   }

@@ -144,13 +144,22 @@ final class CostLedger {
             .map(s -> prices.cost(poolId, s.start(), s.end(), s.share())).toList()));
   }
 
-  /** Costs worker lifetimes (created_at to terminated_at, or to now while open) from each worker's cursor on. */
+  /**
+   * Costs worker lifetimes (created_at to terminated_at, or to now while open) from each worker's cursor on, in
+   * pages of workers by id. A live worker's cursor moves only when its lifetime reaches a new bucket (its current
+   * bucket's row is recomputed from the bucket start each sweep), so a sweep rewrites one row per live worker, not
+   * a row and a cursor; an ended worker's cursor moves to its end (done).
+   */
   private Future<Void> workers() {
-    Instant now = Instant.now();
+    return workers(Instant.now(), "");
+  }
+
+  private Future<Void> workers(Instant now, String afterId) {
     Instant cutoff = retentionCutoff();
-    return store.unaccountedWorkers(cutoff, BATCH).compose(rows -> {
+    return store.unaccountedWorkers(cutoff, afterId, BATCH).compose(rows -> {
       List<CostRecord> records = new ArrayList<>();
       List<Tuple> cursors = new ArrayList<>();
+      String lastId = afterId;
       for (Row r : rows) {
         Instant created = CostStore.instant(r, "created_at");
         Instant terminated = CostStore.instant(r, "terminated_at");
@@ -163,10 +172,15 @@ final class CostLedger {
             null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"),
             BigDecimal.ZERO);
         records.addAll(CostRecord.split(life, cursor == null || cursor.isBefore(start) ? start : cursor, prices));
-        cursors.add(CostStore.cursor(workerId, end));
+        if (terminated != null || cursor == null || cursor.isBefore(start)
+            || !CostRecord.bucketOf(cursor).equals(CostRecord.bucketOf(end))) {
+          cursors.add(CostStore.cursor(workerId, end));
+        }
+        lastId = workerId;
       }
-      return store.writeWorkers(records, cursors).map(v -> rows.size());
-    }).compose(count -> count >= BATCH ? workers() : Future.succeededFuture());
+      String next = lastId;
+      return store.writeWorkers(records, cursors).map(v -> rows.size() >= BATCH ? next : null);
+    }).compose(next -> next != null ? workers(now, next) : Future.succeededFuture());
   }
 
   /**

@@ -52,11 +52,14 @@ final class CostStore {
   private static final Class<?>[] RECORD_COLUMNS = {String.class, String.class, OffsetDateTime.class, String.class,
       String.class, String.class, OffsetDateTime.class, String.class, String.class, OffsetDateTime.class,
       OffsetDateTime.class, String.class, Long.class, Long.class, String.class, String.class};
-  /** Workers whose lifetime is not fully in the ledger yet (open, or terminated after their cursor). */
+  /**
+   * Workers whose lifetime is not fully in the ledger yet (open, or terminated after their cursor), by id after
+   * {@code $3} (live workers always qualify: a page goes on from the last id of the previous one).
+   */
   private static final String UNACCOUNTED_WORKERS = "SELECT w.id, w.pool_id, w.cpu_m, w.memory_mb, w.created_at, "
       + "w.terminated_at, c.accounted_until FROM cost_worker w LEFT JOIN cost_worker_cursor c ON c.worker_id = w.id "
       + "WHERE (c.accounted_until IS NULL OR w.terminated_at IS NULL OR c.accounted_until < w.terminated_at) "
-      + "AND (w.terminated_at IS NULL OR w.terminated_at > $1) ORDER BY w.id LIMIT $2";
+      + "AND (w.terminated_at IS NULL OR w.terminated_at > $1) AND w.id > $3 ORDER BY w.id LIMIT $2";
   /**
    * A sweep batch's job rows: one row per (bucket, pool, tenant) holding the attempts as arrays in batch order, with
    * the exact sums of their amounts. {@code $13}: the job cursor after the batch.
@@ -222,8 +225,8 @@ final class CostStore {
         .execute(Tuple.of(poolId, utc(effectiveFrom), price, source, createdBy)).mapEmpty();
   }
 
-  Future<RowSet<Row>> unaccountedWorkers(Instant cutoff, int limit) {
-    return pool.preparedQuery(UNACCOUNTED_WORKERS).execute(Tuple.of(utc(cutoff), limit));
+  Future<RowSet<Row>> unaccountedWorkers(Instant cutoff, String afterId, int limit) {
+    return pool.preparedQuery(UNACCOUNTED_WORKERS).execute(Tuple.of(utc(cutoff), limit, afterId));
   }
 
   /** Writes a batch of worker rows and moves their cursors, atomically. */

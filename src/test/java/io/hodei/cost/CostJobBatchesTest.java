@@ -46,7 +46,7 @@ class CostJobBatchesTest {
     server = TestServer.start(Map.of(ConfigSchema.COST_SWEEP_INTERVAL, 1));
     Fixtures fixtures = new Fixtures(server);
     for (String tenant : List.of("bulk-a", "bulk-b", "repriced")) fixtures.tenant(tenant, null, 1, "viewer");
-    for (String pool : List.of("bulk", "repriced", "stale")) {
+    for (String pool : List.of("bulk", "repriced", "stale", "live")) {
       fixtures.pool(Fixtures.simulatedPool(pool, 0, 10).put("price_per_worker_hour", "3.6"), 0);
       price(pool, "3.6", BASE.minus(Duration.ofHours(1)));
     }
@@ -257,6 +257,27 @@ class CostJobBatchesTest {
     JsonObject pool = rows(report("&group_by=pool&pool_id=stale"), "pool_id").get("stale");
     assertThat(pool.getString("job_cost")).isEqualTo("1.200000");
     assertThat(pool.getLong("jobs")).isEqualTo(2L);
+  }
+
+  @Test
+  void moreLiveWorkersThanOnePageAreAllCostedAndTheSweepEnds() {
+    int workers = 2 * CostLedger.BATCH + 10;
+    sql("INSERT INTO worker (id, pool_id, state, health, cpu_m, memory_mb, created_at, started_at) "
+        + "SELECT 'live-' || lpad(g::text, 5, '0'), 'live', 'terminating', 'unknown', 4000, 8192, "
+        + "now() - interval '5 minutes', now() - interval '5 minutes' FROM generate_series(1, $1) g",
+        Tuple.of(workers));
+    try {
+      Response swept = server.admin(HttpMethod.POST, "/api/v1/cost/sweep", null);
+      assertThat(swept.status()).as(swept.toString()).isEqualTo(200);
+      assertThat(sql("SELECT count(DISTINCT source_id) FROM cost_record WHERE pool_id = 'live'", Tuple.tuple())
+          .iterator().next().getLong(0)).isEqualTo((long) workers);
+      // a live worker's cursor is written once per bucket, not by every sweep
+      long cursors = sql("SELECT count(*) FROM cost_worker_cursor WHERE worker_id LIKE 'live-%'", Tuple.tuple())
+          .iterator().next().getLong(0);
+      assertThat(cursors).isEqualTo(workers);
+    } finally {
+      sql("UPDATE worker SET state = 'terminated', terminated_at = now() WHERE pool_id = 'live'", Tuple.tuple());
+    }
   }
 
   private static Double value(List<Prometheus.Sample> samples, String name, String tenant) {

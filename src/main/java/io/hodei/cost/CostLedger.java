@@ -138,16 +138,28 @@ final class CostLedger {
 
   private Future<Void> reprice(String poolId, Instant since) {
     return store.recordsAfter(poolId, since)
-        .compose(rows -> store.updateAmounts(rows.stream().map(r -> r.repriced(prices)).toList()));
+        .compose(rows -> store.updateAmounts(rows.stream().map(r -> r.repriced(prices)).toList()))
+        .compose(v -> store.jobSegmentsAfter(poolId, since))
+        .compose(segments -> store.updateJobAmounts(poolId, segments, segments.stream()
+            .map(s -> prices.cost(poolId, s.start(), s.end(), s.share())).toList()));
   }
 
-  /** Costs worker lifetimes (created_at to terminated_at, or to now while open) from each worker's cursor on. */
+  /**
+   * Costs worker lifetimes (created_at to terminated_at, or to now while open) from each worker's cursor on, in
+   * pages of workers by id. A live worker's cursor moves only when its lifetime reaches a new bucket (its current
+   * bucket's row is recomputed from the bucket start each sweep), so a sweep rewrites one row per live worker, not
+   * a row and a cursor; an ended worker's cursor moves to its end (done).
+   */
   private Future<Void> workers() {
-    Instant now = Instant.now();
+    return workers(Instant.now(), "");
+  }
+
+  private Future<Void> workers(Instant now, String afterId) {
     Instant cutoff = retentionCutoff();
-    return store.unaccountedWorkers(cutoff, BATCH).compose(rows -> {
+    return store.unaccountedWorkers(cutoff, afterId, BATCH).compose(rows -> {
       List<CostRecord> records = new ArrayList<>();
       List<Tuple> cursors = new ArrayList<>();
+      String lastId = afterId;
       for (Row r : rows) {
         Instant created = CostStore.instant(r, "created_at");
         Instant terminated = CostStore.instant(r, "terminated_at");
@@ -160,21 +172,31 @@ final class CostLedger {
             null, null, null, null, start, end, BigDecimal.ONE, r.getLong("cpu_m"), r.getLong("memory_mb"),
             BigDecimal.ZERO);
         records.addAll(CostRecord.split(life, cursor == null || cursor.isBefore(start) ? start : cursor, prices));
-        cursors.add(CostStore.cursor(workerId, end));
+        if (terminated != null || cursor == null || cursor.isBefore(start)
+            || !CostRecord.bucketOf(cursor).equals(CostRecord.bucketOf(end))) {
+          cursors.add(CostStore.cursor(workerId, end));
+        }
+        lastId = workerId;
       }
-      return store.writeWorkers(records, cursors).map(v -> rows.size());
-    }).compose(count -> count >= BATCH ? workers() : Future.succeededFuture());
+      String next = lastId;
+      return store.writeWorkers(records, cursors).map(v -> rows.size() >= BATCH ? next : null);
+    }).compose(next -> next != null ? workers(now, next) : Future.succeededFuture());
   }
 
   /**
    * Costs the job attempts whose end was logged after the cursor, and meters burst attempts' cross-tenant impact; the
    * cursor moves in the same transaction as the rows it accounts for, so a restart neither skips nor repeats work.
+   * The write checks that the stored cursor is still where this read started, so an attempt is costed once even
+   * when an earlier write committed unconfirmed (or a deposed leader's sweep overlaps): the sweep then goes on from
+   * the stored cursor.
    */
   private Future<Void> jobs() {
     Instant cutoff = retentionCutoff();
-    return store.jobsEndedAfter(jobCursor, BATCH).compose(rows -> {
+    long from = jobCursor;
+    return store.jobsEndedAfter(from, BATCH).compose(rows -> {
       List<CostRecord.Usage> attempts = new ArrayList<>();
-      long last = jobCursor;
+      Long firstEvent = rows.size() == 0 ? null : rows.iterator().next().getLong("event_id");
+      long last = from;
       for (Row r : rows) {
         last = Math.max(last, r.getLong("event_id"));
         // ended before running (cancelled or abandoned in the queue): nothing ran, nothing to cost
@@ -188,10 +210,10 @@ final class CostLedger {
       return impacts(attempts).compose(impacts -> {
         List<CostRecord> records = new ArrayList<>();
         attempts.forEach(a -> records.addAll(CostRecord.split(a, a.start(), prices)));
-        return store.writeJobs(records, impacts, cursor);
-      }).map(v -> {
-        jobCursor = cursor;
-        return rows.size();
+        return store.writeJobs(records, impacts, from, firstEvent, cursor);
+      }).map(stored -> {
+        jobCursor = stored;
+        return stored == cursor ? rows.size() : BATCH;
       });
     }).compose(count -> count >= BATCH ? jobs() : Future.succeededFuture());
   }

@@ -22,7 +22,7 @@ import static io.hodei.store.Timestamps.utc;
  * The cost ledger, price history and stored reports in PostgreSQL. Job and worker rows are read through the views
  * of {@code V15__cost_views.sql} ({@code cost_job}, {@code cost_job_end}, {@code cost_worker}), never the tables.
  * The ledger keeps worker rows in {@code cost_record} and job rows packed per sweep batch in {@code cost_job_batch}
- * ({@code V18__cost_job_batches.sql}); reports read both through the view {@code cost_ledger}, one row per (kind,
+ * ({@code V23__cost_job_batches.sql}); reports read both through the view {@code cost_ledger}, one row per (kind,
  * source, bucket).
  */
 final class CostStore {

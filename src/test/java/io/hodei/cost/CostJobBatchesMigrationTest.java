@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Job rows written in the old layout (one cost_record row per attempt and bucket) move into batch rows when
- * {@code V18__cost_job_batches.sql} runs, and the ledger view shows them exactly as they were.
+ * {@code V23__cost_job_batches.sql} runs, and the ledger view shows them exactly as they were.
  */
 class CostJobBatchesMigrationTest {
   @TempDir
@@ -32,7 +32,7 @@ class CostJobBatchesMigrationTest {
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(true)
         .setRegisterShutdownHook(false).start()) {
       String url = pg.getJdbcUrl("postgres", "postgres");
-      Flyway.configure().dataSource(url, "postgres", "postgres").locations("classpath:db/migration").target("16")
+      Flyway.configure().dataSource(url, "postgres", "postgres").locations("classpath:db/migration").target("22")
           .load().migrate();
       List<List<String>> before;
       try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {

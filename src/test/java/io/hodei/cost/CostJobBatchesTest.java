@@ -75,6 +75,16 @@ class CostJobBatchesTest {
    * (n x 7919 mod 3000) s + n mod 1000 ms (up to 50 minutes, so many cross an hour), on cpu_m 1000 or 2000 of a
    * 4000 cpu_m worker (share 0.25 or 0.5); one in 499 ran on a burst grant (burst_seconds unknown: wholly burst).
    */
+  /**
+   * The scheduler's record of jobs ending, in the given order: each job gets its end event's sequence number and the
+   * event log a row naming it (what the ledger walks).
+   */
+  private static final String ENDED_IN_ORDER_PREFIX = "WITH o AS (SELECT id FROM job ";
+  private static final String ENDED_IN_ORDER_SUFFIX = "), s AS (SELECT id, nextval('job_event_id_seq') AS seq "
+      + "FROM o), "
+      + "u AS (UPDATE job j SET end_seq = s.seq, last_seq = s.seq FROM s WHERE j.id = s.id RETURNING j.id, s.seq) "
+      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT seq, seq, ARRAY[id] FROM u";
+
   private static void endedJobs(String prefix, String pool, List<String> tenants, int count) {
     sql("INSERT INTO job (id, tenant_id, state, priority, cpu_m, memory_mb, pool_id, command, timeout_s, "
             + "max_attempts, attempts, max_queue_seconds, submitted_at, started_at, finished_at, placed_pool_id, "
@@ -84,8 +94,8 @@ class CostJobBatchesTest {
             + "'w-' || $2, 0, CASE WHEN g % 499 = 1 THEN 'bg-' || $2 END FROM (SELECT g, $5::timestamptz "
             + "+ g * interval '900 ms' + (g % 7) * interval '1 microsecond' AS s FROM generate_series(1, $4) g) x",
         Tuple.of(prefix, pool, tenants.toArray(new String[0]), count, at(Duration.ZERO)));
-    sql("INSERT INTO job_event (job_id, tenant_id, state, detail, at) SELECT id, tenant_id, 'succeeded', "
-        + "'{}'::jsonb, finished_at FROM job WHERE id LIKE $1 || '%' ORDER BY finished_at, id", Tuple.of(prefix));
+    sql(ENDED_IN_ORDER_PREFIX + "WHERE id LIKE $1 || '%' ORDER BY finished_at, id" + ENDED_IN_ORDER_SUFFIX,
+        Tuple.of(prefix));
   }
 
   private static void worker(String id, String pool, Duration from, Duration to) {
@@ -207,8 +217,7 @@ class CostJobBatchesTest {
             + "$3, $3, $4, 'repriced', 'w-repriced', 0, 'bg-repriced')",
         Tuple.of(at(Duration.ofMinutes(0)), at(Duration.ofMinutes(20)), at(Duration.ofMinutes(40)),
             at(Duration.ofMinutes(100))));
-    sql("INSERT INTO job_event (job_id, tenant_id, state, detail, at) SELECT id, tenant_id, 'succeeded', "
-        + "'{}'::jsonb, finished_at FROM job WHERE id LIKE 'rp-%' ORDER BY finished_at", Tuple.tuple());
+    sql(ENDED_IN_ORDER_PREFIX + "WHERE id LIKE 'rp-%' ORDER BY finished_at" + ENDED_IN_ORDER_SUFFIX, Tuple.tuple());
     fullSweep();
     Map<String, JsonObject> jobs = rows(report("&group_by=job&pool_id=repriced"), "job_id");
     // 20 min x 0.5 x 3.60/h; 60 min x 0.5 x 3.60/h
@@ -241,8 +250,7 @@ class CostJobBatchesTest {
             + "worker_id, run_ms) SELECT id, 'repriced', 'succeeded', 50, 1000, 512, 'stale', '[\"true\"]'::jsonb, "
             + "60, 1, 1, 3600, $1, $1, $2, 'stale', 'w-unknown', 0 FROM unnest(ARRAY['stale-1', 'stale-2']) id",
         Tuple.of(at(Duration.ofHours(5)), at(Duration.ofHours(5).plusMinutes(10))));
-    sql("INSERT INTO job_event (job_id, tenant_id, state, detail, at) SELECT id, tenant_id, 'succeeded', "
-        + "'{}'::jsonb, finished_at FROM job WHERE id LIKE 'stale-%' ORDER BY id", Tuple.tuple());
+    sql(ENDED_IN_ORDER_PREFIX + "WHERE id LIKE 'stale-%' ORDER BY id" + ENDED_IN_ORDER_SUFFIX, Tuple.tuple());
     fullSweep();
     long stored = sql("SELECT last_event_id FROM cost_job_cursor", Tuple.tuple()).iterator().next().getLong(0);
     assertThat(stored).isGreaterThan(1L);

@@ -150,11 +150,13 @@ final class PoolStore {
 
   private Future<Void> updateWorker(String sql, Worker w, WorkerState fromState, String reason, Long durationMs,
                                     Instant terminatedAt, Long terminatedInMs, String failureReason) {
-    return writer.write(GroupCommit.Statement.row(w.id, sql, UPDATE_WORKER_COLUMNS, new Object[] {w.id,
+    // an assignment row is the worker's whole state: a later one waiting with it replaces it (GroupCommit snapshot)
+    GroupCommit.Statement row = GroupCommit.Statement.row(w.id, sql, UPDATE_WORKER_COLUMNS, new Object[] {w.id,
         w.state.wire(), w.health.wire(), w.draining, w.currentJobId, utc(w.startedAt), utc(w.lastHeartbeatAt),
         w.provisionedInMs, utc(w.unhealthySince), utc(terminatedAt), terminatedInMs, failureReason,
         fromState == null ? null : fromState.wire(), reason, durationMs},
-        null));
+        null);
+    return sql.equals(UPDATE_WORKER_ROW) ? writer.writeSnapshot(row) : writer.write(row);
   }
 
   /** Completes when every queued worker write has landed, and releases the writer's connection (shutdown). */

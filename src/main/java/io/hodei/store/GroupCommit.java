@@ -81,7 +81,12 @@ public final class GroupCommit {
     }
   }
 
-  private record Write(List<Statement> statements, Promise<Void> done, boolean durable, long seq) {}
+  /** {@code snapshot}: its one statement writes the whole state of its entity (see {@link #writeSnapshot}). */
+  private record Write(List<Statement> statements, Promise<Void> done, boolean durable, long seq, boolean snapshot) {
+    Write(List<Statement> statements, Promise<Void> done, boolean durable, long seq) {
+      this(statements, done, durable, seq, false);
+    }
+  }
 
   /** First and longest pause between tries of stalled writes. */
   static final long FIRST_RETRY_MS = 100;
@@ -125,6 +130,8 @@ public final class GroupCommit {
   private final List<Promise<Void>> drainWaiters = new ArrayList<>();
   /** Keys with a statement in a transaction in flight: a later write about one of them waits for it to commit. */
   private final Map<String, Integer> busyKeys = new HashMap<>();
+  /** The snapshot write of a key still waiting in the queue, when nothing about that key was queued after it. */
+  private final Map<String, Write> pendingSnapshots = new HashMap<>();
   /** Groups that failed while another was in flight: retried one write at a time once nothing is in flight. */
   private final List<List<Write>> failedGroups = new ArrayList<>();
   private SqlConnection held;
@@ -174,6 +181,16 @@ public final class GroupCommit {
   public Future<Void> write(Statement... statements) { return write(List.of(statements)); }
 
   /**
+   * A durable write whose one statement writes the whole state of its entity (an upsert or update of every column
+   * from values given): while it waits in the queue, a later snapshot of the same entity with the same SQL takes its
+   * place instead of queueing behind it (both futures complete when that one commits). An entity that changes twice
+   * while a transaction is in flight so writes its row once.
+   */
+  public Future<Void> writeSnapshot(Statement statement) {
+    return submit(new Write(new ArrayList<>(List.of(statement)), Promise.promise(), true, ++seq, true));
+  }
+
+  /**
    * Like {@link #write(List)}, but never retried: fails at once with 503 while the writer is stalled, and with its
    * transaction when that fails (for a request whose client is waiting and can try again).
    */
@@ -220,6 +237,19 @@ public final class GroupCommit {
     if (!w.durable && stalledSince != 0) {
       w.done.tryFail(unavailable());
       return;
+    }
+    if (w.snapshot) {
+      Statement s = w.statements.get(0);
+      Write waiting = pendingSnapshots.get(s.key());
+      if (waiting != null && waiting.statements.get(0).sql().equals(s.sql())) {
+        waiting.statements.set(0, s);
+        waiting.done.future().onComplete(w.done);
+        return;
+      }
+      pendingSnapshots.put(s.key(), w);
+    } else if (!pendingSnapshots.isEmpty()) {
+      // a later snapshot must not overtake this write: it queues behind it
+      for (Statement s : w.statements) pendingSnapshots.remove(s.key());
     }
     queue.add(w);
     if (!scheduled && inFlight < DEPTH && failedGroups.isEmpty() && stalled.isEmpty()) {
@@ -299,6 +329,7 @@ public final class GroupCommit {
     while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)
         && !touchesBusyKey(queue.peek())) {
       Write w = queue.poll();
+      if (w.snapshot) pendingSnapshots.remove(w.statements.get(0).key(), w);
       group.add(w);
       statements += w.statements.size();
     }
@@ -386,6 +417,7 @@ public final class GroupCommit {
     }
     queue.removeIf(w -> {
       if (w.durable) return false;
+      if (w.snapshot) pendingSnapshots.remove(w.statements.get(0).key(), w);
       w.done.tryFail(unavailable());
       return true;
     });

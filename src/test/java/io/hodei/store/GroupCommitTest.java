@@ -101,6 +101,29 @@ class GroupCommitTest {
   }
 
   @Test
+  void aWaitingSnapshotIsReplacedByALaterOneButNeverOvertakesAnotherWrite() {
+    Pool pool = db.pool();
+    List<Future<Void>> done = new ArrayList<>();
+    // all queued before the writer's first transaction: 1 and 2 are replaced by 3, 4 by 5; 100 stays between them
+    vertx.runOnContext(v -> {
+      GroupCommit writer = writer("snapshots", pool, 400);
+      for (int value : new int[] {1, 2, 3}) {
+        done.add(writer.writeSnapshot(GroupCommit.Statement.of("snap", INSERT, Tuple.of("snap", value))));
+      }
+      done.add(writer.write(GroupCommit.Statement.of("snap", INSERT, Tuple.of("snap", 100))));
+      for (int value : new int[] {4, 5}) {
+        done.add(writer.writeSnapshot(GroupCommit.Statement.of("snap", INSERT, Tuple.of("snap", value))));
+      }
+    });
+    Poll.until(done::size, n -> n == 6, Duration.ofSeconds(30), "writes queued");
+    Future.all(done).await();
+    List<Integer> values = new ArrayList<>();
+    pool.query("SELECT value FROM gc_log WHERE entity = 'snap' ORDER BY id").execute().await()
+        .forEach(r -> values.add(r.getInteger(0)));
+    assertEquals(List.of(3, 100, 5), values);
+  }
+
+  @Test
   void rowStatementsOfALayerRunAsOneExecutionAndEachSeesTheResult() {
     Pool pool = db.pool();
     String sql = "INSERT INTO gc_log (entity, value) SELECT * FROM unnest($1::text[], $2::int[]) RETURNING entity";

@@ -201,14 +201,19 @@ final class JobStore {
     }
     return pool.preparedQuery(LOG_AFTER).execute(Tuple.of(after, limit)).compose(log -> {
       if (log.size() == 0) return Future.succeededFuture(page(null, after, limit, false));
+      // each job a log row names has an event in its range: rows naming `limit` jobs hold at least `limit` events,
+      // so the read stops there (a log of large batches would otherwise name thousands of jobs per page)
       java.util.LinkedHashSet<String> jobs = new java.util.LinkedHashSet<>();
       long upTo = after;
+      int read = 0;
       for (Row r : log) {
+        read++;
         upTo = Math.max(upTo, r.getLong("last_seq"));
         for (Object id : r.getArrayOfStrings("job_ids")) jobs.add((String) id);
+        if (jobs.size() >= limit) break;
       }
       long scanned = upTo;
-      boolean fullLog = log.size() == limit;
+      boolean fullLog = read < log.size() || log.size() == limit;
       return pool.preparedQuery(EVENTS_OF).execute(Tuple.of(after, jobs.toArray(new String[0]), scanned, tenantId,
           limit)).map(rows -> page(rows, scanned, limit, fullLog));
     });

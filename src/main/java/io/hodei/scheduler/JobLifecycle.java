@@ -72,6 +72,7 @@ final class JobLifecycle implements Dispatcher.Outcomes {
     job.attempts++;
     job.placedPoolId = placement.getString("pool_id");
     job.workerId = placement.getString("worker_id");
+    jobs.running(job);
     job.pid = placement.getLong("pid", -1L);
     String processStart = placement.getString("process_started_at");
     job.processStartedAt = processStart == null ? null : Instant.parse(processStart);
@@ -161,6 +162,7 @@ final class JobLifecycle implements Dispatcher.Outcomes {
     job.pid = -1;
     job.processStartedAt = null;
     job.state = JobState.QUEUED;
+    jobs.notRunning(job);
     usage.queued(job.tenantId, 1);
     metrics.decision("retry");
     JsonObject retry = detail.copy().put("reason", "retry").put("retry_at", job.nextAttemptAt.toString());
@@ -257,15 +259,16 @@ final class JobLifecycle implements Dispatcher.Outcomes {
    * gauges are counted.
    */
   void expire(Instant now) {
-    // one pass without a copy picks the few jobs due (the open jobs can be a hundred thousand, and this runs every
-    // tick); they are handled after it, as abandoning one changes the open jobs
+    // one pass over the jobs not counted as running (queued and admitted ones are never counted), without a copy,
+    // picks the few jobs due: this runs every tick, and a node can hold a hundred thousand running jobs; they are
+    // handled after it, as abandoning one changes the open jobs
     List<Job> due = new ArrayList<>();
     long nowSeconds = now.getEpochSecond();
     // the same pass counts the gauges: queued = waiting for placement (retries in backoff included); waiting adds
     // the jobs being placed
     long queued = 0;
     long waiting = 0;
-    for (Job job : jobs.all()) {
+    for (Job job : jobs.uncounted()) {
       if (job.state == JobState.ADMITTED) waiting++;
       if (job.state != JobState.QUEUED) continue;
       queued++;

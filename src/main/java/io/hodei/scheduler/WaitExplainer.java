@@ -169,19 +169,19 @@ final class WaitExplainer {
   /** Per tenant and per pool: depth, oldest wait, admitted/running, entitled vs actual share. */
   JsonObject queueStatus(Caller caller) {
     Instant now = Instant.now();
-    // one pass over the open jobs with plain counters: the autoscaler asks every evaluation, dashboards every few
-    // seconds, and the open jobs can be tens of thousands
+    // one pass over the jobs not running with plain counters: the autoscaler asks every evaluation, the collector
+    // and /health too, dashboards every few seconds, and the open jobs can be a hundred thousand
     Map<String, TenantRow> perTenant = new HashMap<>();
     Map<String, PoolRow> perPool = new HashMap<>();
     // fitting and accepting pools by selector and shape: computed once per pass, not once per job
     Map<Shape, List<String>[]> waitingFor = new HashMap<>();
-    for (Job job : scheduler.openJobs()) {
-      TenantRow t = perTenant.get(job.tenantId);
-      if (t == null) {
-        t = new TenantRow();
-        t.owner = scheduler.tenant(job.tenantId);
-        perTenant.put(job.tenantId, t);
-      }
+    // running jobs are counted as they start and end: only the others are gone through
+    scheduler.runningByTenant().forEach((tenantId, n) -> row(perTenant, tenantId).running += n);
+    scheduler.runningByPool().forEach((pool, n) -> {
+      if (!pool.isEmpty()) perPool.computeIfAbsent(pool, id -> new PoolRow()).running += n;
+    });
+    for (Job job : scheduler.uncountedJobs()) {
+      TenantRow t = row(perTenant, job.tenantId);
       switch (job.state) {
         case QUEUED -> {
           t.queued++;
@@ -251,6 +251,16 @@ final class WaitExplainer {
   private JsonObject usageOf(String tenantId) {
     TenantUsage.Usage u = scheduler.usage(tenantId);
     return new JsonObject().put("cpu_m", u.cpuM()).put("memory_mb", u.memoryMb()).put("jobs", u.jobs());
+  }
+
+  private TenantRow row(Map<String, TenantRow> perTenant, String tenantId) {
+    TenantRow t = perTenant.get(tenantId);
+    if (t == null) {
+      t = new TenantRow();
+      t.owner = scheduler.tenant(tenantId);
+      perTenant.put(tenantId, t);
+    }
+    return t;
   }
 
   /** What {@link #queueStatus} groups waiting jobs by: their pools depend on nothing else. */

@@ -180,7 +180,7 @@ final class JobRunner {
             Events.WORKER_ASSIGNMENT_REASON + result.outcome().name().toLowerCase());
       }
     }
-    reconciler.reconcile(p);
+    reconciler.reconcileSoon(p);
   }
 
   private static Future<JsonObject> noCapacity(String detail) {

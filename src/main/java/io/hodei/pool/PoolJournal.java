@@ -5,11 +5,14 @@ import io.hodei.common.MetricCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -25,6 +28,11 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 final class PoolJournal {
   private static final Logger LOG = LoggerFactory.getLogger(PoolJournal.class);
   static final long SHUTDOWN_DRAIN_SECONDS = 10;
+  /**
+   * How long worker transitions are gathered before the worker gauges are counted again: counting walks every worker
+   * of every pool, and provisioning or probing a large pool moves thousands of workers in a burst.
+   */
+  static final long GAUGE_REFRESH_MS = 50;
 
   private final PoolStore store;
   private final Events events;
@@ -32,9 +40,14 @@ final class PoolJournal {
   private final AtomicLong workersTotal = new AtomicLong();
   private final AtomicLong workersHealthy = new AtomicLong();
   private final Counter workersRegistered;
+  private final Vertx vertx;
   private boolean stopped;
+  private boolean refreshScheduled;
+  /** Pools whose heartbeat write is under way. */
+  private final Set<String> heartbeatsInFlight = new HashSet<>();
 
-  PoolJournal(PoolStore store, Events events, Map<String, Pool> pools, MeterRegistry registry) {
+  PoolJournal(Vertx vertx, PoolStore store, Events events, Map<String, Pool> pools, MeterRegistry registry) {
+    this.vertx = vertx;
     this.store = store;
     this.events = events;
     this.pools = pools;
@@ -92,8 +105,17 @@ final class PoolJournal {
     publishWorker(w, from, reason, null);
   }
 
+  /**
+   * Writes the probe round's heartbeats of a pool, unless the previous round's write for it has not landed yet: a
+   * pool of ten thousand workers updates ten thousand rows a round, and rounds queued behind a slow one would only
+   * wait on each other's row locks (the next round writes newer times anyway).
+   */
   void heartbeats(Pool p, List<String> alive, Instant now) {
-    store.heartbeats(alive, now).onFailure(err -> LOG.warn("heartbeat write failed", kv("pool", p.id), err));
+    if (alive.isEmpty() || !heartbeatsInFlight.add(p.id)) return;
+    store.heartbeats(alive, now).onComplete(ar -> {
+      heartbeatsInFlight.remove(p.id);
+      if (ar.failed()) LOG.warn("heartbeat write failed", kv("pool", p.id), ar.cause());
+    });
   }
 
   void publishPool(Pool p, String from, String reason) {
@@ -109,7 +131,17 @@ final class PoolJournal {
             .put("target_size", after.targetSize)));
   }
 
+  /** Counts the worker gauges again soon (at most once per {@link #GAUGE_REFRESH_MS}). */
   void refreshGauges() {
+    if (refreshScheduled) return;
+    refreshScheduled = true;
+    vertx.setTimer(GAUGE_REFRESH_MS, id -> {
+      refreshScheduled = false;
+      refreshGaugesNow();
+    });
+  }
+
+  void refreshGaugesNow() {
     long total = 0;
     long healthy = 0;
     for (Pool p : pools.values()) {

@@ -47,8 +47,8 @@ final class PoolManager {
     this.store = store;
     this.providers = providers;
     this.settings = settings;
-    this.journal = new PoolJournal(store, events, pools, registry);
-    this.reconciler = new Reconciler(pools, providers, journal, settings,
+    this.journal = new PoolJournal(vertx, store, events, pools, registry);
+    this.reconciler = new Reconciler(vertx, pools, providers, journal, settings,
         (pool, state, reason) -> change(pool.id, null, p -> p.state = state, reason));
     this.prober = new HealthProber(pools, providers, journal, reconciler, settings.unhealthyThreshold());
     this.runner = new JobRunner(vertx, events, pools, providers, journal, reconciler);
@@ -94,7 +94,7 @@ final class PoolManager {
       return Future.all(checks).<Void>mapEmpty();
     }).onSuccess(v -> {
       providers.values().forEach(WorkerProvider::loaded);
-      journal.refreshGauges();
+      journal.refreshGaugesNow();
       LOG.info("pools loaded", kv("pools", pools.size()),
           kv("workers", pools.values().stream().mapToInt(p -> p.workers.size()).sum()));
     });

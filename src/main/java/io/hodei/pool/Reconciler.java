@@ -3,6 +3,7 @@ package io.hodei.pool;
 import io.hodei.common.Ids;
 import io.hodei.pool.provider.WorkerProvider;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -25,6 +26,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 final class Reconciler {
   private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
   private static final long MAX_BACKOFF_MS = 30_000;
+  /** How long {@link #reconcileSoon} gathers requests. */
+  static final long SOON_MS = 5;
   /** Which live workers a shrinking pool gives up first; busy ones are drained, not killed. */
   private static final List<WorkerState> SHRINK_ORDER = List.of(WorkerState.IDLE, WorkerState.UNHEALTHY,
       WorkerState.PROVISIONING, WorkerState.BUSY);
@@ -43,9 +46,14 @@ final class Reconciler {
   private final Map<String, Deque<Instant>> pendingRecoveries = new HashMap<>();
   private final Set<String> pendingReconcile = new LinkedHashSet<>();
   private boolean reconciling;
+  /** Pools to reconcile at the end of the current burst of worker events (see {@link #reconcileSoon}). */
+  private final Set<String> soon = new LinkedHashSet<>();
+  private boolean soonScheduled;
+  private final Vertx vertx;
 
-  Reconciler(Map<String, Pool> pools, Map<String, WorkerProvider> providers, PoolJournal journal,
+  Reconciler(Vertx vertx, Map<String, Pool> pools, Map<String, WorkerProvider> providers, PoolJournal journal,
              PoolSettings settings, PoolStateChange stateChange) {
+    this.vertx = vertx;
     this.pools = pools;
     this.providers = providers;
     this.journal = journal;
@@ -79,21 +87,49 @@ final class Reconciler {
     }
   }
 
+  /**
+   * Reconciles the pool within {@link #SOON_MS}, once for every request made meanwhile. For what one worker's event
+   * asks (provisioned, job ended, terminated): a reconciliation walks the pool's workers, and a large pool's workers
+   * become ready or end their jobs by the thousand.
+   */
+  void reconcileSoon(Pool p) {
+    soon.add(p.id);
+    if (soonScheduled) return;
+    soonScheduled = true;
+    vertx.setTimer(SOON_MS, id -> {
+      soonScheduled = false;
+      List<String> ids = List.copyOf(soon);
+      soon.clear();
+      for (String poolId : ids) {
+        Pool next = pools.get(poolId);
+        if (next != null) reconcile(next);
+      }
+    });
+  }
+
   private void reconcileOnce(Pool p) {
     if (PoolLifecycle.DELETING.equals(p.state)) return;
     if (PoolLifecycle.keepsWorkers(p.state)) {
       if (p.kind.equals("dynamic")) replaceUnhealthy(p);
-      List<Worker> live = p.workers.values().stream().filter(w -> w.live() && !w.draining).toList();
-      int deficit = p.targetSize - live.size();
+      // one pass with counters: every provisioned worker asks for a reconciliation, and pools hold thousands
+      int liveCount = 0;
+      int provisioning = 0;
+      for (Worker w : p.workers.values()) {
+        if (w.live() && !w.draining) liveCount++;
+        if (w.state == WorkerState.PROVISIONING) provisioning++;
+      }
+      int deficit = p.targetSize - liveCount;
       if (deficit > 0 && settings.enabled() && System.currentTimeMillis() >= p.nextProvisionAtMillis) {
         for (int i = 0; i < deficit; i++) {
           Deque<Instant> recoveries = pendingRecoveries.get(p.id);
           provision(p, recoveries == null ? null : recoveries.poll());
         }
       } else if (deficit < 0) {
-        shrink(p, live, -deficit);
+        shrink(p, p.workers.values().stream().filter(w -> w.live() && !w.draining).toList(), -deficit);
       }
-      if (PoolLifecycle.CREATING.equals(p.state) && p.count(WorkerState.PROVISIONING) == 0) {
+      // provisioning and shrinking change the count (a provider may fail a provisioning at once)
+      if (deficit != 0) provisioning = (int) p.count(WorkerState.PROVISIONING);
+      if (PoolLifecycle.CREATING.equals(p.state) && provisioning == 0) {
         stateChange.move(p, PoolLifecycle.ACTIVE, "provisioned")
             .onFailure(err -> LOG.warn("could not activate pool", kv("pool", p.id), err));
       }
@@ -170,7 +206,7 @@ final class Reconciler {
           } else {
             provisioningFailed(p, w, ms, ar.cause());
           }
-          reconcile(p);
+          reconcileSoon(p);
         });
   }
 
@@ -211,6 +247,6 @@ final class Reconciler {
     w.state = WorkerState.TERMINATED;
     journal.persistEvent(w, WorkerState.TERMINATING, failure == null ? "terminated" : "termination_failed", ms,
         Instant.now(), ms, failure);
-    reconcile(p);
+    reconcileSoon(p);
   }
 }

@@ -39,7 +39,9 @@ final class Worker {
   }
 
   JsonObject toJson() {
-    JsonObject json = new JsonObject()
+    // sized for every field (the default map grows once on the way); the snapshot for the collector builds this for
+    // every worker every few seconds
+    JsonObject json = new JsonObject(new java.util.LinkedHashMap<>(32))
         .put("id", id)
         .put("pool_id", poolId)
         .put("state", state == null ? null : state.wire())
@@ -48,8 +50,8 @@ final class Worker {
         .put("memory_mb", memoryMb)
         .put("draining", draining)
         .put("current_job_id", currentJobId)
-        .put("created_at", iso(createdAt))
-        .put("started_at", iso(startedAt))
+        .put("created_at", createdAtText())
+        .put("started_at", startedAtText())
         .put("last_heartbeat_at", iso(lastHeartbeatAt))
         .put("provisioned_in_ms", provisionedInMs)
         .put("unhealthy_since", iso(unhealthySince));
@@ -68,4 +70,26 @@ final class Worker {
   }
 
   static String iso(Instant t) { return t == null ? null : t.toString(); }
+
+  /** Formatted once per value: a worker keeps these for its life (or its run) and is shown every few seconds. */
+  private Instant createdAtShown;
+  private String createdAtText;
+  private Instant startedAtShown;
+  private String startedAtText;
+
+  private String createdAtText() {
+    if (createdAt != createdAtShown) {
+      createdAtShown = createdAt;
+      createdAtText = iso(createdAt);
+    }
+    return createdAtText;
+  }
+
+  private String startedAtText() {
+    if (startedAt != startedAtShown) {
+      startedAtShown = startedAt;
+      startedAtText = iso(startedAt);
+    }
+    return startedAtText;
+  }
 }

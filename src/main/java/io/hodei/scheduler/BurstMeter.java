@@ -25,6 +25,12 @@ final class BurstMeter {
 
   private static final class TenantRun {
     final Set<Job> running = new LinkedHashSet<>();
+    /**
+     * The running jobs admitted on a burst grant (a subset of {@link #running}). Without one nothing is billed, so a
+     * start or end skips the pass over every running job: with tens of thousands running that pass per start made
+     * starting them quadratic.
+     */
+    final Set<Job> granted = new LinkedHashSet<>();
     Instant since;
   }
 
@@ -43,25 +49,28 @@ final class BurstMeter {
 
   /** A job's attempt began running at {@code at}. */
   void started(Job job, TenantCache.Tenant tenant, Instant at) {
-    advance(job.tenantId, tenant, at);
+    advance(job.tenantId, tenant, at, false);
     job.burstSeconds = 0;
     TenantRun run = tenants.computeIfAbsent(job.tenantId, t -> new TenantRun());
     run.running.add(job);
+    if (job.burstGrantId != null) run.granted.add(job);
     run.since = at;
   }
 
   /** A job's attempt stopped running at {@code at}. */
   void ended(Job job, TenantCache.Tenant tenant, Instant at) {
-    advance(job.tenantId, tenant, at);
+    advance(job.tenantId, tenant, at, false);
     TenantRun run = tenants.get(job.tenantId);
-    if (run == null || !run.running.remove(job)) return;
+    if (run == null) return;
+    run.granted.remove(job);
+    if (!run.running.remove(job)) return;
     if (run.running.isEmpty()) tenants.remove(job.tenantId);
     if (job.burstGrantId != null) add(new Pending(job.tenantId, job.burstGrantId, 0, 0, 1));
   }
 
   /** Integrates every tenant's usage above base up to {@code now} (so long runs are billed as they go). */
   void advanceAll(java.util.function.Function<String, TenantCache.Tenant> tenantOf, Instant now) {
-    for (String tenantId : List.copyOf(tenants.keySet())) advance(tenantId, tenantOf.apply(tenantId), now);
+    for (String tenantId : List.copyOf(tenants.keySet())) advance(tenantId, tenantOf.apply(tenantId), now, true);
   }
 
   /** Takes what is waiting to be recorded. */
@@ -77,12 +86,19 @@ final class BurstMeter {
         a.memoryMbSeconds() + b.memoryMbSeconds(), a.jobs() + b.jobs()));
   }
 
-  private void advance(String tenantId, TenantCache.Tenant tenant, Instant now) {
+  /**
+   * @param sweep also drop the jobs that left running without an end message when nothing is billed (the periodic
+   *              {@link #advanceAll}; a start or an end leaves them to it unless the tenant has a burst job running)
+   */
+  private void advance(String tenantId, TenantCache.Tenant tenant, Instant now, boolean sweep) {
     TenantRun run = tenants.get(tenantId);
     if (run == null) return;
     Instant since = run.since;
     run.since = now;
     // a job that left running without an end message (taken up again from the database) is no longer billed
+    run.granted.removeIf(job -> job.state != JobState.RUNNING);
+    // no running burst job: no grant to bill, whatever the totals
+    if (run.granted.isEmpty() && !sweep) return;
     run.running.removeIf(job -> job.state != JobState.RUNNING);
     if (since == null || !now.isAfter(since) || tenant == null) return;
     // billed on the grant of the tenant's latest running burst job; above base without one (a quota lowered under

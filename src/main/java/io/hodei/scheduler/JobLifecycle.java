@@ -8,7 +8,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -70,6 +72,7 @@ final class JobLifecycle implements Dispatcher.Outcomes {
     job.attempts++;
     job.placedPoolId = placement.getString("pool_id");
     job.workerId = placement.getString("worker_id");
+    jobs.running(job);
     job.pid = placement.getLong("pid", -1L);
     String processStart = placement.getString("process_started_at");
     job.processStartedAt = processStart == null ? null : Instant.parse(processStart);
@@ -159,6 +162,7 @@ final class JobLifecycle implements Dispatcher.Outcomes {
     job.pid = -1;
     job.processStartedAt = null;
     job.state = JobState.QUEUED;
+    jobs.notRunning(job);
     usage.queued(job.tenantId, 1);
     metrics.decision("retry");
     JsonObject retry = detail.copy().put("reason", "retry").put("retry_at", job.nextAttemptAt.toString());
@@ -167,7 +171,8 @@ final class JobLifecycle implements Dispatcher.Outcomes {
         .put("error_type", errorType).put("attempt", job.attempts).put("retry_at", job.nextAttemptAt.toString());
     write(job, "retry", () -> store.markRequeued(job, errorType, log, retry),
         () -> events.publish(Events.JOB_RETRY, event));
-    refreshGauges();
+    // the queued gauges are counted again on the next tick: counting walks every open job, and a lost pool
+    // requeues its jobs by the thousand
   }
 
   private void finish(Job job, JobState state, Integer exitCode, String errorType, Long runMs, String log,
@@ -249,9 +254,31 @@ final class JobLifecycle implements Dispatcher.Outcomes {
 
   // ------------------------------------------------------------------ timers
 
-  /** Retries whose backoff ended go back to their queue; jobs waiting past max_queue_seconds are abandoned. */
+  /**
+   * Retries whose backoff ended go back to their queue; jobs waiting past max_queue_seconds are abandoned; the queued
+   * gauges are counted.
+   */
   void expire(Instant now) {
-    for (Job job : jobs.copy()) {
+    // one pass over the jobs not counted as running (queued and admitted ones are never counted), without a copy,
+    // picks the few jobs due: this runs every tick, and a node can hold a hundred thousand running jobs; they are
+    // handled after it, as abandoning one changes the open jobs
+    List<Job> due = new ArrayList<>();
+    long nowSeconds = now.getEpochSecond();
+    // the same pass counts the gauges: queued = waiting for placement (retries in backoff included); waiting adds
+    // the jobs being placed
+    long queued = 0;
+    long waiting = 0;
+    for (Job job : jobs.uncounted()) {
+      if (job.state == JobState.ADMITTED) waiting++;
+      if (job.state != JobState.QUEUED) continue;
+      queued++;
+      waiting++;
+      if ((job.nextAttemptAt != null && !job.nextAttemptAt.isAfter(now))
+          || nowSeconds - job.submittedAt.getEpochSecond() >= job.maxQueueSeconds - 1) {
+        due.add(job);
+      }
+    }
+    for (Job job : due) {
       if (job.state != JobState.QUEUED) continue;
       if (job.nextAttemptAt != null && !job.nextAttemptAt.isAfter(now)) {
         job.nextAttemptAt = null;
@@ -262,26 +289,18 @@ final class JobLifecycle implements Dispatcher.Outcomes {
         metrics.decision("abandon");
         finish(job, JobState.ABANDONED, null, "max_queue_time", null, null,
             new JsonObject().put("reason", "waited longer than max_queue_seconds " + job.maxQueueSeconds));
+        queued--;
+        waiting--;
       }
     }
+    metrics.queued.set(queued);
+    metrics.waiting.set(waiting);
   }
 
   /** A waiting job leaves its queue without being placed (cancel, abandonment) and stops counting as queued. */
   private void leaveQueue(Job job) {
     queues.remove(job);
     usage.queued(job.tenantId, -1);
-  }
-
-  /** Queued: waiting for placement (retries in backoff included); queue size adds jobs being placed. */
-  void refreshGauges() {
-    long queued = 0;
-    long waiting = 0;
-    for (Job j : jobs.all()) {
-      if (j.state == JobState.QUEUED) queued++;
-      if (j.state == JobState.QUEUED || j.state == JobState.ADMITTED) waiting++;
-    }
-    metrics.queued.set(queued);
-    metrics.waiting.set(waiting);
   }
 
   // ------------------------------------------------------------------ writes

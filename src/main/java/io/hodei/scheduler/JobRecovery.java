@@ -102,6 +102,7 @@ final class JobRecovery {
       jobs.add(job);
       if (job.state == JobState.RUNNING || job.state == JobState.ADMITTED) {
         job.state = JobState.RUNNING;
+        jobs.running(job);
         // held as running while the pool domain is asked: an end it already knows is reported before its answer
         usage.hold(job);
         usage.queued(job.tenantId, 1);

@@ -82,9 +82,8 @@ final class Scheduler {
   /** The periodic tick: retry backoffs and queue time limits, gauges, burst records, and a dispatch. */
   void tick() {
     if (stopped) return;
-    lifecycle.expire(Instant.now());
+    lifecycle.expire(Instant.now()); // and counts the queued gauges
     gate.reopen();
-    lifecycle.refreshGauges();
     burst.record();
     dispatch();
   }

@@ -421,7 +421,8 @@ public final class SchedulerVerticle extends VerticleBase {
 
   /** Publishes SLA transitions (at_risk, breached) once per job and counts them. */
   private void checkSlas() {
-    for (Job job : List.copyOf(scheduler.view().openJobs())) {
+    // only jobs with a deadline, without a copy: nothing here changes the open jobs (events are delivered later)
+    for (Job job : scheduler.view().slaJobs()) {
       if (job.slaDeadline == null) continue;
       String status = explainer.sla(job).getString("status");
       if (status.equals(job.slaStatus) || status.equals("on_track")) {

@@ -16,6 +16,21 @@ interface SchedulerView {
   /** The open jobs (queued, admitted, running). */
   Collection<Job> openJobs();
 
+  /**
+   * The open jobs the running counts below leave out (queued, admitted, and running ones not counted yet): with
+   * {@link #runningByTenant} and {@link #runningByPool}, every open job exactly once.
+   */
+  Collection<Job> uncountedJobs();
+
+  /** The open jobs with an SLA deadline. */
+  Collection<Job> slaJobs();
+
+  /** Open running jobs by tenant, except those in {@link #uncountedJobs}. */
+  Map<String, Integer> runningByTenant();
+
+  /** Open running jobs by placed pool ("" for none), except those in {@link #uncountedJobs}. */
+  Map<String, Integer> runningByPool();
+
   /** The open job, or null. */
   Job open(String jobId);
 
@@ -64,6 +79,14 @@ interface SchedulerView {
       @Override public PoolView pools() { return pools; }
 
       @Override public Collection<Job> openJobs() { return jobs.all(); }
+
+      @Override public Collection<Job> uncountedJobs() { return jobs.uncounted(); }
+
+      @Override public Collection<Job> slaJobs() { return jobs.withSla(); }
+
+      @Override public Map<String, Integer> runningByTenant() { return jobs.runningByTenant(); }
+
+      @Override public Map<String, Integer> runningByPool() { return jobs.runningByPool(); }
 
       @Override public Job open(String jobId) { return jobs.get(jobId); }
 

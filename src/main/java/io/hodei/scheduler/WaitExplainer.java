@@ -169,28 +169,35 @@ final class WaitExplainer {
   /** Per tenant and per pool: depth, oldest wait, admitted/running, entitled vs actual share. */
   JsonObject queueStatus(Caller caller) {
     Instant now = Instant.now();
-    // one pass over the open jobs with plain counters: the autoscaler asks every evaluation, dashboards every few
-    // seconds, and the open jobs can be tens of thousands
+    // one pass over the jobs not running with plain counters: the autoscaler asks every evaluation, the collector
+    // and /health too, dashboards every few seconds, and the open jobs can be a hundred thousand
     Map<String, TenantRow> perTenant = new HashMap<>();
     Map<String, PoolRow> perPool = new HashMap<>();
-    // fitting pools by selector and shape: computed once per pass, not once per job
-    Map<String, List<String>> waitingFor = new HashMap<>();
-    for (Job job : scheduler.openJobs()) {
-      TenantRow t = perTenant.computeIfAbsent(job.tenantId, id -> new TenantRow());
+    // fitting and accepting pools by selector and shape: computed once per pass, not once per job
+    Map<Shape, List<String>[]> waitingFor = new HashMap<>();
+    // running jobs are counted as they start and end: only the others are gone through
+    scheduler.runningByTenant().forEach((tenantId, n) -> row(perTenant, tenantId).running += n);
+    scheduler.runningByPool().forEach((pool, n) -> {
+      if (!pool.isEmpty()) perPool.computeIfAbsent(pool, id -> new PoolRow()).running += n;
+    });
+    for (Job job : scheduler.uncountedJobs()) {
+      TenantRow t = row(perTenant, job.tenantId);
       switch (job.state) {
         case QUEUED -> {
           t.queued++;
-          long wait = Math.max(0, Duration.between(job.submittedAt, now).getSeconds());
+          long wait = Math.max(0, now.getEpochSecond() - job.submittedAt.getEpochSecond()
+              - (now.getNano() < job.submittedAt.getNano() ? 1 : 0));
           t.oldestWait = Math.max(t.oldestWait, wait);
-          TenantCache.Tenant owner = scheduler.tenant(job.tenantId);
+          TenantCache.Tenant owner = t.owner;
           // demand that more workers would serve: not held back by its tenant's quota or a retry backoff
           boolean capacityBound = owner != null && owner.active() && job.nextAttemptAt == null
               && scheduler.quotaBlocks(owner, job, now) == null;
           // every pool the job waits for is listed, whatever its state (a paused pool's queue does not vanish);
           // only pools that take jobs count it as demand for capacity
-          List<String> accepting = scheduler.pools().accepting(job);
-          for (String pool : waitingFor.computeIfAbsent(job.selectorKey() + '|' + job.cpuM + '|' + job.memoryMb,
-              key -> scheduler.pools().fitting(job).stream().map(p -> p.getString("id")).toList())) {
+          List<String>[] pools = waitingFor.computeIfAbsent(new Shape(job.selectorKey(), job.cpuM, job.memoryMb),
+              key -> poolsFor(job));
+          List<String> accepting = pools[1];
+          for (String pool : pools[0]) {
             PoolRow p = perPool.computeIfAbsent(pool, id -> new PoolRow());
             p.queued++;
             if (capacityBound && accepting.contains(pool)) p.queuedForCapacity++;
@@ -246,8 +253,29 @@ final class WaitExplainer {
     return new JsonObject().put("cpu_m", u.cpuM()).put("memory_mb", u.memoryMb()).put("jobs", u.jobs());
   }
 
+  private TenantRow row(Map<String, TenantRow> perTenant, String tenantId) {
+    TenantRow t = perTenant.get(tenantId);
+    if (t == null) {
+      t = new TenantRow();
+      t.owner = scheduler.tenant(tenantId);
+      perTenant.put(tenantId, t);
+    }
+    return t;
+  }
+
+  /** What {@link #queueStatus} groups waiting jobs by: their pools depend on nothing else. */
+  private record Shape(String selector, long cpuM, long memoryMb) {}
+
+  /** The pools a job waits for: [fitting, accepting] (its selector matches and its shape fits; and they take jobs). */
+  @SuppressWarnings("unchecked")
+  private List<String>[] poolsFor(Job job) {
+    return new List[] {scheduler.pools().fitting(job).stream().map(p -> p.getString("id")).toList(),
+        scheduler.pools().accepting(job)};
+  }
+
   /** A tenant's counts in {@link #queueStatus}. */
   private static final class TenantRow {
+    TenantCache.Tenant owner;
     int queued;
     int admitted;
     int running;

@@ -91,6 +91,31 @@ final class BenchSupport {
     return result;
   }
 
+  /** The machine's load averages, as /proc/loadavg has them. */
+  static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "?";
+    }
+  }
+
+  /** The ids of PostgreSQL's processes now (server and backends). */
+  static List<String> postgresPids() {
+    List<String> pids = new ArrayList<>();
+    java.io.File[] procs = new java.io.File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
+    if (procs == null) return pids;
+    for (java.io.File proc : procs) {
+      try {
+        String stat = java.nio.file.Files.readString(proc.toPath().resolve("stat"));
+        if (stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith("postgres")) pids.add(proc.getName());
+      } catch (Exception e) {
+        // the process ended meanwhile
+      }
+    }
+    return pids;
+  }
+
   static JsonObject admin(WebClient http, String path) {
     HttpResponse<Buffer> r = http.get(path).bearerTokenAuthentication(TestServer.ADMIN_TOKEN).send().await();
     if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + r.bodyAsString());

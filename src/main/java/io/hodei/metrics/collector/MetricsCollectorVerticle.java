@@ -437,7 +437,7 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     for (PoolMeters m : pools.values()) {
       if (m.snapshot() == null) continue;
       Long depth = queueDepths == null ? null : queueDepths.getOrDefault(m.pool(), 0L);
-      PoolHealth.Assessment a = PoolHealth.assess(m.snapshot(), depth);
+      PoolHealth.Assessment a = PoolHealth.assess(m.snapshot(), depth, m.health().healthyWorkers());
       JsonObject memory = m.memory();
       usedMb += memory.getLong("used_mb");
       totalMb += memory.getLong("total_mb");

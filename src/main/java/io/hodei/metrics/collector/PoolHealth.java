@@ -32,11 +32,18 @@ public final class PoolHealth {
 
   /** @param queueDepth jobs waiting for the pool, null when unknown (then saturation is not judged) */
   public static Assessment assess(JsonObject pool, Long queueDepth) {
+    return assess(pool, queueDepth, healthyWorkers(pool.getJsonArray("workers_detail", new JsonArray())));
+  }
+
+  /**
+   * The same verdict with the pool's healthy worker count already known (counted once per snapshot: a pool's
+   * worker detail can hold tens of thousands of workers, and /health asks again on every request).
+   */
+  static Assessment assess(JsonObject pool, Long queueDepth, int healthy) {
     String state = pool.getString("state", "");
     int target = pool.getInteger("target_size", 0);
     JsonObject counts = pool.getJsonObject("workers", new JsonObject());
     long unhealthy = counts.getLong("unhealthy", 0L);
-    int healthy = healthyWorkers(pool.getJsonArray("workers_detail", new JsonArray()));
     boolean counted = COUNTED_STATES.contains(state);
     List<String> reasons = new ArrayList<>();
     HealthStatus status = HealthStatus.HEALTHY;

@@ -58,6 +58,7 @@ final class PoolMeters {
   private final Map<String, List<Meter>> workerMeters = new HashMap<>();
   private JsonObject snapshot;
   private PoolHealth.Assessment health;
+  private JsonObject memory;
   private long lastEventNanos;
 
   PoolMeters(MeterRegistry registry, String pool, WorkerSeries workerSeries) {
@@ -99,6 +100,7 @@ final class PoolMeters {
   void update(JsonObject pool, Long queueDepth, long nanos) {
     this.snapshot = pool;
     this.health = PoolHealth.assess(pool, queueDepth);
+    this.memory = memoryOf(pool);
     JsonObject counts = pool.getJsonObject("workers", new JsonObject());
     gauge(MetricCatalog.POOL_SIZE, MetricCatalog.BOUND, "current").set(counts.getLong("total", 0L));
     gauge(MetricCatalog.POOL_SIZE, MetricCatalog.BOUND, "min").set(pool.getInteger("min_size", 0));
@@ -219,8 +221,11 @@ final class PoolMeters {
     return 0.0;
   }
 
+  /** {@link #memoryOf} of the last snapshot, counted once per collection. */
+  JsonObject memory() { return memory; }
+
   /** Memory of busy workers against memory of every live worker, from {@code memory_mb}. */
-  JsonObject memory() {
+  private JsonObject memoryOf(JsonObject snapshot) {
     long used = 0;
     long total = 0;
     for (Object o : snapshot.getJsonArray("workers_detail", new JsonArray())) {

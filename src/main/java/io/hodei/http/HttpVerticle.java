@@ -222,6 +222,8 @@ public final class HttpVerticle extends VerticleBase {
       metrics.record(method, endpoint, status, nanos);
       io.hodei.common.Caller caller = ctx.get(HttpKeys.CALLER);
       span.endHttp(method, endpoint, ctx.request().path(), status, caller == null ? null : caller.tenantId());
+      // per request: the arguments are not even built when INFO is off
+      if (!LOG.isInfoEnabled()) return;
       LOG.info("{} {} {}", method, endpoint, status,
           kv("trace_id", traceId), kv("method", method), kv("endpoint", endpoint), kv("path", ctx.request().path()),
           kv("status", status), kv("duration_ms", nanos / 1_000_000.0),

@@ -95,9 +95,11 @@ public final class HttpVerticle extends VerticleBase {
     }
     rest.route(HttpMethod.GET, "/api/v1/openapi", ctx -> ctx.response()
         .putHeader("Content-Type", "application/json").end(openApi));
+    // the busiest routes first: the router tries routes in order (a regex per templated path) until one matches, and
+    // no two domains' paths overlap, so the order changes nothing but the work done per job submission
+    JobRoutes.bind(rest);
     TenantRoutes.bind(rest);
     PoolRoutes.bind(rest);
-    JobRoutes.bind(rest);
     MetricsRoutes.bind(rest);
     CostRoutes.bind(rest);
     ScalingRoutes.bind(rest);

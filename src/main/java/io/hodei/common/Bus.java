@@ -30,7 +30,7 @@ public final class Bus {
   public static Future<JsonObject> request(Vertx vertx, String address, JsonObject body, Caller caller, String traceId) {
     EventCodec.ensureRegistered(vertx);
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(DEFAULT_TIMEOUT_MS).setCodecName(EventCodec.NAME)
-        .addHeader(BusHeaders.CALLER, caller.toJson().encode())
+        .addHeader(BusHeaders.CALLER, CallerHeaders.encode(caller))
         .addHeader(BusHeaders.TRACE_ID, traceId == null ? "" : traceId);
     return vertx.eventBus().<JsonObject>request(address, body, options)
         .map(Message::body)
@@ -60,7 +60,7 @@ public final class Bus {
       BusRequest request;
       try {
         String callerHeader = msg.headers().get(BusHeaders.CALLER);
-        Caller caller = callerHeader == null ? null : Caller.fromJson(new JsonObject(callerHeader));
+        Caller caller = callerHeader == null ? null : CallerHeaders.decode(callerHeader);
         if (caller == null) throw DomainException.unauthorized("no caller on request");
         request = new BusRequest(msg.body() == null ? new JsonObject() : msg.body(), caller,
             msg.headers().get(BusHeaders.TRACE_ID));

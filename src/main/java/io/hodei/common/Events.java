@@ -77,7 +77,7 @@ public final class Events {
    * thread.
    */
   public void publish(String type, JsonObject event) {
-    event.put("type", type).put("at", Instant.now().toString());
+    event.put("type", type).put("at", Instants.format(Instant.now()));
     String address = address(type);
     vertx.eventBus().publish(address, event, EventCodec.DELIVERY);
     observers.published(address, event);

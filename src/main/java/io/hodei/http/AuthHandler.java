@@ -17,7 +17,7 @@ final class AuthHandler implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     authenticator.authenticate(ctx.request().getHeader("Authorization"), ctx.get(HttpKeys.TRACE_ID),
-            remoteAddress(ctx.request()))
+            () -> remoteAddress(ctx.request()))
         .onSuccess(caller -> {
           ctx.put(HttpKeys.CALLER, caller);
           ctx.next();

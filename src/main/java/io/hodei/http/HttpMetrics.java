@@ -18,7 +18,8 @@ final class HttpMetrics {
 
   private final MeterRegistry registry;
   private final Timer duration;
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  /** Meters by route template, then method: found with the request's own strings, no key built per request. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Route>> routes = new ConcurrentHashMap<>();
   private final ServiceMeters service;
 
   HttpMetrics(MeterRegistry registry) {
@@ -42,12 +43,34 @@ final class HttpMetrics {
 
   void record(String method, String endpoint, int status, long nanos) {
     duration.record(nanos, TimeUnit.NANOSECONDS);
-    service.record(ServiceMeters.REST, method + ' ' + endpoint, outcome(endpoint, status), nanos);
-    String key = method + ' ' + endpoint + ' ' + status;
-    counters.computeIfAbsent(key, k -> MetricCatalog.HTTP_REQUESTS.counter()
-        .tag(MetricCatalog.METHOD, method)
-        .tag(MetricCatalog.ENDPOINT, endpoint)
-        .tag(MetricCatalog.STATUS_CODE, Integer.toString(status))
-        .register(registry)).increment();
+    ConcurrentHashMap<String, Route> byMethod = routes.get(endpoint);
+    if (byMethod == null) byMethod = routes.computeIfAbsent(endpoint, e -> new ConcurrentHashMap<>());
+    Route route = byMethod.get(method);
+    if (route == null) route = byMethod.computeIfAbsent(method, m -> new Route(m, endpoint));
+    route.service.record(outcome(endpoint, status), nanos);
+    route.requests(status).increment();
+  }
+
+  /** The meters of one method on one route: its service meters and its request counters by status. */
+  private final class Route {
+    private final String method;
+    private final String endpoint;
+    private final ServiceMeters.Endpoint service;
+    private final ConcurrentHashMap<Integer, Counter> byStatus = new ConcurrentHashMap<>();
+
+    Route(String method, String endpoint) {
+      this.method = method;
+      this.endpoint = endpoint;
+      this.service = HttpMetrics.this.service.endpoint(ServiceMeters.REST, method + ' ' + endpoint);
+    }
+
+    Counter requests(int status) {
+      Counter counter = byStatus.get(status);
+      return counter != null ? counter : byStatus.computeIfAbsent(status, s -> MetricCatalog.HTTP_REQUESTS.counter()
+          .tag(MetricCatalog.METHOD, method)
+          .tag(MetricCatalog.ENDPOINT, endpoint)
+          .tag(MetricCatalog.STATUS_CODE, Integer.toString(s))
+          .register(registry));
+    }
   }
 }

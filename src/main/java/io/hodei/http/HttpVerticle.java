@@ -95,9 +95,11 @@ public final class HttpVerticle extends VerticleBase {
     }
     rest.route(HttpMethod.GET, "/api/v1/openapi", ctx -> ctx.response()
         .putHeader("Content-Type", "application/json").end(openApi));
+    // the busiest routes first: the router tries routes in order (a regex per templated path) until one matches, and
+    // no two domains' paths overlap, so the order changes nothing but the work done per job submission
+    JobRoutes.bind(rest);
     TenantRoutes.bind(rest);
     PoolRoutes.bind(rest);
-    JobRoutes.bind(rest);
     MetricsRoutes.bind(rest);
     CostRoutes.bind(rest);
     ScalingRoutes.bind(rest);
@@ -222,6 +224,8 @@ public final class HttpVerticle extends VerticleBase {
       metrics.record(method, endpoint, status, nanos);
       io.hodei.common.Caller caller = ctx.get(HttpKeys.CALLER);
       span.endHttp(method, endpoint, ctx.request().path(), status, caller == null ? null : caller.tenantId());
+      // per request: the arguments are not even built when INFO is off
+      if (!LOG.isInfoEnabled()) return;
       LOG.info("{} {} {}", method, endpoint, status,
           kv("trace_id", traceId), kv("method", method), kv("endpoint", endpoint), kv("path", ctx.request().path()),
           kv("status", status), kv("duration_ms", nanos / 1_000_000.0),

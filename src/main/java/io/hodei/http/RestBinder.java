@@ -181,7 +181,8 @@ final class RestBinder {
       ctx.response().putHeader("Location", ctx.request().path() + "/" + id);
     }
     reply.put("trace_id", (String) ctx.get(HttpKeys.TRACE_ID));
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(reply.encode());
+    // written as UTF-8 bytes at once (encode() would make a String for the response to encode again)
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(reply.toBuffer());
   }
 
   /** {@code /tenants/{id}} to Vert.x's {@code /tenants/:id}. */

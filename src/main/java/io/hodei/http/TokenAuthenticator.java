@@ -43,12 +43,21 @@ public final class TokenAuthenticator {
    * counted: only a presented credential that fails is a failed authentication.
    */
   public Future<Caller> authenticate(String authorizationHeader, String traceId, String remoteAddress) {
+    return authenticate(authorizationHeader, traceId, () -> remoteAddress);
+  }
+
+  /**
+   * Like {@link #authenticate(String, String, String)}, the client's address asked for only when the credential
+   * fails (finding it costs a little on every request otherwise).
+   */
+  public Future<Caller> authenticate(String authorizationHeader, String traceId,
+                                     java.util.function.Supplier<String> remoteAddress) {
     String header = authorizationHeader;
     if (header == null || header.isBlank()) {
       return Future.failedFuture(DomainException.unauthorized("send an API token as 'Authorization: Bearer <token>'"));
     }
     return verify(header, traceId).recover(err -> Future.failedFuture(
-        err instanceof DomainException d && d.status() == 401 ? limiter.failed(remoteAddress, d) : err));
+        err instanceof DomainException d && d.status() == 401 ? limiter.failed(remoteAddress.get(), d) : err));
   }
 
   private Future<Caller> verify(String header, String traceId) {

@@ -1,7 +1,6 @@
 package io.hodei.http;
 
-import java.security.SecureRandom;
-import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,7 +14,7 @@ public final class TraceContext {
   private static final Pattern TRACEPARENT_FORMAT =
       Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})");
   private static final String INVALID_TRACE = "0".repeat(32);
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private TraceContext() {}
 
@@ -35,9 +34,20 @@ public final class TraceContext {
   /** A new random span id (16 hex digits). */
   public static String newSpanId() { return randomHex(8); }
 
+  /**
+   * Random hex digits. Trace and span ids identify, they do not protect anything (W3C asks for randomness, not
+   * secrecy), so the thread's own generator serves: a SecureRandom read /dev/urandom under a lock on every request.
+   */
   private static String randomHex(int bytes) {
-    byte[] b = new byte[bytes];
-    RANDOM.nextBytes(b);
-    return HexFormat.of().formatHex(b);
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    char[] out = new char[bytes * 2];
+    long any = 0;
+    for (int i = 0; i < out.length; i += 16) {
+      long bits = random.nextLong();
+      any |= bits;
+      for (int k = 0; k < 16; k++) out[i + k] = HEX[(int) (bits >>> (60 - 4 * k)) & 0xf];
+    }
+    // an all-zero id is invalid (W3C): never hand one out
+    return any == 0 ? randomHex(bytes) : new String(out);
   }
 }

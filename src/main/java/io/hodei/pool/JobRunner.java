@@ -90,8 +90,7 @@ final class JobRunner {
     });
     return Future.succeededFuture(new JsonObject().put("worker_id", w.id).put("pool_id", p.id)
         .put("pid", execution.pid())
-        .put("process_started_at", execution.processStartedAt() == null ? null
-            : execution.processStartedAt().toString()));
+        .put("process_started_at", io.hodei.common.Instants.format(execution.processStartedAt())));
   }
 
   /** A job.started event: the worker running {@code jobId} learns its tenant (if it still runs that job). */

@@ -78,7 +78,7 @@ final class Job {
 
   /** {@link #submittedAt} as ISO-8601 text, made once (the submission's event and its reply both carry it). */
   String submittedAtText() {
-    if (submittedAtText == null) submittedAtText = submittedAt.toString();
+    if (submittedAtText == null) submittedAtText = io.hodei.common.Instants.format(submittedAt);
     return submittedAtText;
   }
 
@@ -123,5 +123,5 @@ final class Job {
         .put("finished_at", text(finishedAt));
   }
 
-  private static String text(Instant at) { return at == null ? null : at.toString(); }
+  private static String text(Instant at) { return io.hodei.common.Instants.format(at); }
 }

@@ -3,6 +3,7 @@ package io.hodei.scheduler;
 import io.hodei.common.Caller;
 import io.hodei.common.DomainException;
 import io.hodei.common.Events;
+import io.hodei.common.Instants;
 import io.hodei.common.Role;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -75,7 +76,7 @@ final class JobLifecycle implements Dispatcher.Outcomes {
     jobs.running(job);
     job.pid = placement.getLong("pid", -1L);
     String processStart = placement.getString("process_started_at");
-    job.processStartedAt = processStart == null ? null : Instant.parse(processStart);
+    job.processStartedAt = Instants.parse(processStart);
     long latency = Duration.between(job.submittedAt, job.startedAt).toMillis();
     long wait = Duration.between(job.queuedAt, job.startedAt).toMillis();
     metrics.decision("place");
@@ -83,13 +84,13 @@ final class JobLifecycle implements Dispatcher.Outcomes {
     JsonObject event = new JsonObject().put("job_id", job.id).put("tenant_id", job.tenantId)
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("queue_wait_ms", wait)
         .put("scheduling_latency_ms", latency).put("attempt", job.attempts).put("trace_id", job.traceId)
-        .put("admitted_at", job.admittedAt.toString()).put("started_at", job.startedAt.toString());
+        .put("admitted_at", Instants.format(job.admittedAt)).put("started_at", Instants.format(job.startedAt));
     write(job, "start", () -> store.markRunning(job, detail), () -> {
       metrics.scheduled(job.tenantId, latency, wait);
       events.publish(Events.JOB_STARTED, event);
     });
     burst.started(job);
-    LOG.info("job started", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
+    if (LOG.isInfoEnabled()) LOG.info("job started", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
         kv("pool", job.placedPoolId), kv("worker_id", job.workerId), kv("queue_wait_ms", wait));
     JsonObject early = earlyEnds.remove(job.id);
     if (early != null) runEnded(early);
@@ -188,8 +189,8 @@ final class JobLifecycle implements Dispatcher.Outcomes {
         .put("pool_id", job.placedPoolId).put("worker_id", job.workerId).put("state", state.wire())
         .put("error_type", errorType).put("exit_code", exitCode).put("duration_ms", runMs)
         .put("cpu_m", job.cpuM).put("memory_mb", job.memoryMb).put("burst_grant_id", job.burstGrantId)
-        .put("trace_id", job.traceId).put("started_at", job.startedAt == null ? null : job.startedAt.toString())
-        .put("finished_at", now.toString())
+        .put("trace_id", job.traceId).put("started_at", Instants.format(job.startedAt))
+        .put("finished_at", Instants.format(now))
         .put("queue_wait_ms", job.startedAt == null ? null : Duration.between(job.queuedAt, job.startedAt).toMillis());
     // an abandoned job never had a pool: it counts against the pools it waited for
     if (state == JobState.ABANDONED) event.put("waited_for_pools", waitedFor(job));
@@ -209,7 +210,7 @@ final class JobLifecycle implements Dispatcher.Outcomes {
           }
         });
     job.lastWrite.onComplete(ar -> jobs.ended(job));
-    LOG.info("job finished", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
+    if (LOG.isInfoEnabled()) LOG.info("job finished", kv("trace_id", job.traceId), kv("job_id", job.id), kv("tenant_id", job.tenantId),
         kv("state", state.wire()), kv("error_type", errorType), kv("pool", job.placedPoolId),
         kv("worker_id", job.workerId));
   }

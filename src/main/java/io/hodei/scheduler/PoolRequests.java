@@ -61,7 +61,7 @@ final class PoolRequests implements Dispatcher.Starter {
     JsonObject pool = job.placedPoolId == null ? null : pools.pool(job.placedPoolId);
     if (pool == null || job.pid <= 0 || job.processStartedAt == null) return Future.succeededFuture();
     JsonObject body = new JsonObject().put("provider", pool.getString("provider")).put("pid", job.pid)
-        .put("process_started_at", job.processStartedAt.toString());
+        .put("process_started_at", io.hodei.common.Instants.format(job.processStartedAt));
     return request(PoolAddresses.REAP_ORPHAN, body).map(r -> {
       if (r.getBoolean("reaped", false)) LOG.warn("killed an orphaned job process", kv("job_id", job.id));
       return (Void) null;

@@ -30,27 +30,71 @@ public final class ServiceMeters {
       Duration.ofSeconds(10)};
 
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  /** Meters by service, then endpoint: looked up with the caller's strings, no key built per request. */
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Endpoint>> endpoints = new ConcurrentHashMap<>();
+  /** Statement timers by SQL text (the stores' constants); bounded, as some statements are built per call. */
+  private final ConcurrentHashMap<String, Timer> statements = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Timer> kinds = new ConcurrentHashMap<>();
 
   public ServiceMeters(MeterRegistry registry) { this.registry = registry; }
 
   /** One request of {@code service} on {@code endpoint} that ended with {@code outcome} after {@code nanos}. */
   public void record(String service, String endpoint, String outcome, long nanos) {
-    timers.computeIfAbsent(service + ' ' + endpoint, k -> histogram(MetricCatalog.SERVICE_DURATION)
-        .tag(MetricCatalog.SERVICE, service).tag(MetricCatalog.ENDPOINT, endpoint).register(registry))
-        .record(nanos, TimeUnit.NANOSECONDS);
-    counters.computeIfAbsent(service + ' ' + endpoint + ' ' + outcome, k ->
-        MetricCatalog.SERVICE_REQUESTS.counter()
-            .tag(MetricCatalog.SERVICE, service).tag(MetricCatalog.ENDPOINT, endpoint)
-            .tag(MetricCatalog.OUTCOME, outcome).register(registry)).increment();
+    endpoint(service, endpoint).record(outcome, nanos);
+  }
+
+  /** The meters of one endpoint of {@code service}, to record its requests with. */
+  public Endpoint endpoint(String service, String endpoint) {
+    ConcurrentHashMap<String, Endpoint> byEndpoint = endpoints.get(service);
+    if (byEndpoint == null) byEndpoint = endpoints.computeIfAbsent(service, k -> new ConcurrentHashMap<>());
+    Endpoint meters = byEndpoint.get(endpoint);
+    return meters != null ? meters : byEndpoint.computeIfAbsent(endpoint, e -> new Endpoint(service, e));
   }
 
   /** A SQL statement's time, by the kind its text starts with. */
   public void statement(String sql, long nanos) {
-    String kind = statementKind(sql);
-    timers.computeIfAbsent("db " + kind, k -> histogram(MetricCatalog.DB_QUERY_DURATION)
-        .tag(MetricCatalog.KIND, kind).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    if (sql == null) sql = "";
+    Timer timer = statements.get(sql);
+    if (timer == null) {
+      String kind = statementKind(sql);
+      timer = kinds.computeIfAbsent(kind, k -> histogram(MetricCatalog.DB_QUERY_DURATION)
+          .tag(MetricCatalog.KIND, k).register(registry));
+      if (statements.size() < 1024) statements.put(sql, timer);
+    }
+    timer.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The request meters of one service endpoint: its duration and its requests by outcome. */
+  public final class Endpoint {
+    private final String service;
+    private final String endpoint;
+    private final Timer duration;
+    private volatile Counter ok;
+    private final ConcurrentHashMap<String, Counter> others = new ConcurrentHashMap<>();
+
+    private Endpoint(String service, String endpoint) {
+      this.service = service;
+      this.endpoint = endpoint;
+      this.duration = histogram(MetricCatalog.SERVICE_DURATION).tag(MetricCatalog.SERVICE, service)
+          .tag(MetricCatalog.ENDPOINT, endpoint).register(registry);
+    }
+
+    public void record(String outcome, long nanos) {
+      duration.record(nanos, TimeUnit.NANOSECONDS);
+      Counter counter;
+      if (OK.equals(outcome)) {
+        counter = ok;
+        if (counter == null) ok = counter = counter(OK);
+      } else {
+        counter = others.computeIfAbsent(outcome, this::counter);
+      }
+      counter.increment();
+    }
+
+    private Counter counter(String outcome) {
+      return MetricCatalog.SERVICE_REQUESTS.counter().tag(MetricCatalog.SERVICE, service)
+          .tag(MetricCatalog.ENDPOINT, endpoint).tag(MetricCatalog.OUTCOME, outcome).register(registry);
+    }
   }
 
   /** The outcome of an HTTP status. */

@@ -40,8 +40,7 @@ public final class TimingTracer implements VertxTracer<Void, TimingTracer.Timing
       }
       return new Timing(address, null, System.nanoTime());
     }
-    java.util.Map<String, String> extracted = tags.extract(request);
-    String statement = extracted.getOrDefault(DB_QUERY_TEXT, extracted.get(DB_STATEMENT));
+    String statement = statement(request, tags);
     return statement == null ? null : new Timing(null, statement, System.nanoTime());
   }
 
@@ -52,6 +51,17 @@ public final class TimingTracer implements VertxTracer<Void, TimingTracer.Timing
     long nanos = System.nanoTime() - timing.startNanos();
     if (timing.statement() != null) meters.statement(timing.statement(), nanos);
     else meters.record(ServiceMeters.EVENTBUS, timing.endpoint(), outcome(failure), nanos);
+  }
+
+  /** The SQL text among the request's tags, read in place (every statement passes here: no map of all tags). */
+  private static <R> String statement(R request, TagExtractor<R> tags) {
+    String older = null;
+    for (int i = 0, n = tags.len(request); i < n; i++) {
+      String name = tags.name(request, i);
+      if (DB_QUERY_TEXT.equals(name)) return tags.value(request, i);
+      if (DB_STATEMENT.equals(name)) older = tags.value(request, i);
+    }
+    return older;
   }
 
   static String outcome(Throwable failure) {

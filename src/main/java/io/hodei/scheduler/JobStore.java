@@ -62,6 +62,9 @@ final class JobStore {
   // a running job. (Not by state lists on the multi-row statements: a generic plan would then scan the partial index
   // of open jobs, all of them, for every statement.)
 
+  // A job has ended once its end event's sequence is set (end_seq, written with finished_at): the writes test that,
+  // not finished_at IS NULL, which the BRIN index on finished_at answers: a generic plan would scan every block
+  // range holding an open job for each statement instead of looking the jobs up by key.
   // Events live in the job row (V22): a transition sets its event's sequence number (drawn from job_event_id_seq)
   // beside the columns that say when and where, and every statement adds one job_event_log row naming the jobs it
   // changed and the sequences it drew. The columns a start or an end sets come after the fixed ones and no index
@@ -76,7 +79,7 @@ final class JobStore {
    * Placement is one decision: the rows with their admitted and running events. A job that ran before and was not
    * queued again in between (a run re-placed after a restart) keeps that run's events in its history.
    */
-  private static final String MARK_RUNNING = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS s1, "
+  static final String MARK_RUNNING = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS s1, "
       + "nextval('job_event_id_seq') AS s2 FROM unnest($1::text[], $2::int[], $3::timestamptz[], "
       + "$4::timestamptz[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[], $9::text[], $10::text[], "
       + "$11::smallint[]) AS d(id, attempts, admitted_at, started_at, pool_id, worker_id, pid, process_started_at, "
@@ -86,27 +89,27 @@ final class JobStore {
       + "worker_id = d.worker_id, burst_grant_id = d.burst_grant_id, placement = d.placement::jsonb, "
       + "placement_keys = d.placement_keys, history = CASE WHEN job.running_seq IS NULL THEN job.history ELSE " + RUN_TO_HISTORY + " END, "
       + "last_seq = greatest(d.s1, d.s2), version = job.version + 1, state = 'running' FROM d "
-      + "WHERE job.id = d.id AND job.finished_at IS NULL AND job.attempts < d.attempts "
+      + "WHERE job.id = d.id AND job.end_seq IS NULL AND job.attempts < d.attempts "
       + "RETURNING job.id, job.admitted_seq, job.running_seq) "
       + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT max(running_seq), min(admitted_seq), "
       + "array_agg(id) FROM u HAVING count(*) > 0";
   private static final Class<?>[] RUNNING_COLUMNS = {String.class, Integer.class, OffsetDateTime.class,
       OffsetDateTime.class, String.class, String.class, Long.class, OffsetDateTime.class, String.class,
       String.class, Short.class};
-  private static final String MARK_FINISHED = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS seq FROM "
+  static final String MARK_FINISHED = "WITH d AS (SELECT *, nextval('job_event_id_seq') AS seq FROM "
       + "unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::bigint[], $7::text[], "
       + "$8::float8[], $9::smallint[]) AS d(id, state, at, exit_code, error_type, run_ms, detail, burst_seconds, "
       + "end_keys)), "
       + "u AS (UPDATE job SET finished_at = d.at, end_seq = d.seq, run_ms = d.run_ms, burst_seconds = "
       + "d.burst_seconds, exit_code = d.exit_code, error_type = d.error_type, end_detail = d.detail::jsonb, "
       + "end_keys = d.end_keys, last_seq = d.seq, version = job.version + 1, state = d.state FROM d "
-      + "WHERE job.id = d.id AND job.finished_at IS NULL RETURNING job.id, job.end_seq) "
+      + "WHERE job.id = d.id AND job.end_seq IS NULL RETURNING job.id, job.end_seq) "
       + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT max(end_seq), min(end_seq), "
       + "array_agg(id) FROM u HAVING count(*) > 0";
   private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
       Integer.class, String.class, Long.class, String.class, Double.class, Short.class};
   /** Queued again: the run's events and the new queued event go to the history; the run's columns are cleared. */
-  private static final String MARK_REQUEUED = "WITH s AS (SELECT nextval('job_event_id_seq') AS seq), "
+  static final String MARK_REQUEUED = "WITH s AS (SELECT nextval('job_event_id_seq') AS seq), "
       + "u AS (UPDATE job SET history = (CASE WHEN job.running_seq IS NULL THEN coalesce(job.history, '[]'::jsonb) "
       + "ELSE " + RUN_TO_HISTORY + " END) || jsonb_build_array(jsonb_build_array(s.seq, 'queued', "
       + "$5::timestamptz, $4::jsonb)), admitted_seq = NULL, running_seq = NULL, placement = NULL, pid = NULL, "

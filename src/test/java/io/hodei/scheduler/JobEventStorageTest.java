@@ -117,6 +117,24 @@ class JobEventStorageTest {
     assertThat(one.getJsonArray("items")).hasSize(4);
   }
 
+  @Test
+  void theWritersPlansLookJobsUpByKey() {
+    // a generic plan (the writer's) must not answer the writes' guards through the BRIN index on finished_at: it
+    // would read every block range holding an open job for each statement
+    io.vertx.sqlclient.SqlConnection conn = server.server().database().pool().getConnection().await();
+    try {
+      conn.query("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off").execute().await();
+      for (String sql : List.of(JobStore.MARK_RUNNING, JobStore.MARK_FINISHED, JobStore.MARK_REQUEUED)) {
+        StringBuilder plan = new StringBuilder();
+        conn.query("EXPLAIN (GENERIC_PLAN) " + sql).execute().await()
+            .forEach(r -> plan.append(r.getString(0)).append('\n'));
+        assertThat(plan.toString()).contains("job_pkey").doesNotContain("brin").doesNotContain("Seq Scan on job ");
+      }
+    } finally {
+      conn.close().await();
+    }
+  }
+
   private static long maxSequence() {
     return server.server().database().pool().query("SELECT coalesce(max(last_seq), 0) FROM job_event_log")
         .execute().await().iterator().next().getLong(0);

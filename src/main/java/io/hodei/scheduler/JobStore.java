@@ -141,8 +141,12 @@ final class JobStore {
   /** Most statements in one group transaction (a 1,000-job batch is one write and may exceed it alone). */
   private static final int GROUP_STATEMENTS = 2000;
 
+  /** Submissions between two refreshes of the job table's statistics. */
+  static final int ANALYZE_EVERY = 20_000;
   private final Pool pool;
   private final GroupCommit writer;
+  private int insertedSinceAnalyze = ANALYZE_EVERY / 2;
+  private boolean analyzing;
   private final JobInserts inserts;
 
   /**
@@ -157,7 +161,22 @@ final class JobStore {
   }
 
   /** Inserts submitted jobs (see {@link JobInserts#insert}). */
-  Future<List<JsonObject>> insert(List<Job> jobs) { return inserts.insert(jobs); }
+  Future<List<JsonObject>> insert(List<Job> jobs) {
+    return inserts.insert(jobs).onSuccess(rows -> analyzeAfter(rows.size()));
+  }
+
+  /**
+   * Refreshes the job table's statistics every {@value #ANALYZE_EVERY} submissions. Autovacuum analyzes at its own
+   * pace (a minute apart by default); until then a burst of submissions leaves the planner estimating, say, no
+   * running job at all, and listing the newest running jobs becomes a read of the whole table and a sort.
+   */
+  private void analyzeAfter(int inserted) {
+    insertedSinceAnalyze += inserted;
+    if (insertedSinceAnalyze < ANALYZE_EVERY || analyzing) return;
+    insertedSinceAnalyze = 0;
+    analyzing = true;
+    pool.query("ANALYZE job").execute().onComplete(ar -> analyzing = false);
+  }
 
 
   Future<JsonObject> get(String id) {

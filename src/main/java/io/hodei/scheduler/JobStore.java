@@ -9,11 +9,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import static io.hodei.store.Timestamps.utc;
 import static io.hodei.store.Timestamps.iso;
@@ -225,7 +228,7 @@ final class JobStore {
       if (log.size() == 0) return Future.succeededFuture(page(null, after, limit, false));
       // each job a log row names has an event in its range: rows naming `limit` jobs hold at least `limit` events,
       // so the read stops there (a log of large batches would otherwise name thousands of jobs per page)
-      java.util.LinkedHashSet<String> jobs = new java.util.LinkedHashSet<>();
+      Set<String> jobs = new LinkedHashSet<>();
       long upTo = after;
       int read = 0;
       for (Row r : log) {
@@ -242,7 +245,7 @@ final class JobStore {
   }
 
   /** A page of events; when fewer than {@code limit} matched, the next read starts after {@code scanned}. */
-  private static JsonObject page(io.vertx.sqlclient.RowSet<Row> rows, long scanned, int limit, boolean moreLog) {
+  private static JsonObject page(RowSet<Row> rows, long scanned, int limit, boolean moreLog) {
     JsonArray items = new JsonArray();
     if (rows != null) {
       rows.forEach(r -> items.add(new JsonObject().put("sequence", r.getLong("id"))

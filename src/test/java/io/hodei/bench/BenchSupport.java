@@ -92,6 +92,19 @@ final class BenchSupport {
   }
 
   /** The machine's load averages, as /proc/loadavg has them. */
+  /**
+   * Writes a benchmark's figures to {@code dir}/{@code name}-{date}.json (UTC) and says where.
+   */
+  static java.nio.file.Path writeResults(String dir, String name, JsonObject results) throws java.io.IOException {
+    java.nio.file.Path folder = java.nio.file.Path.of(dir);
+    java.nio.file.Files.createDirectories(folder);
+    java.nio.file.Path file = folder.resolve(name + "-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+        .withZone(java.time.ZoneOffset.UTC).format(Instant.now()) + ".json");
+    java.nio.file.Files.writeString(file, results.encodePrettily());
+    System.out.println("results written to " + file);
+    return file;
+  }
+
   static String loadAverage() {
     try {
       return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();

@@ -69,12 +69,8 @@ public final class ChaosBench {
       }
     }
     print(results);
-    Path out = Path.of("bench", "results", "chaos-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-        .withZone(java.time.ZoneOffset.UTC).format(Instant.now()) + ".json");
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, new JsonObject().put("at", Instant.now().toString()).put("results", new JsonArray(results))
-        .encodePrettily());
-    System.out.println("written " + out);
+    BenchSupport.writeResults("bench/results", "chaos", new JsonObject().put("at", Instant.now().toString())
+        .put("results", new JsonArray(results)));
     if (results.stream().anyMatch(r -> !r.getBoolean("held"))) System.exit(1);
   }
 

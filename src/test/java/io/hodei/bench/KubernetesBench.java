@@ -10,8 +10,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -70,12 +68,8 @@ public final class KubernetesBench {
       agents.close().await();
     }
     result.put("load_average_after", loadAverage());
-    Path file = Path.of("bench/results/kubernetes-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern(
-        "yyyyMMdd-HHmmss")) + ".json");
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, result.encodePrettily());
     System.out.println(result.encodePrettily());
-    System.out.println("written to " + file);
+    BenchSupport.writeResults("bench/results", "kubernetes", result);
     System.exit(0);
   }
 

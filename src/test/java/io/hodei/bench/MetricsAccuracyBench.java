@@ -17,8 +17,6 @@ import io.vertx.sqlclient.Row;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -101,12 +99,7 @@ public final class MetricsAccuracyBench {
       default -> throw new IllegalArgumentException("--jvms is split or one, not " + opt.jvms());
     };
     print(result);
-    Path dir = Path.of(opt.out());
-    Files.createDirectories(dir);
-    Path file = dir.resolve("metrics-accuracy-"
-        + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
-    Files.writeString(file, result.encodePrettily());
-    System.out.println("results written to " + file);
+    BenchSupport.writeResults(opt.out(), "metrics-accuracy", result);
     System.exit(0);
   }
 

@@ -18,11 +18,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -108,12 +104,7 @@ public final class MetricsBench {
       results.put("scrape", scrape(server, opt.series(), opt.scrapes()));
     }
     print(results);
-    Path dir = Path.of(opt.out());
-    Files.createDirectories(dir);
-    Path file = dir.resolve("metrics-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-        + ".json");
-    Files.writeString(file, results.encodePrettily());
-    System.out.println("results written to " + file);
+    BenchSupport.writeResults(opt.out(), "metrics", results);
     System.exit(0);
   }
 

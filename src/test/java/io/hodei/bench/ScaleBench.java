@@ -16,8 +16,6 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -392,12 +390,7 @@ public final class ScaleBench {
             .put("cores", Runtime.getRuntime().availableProcessors()).put("java", System.getProperty("java.version"))
             .put("max_heap_mb", Runtime.getRuntime().maxMemory() / 1048576))
         .put("runs", results);
-    Path dir = Path.of(opt.out);
-    Files.createDirectories(dir);
-    Path file = dir.resolve("scale-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-        + ".json");
-    Files.writeString(file, all.encodePrettily());
-    System.out.println("results written to " + file);
+    BenchSupport.writeResults(opt.out, "scale", all);
   }
 
   private static String readLabel(String kind) {

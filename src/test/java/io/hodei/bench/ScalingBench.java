@@ -7,12 +7,8 @@ import io.hodei.support.TestServer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -115,11 +111,7 @@ public final class ScalingBench {
     }
     result.put("reaction_decision_s", new JsonArray(decisionS)).put("reaction_capacity_ready_s", new JsonArray(readyS));
     System.out.println(table);
-    Path out = Path.of("bench/results/scaling-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern(
-        "yyyyMMdd-HHmmss")) + ".json");
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, result.encodePrettily());
-    System.out.println("wrote " + out);
+    BenchSupport.writeResults("bench/results", "scaling", result);
   }
 
   /** Adds idle and provisioned worker-seconds since the last sample, then waits a little. */

@@ -17,10 +17,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -173,12 +170,7 @@ public final class SchedulerBench {
         .put("runs", new JsonArray().add(single).add(batch).add(baseSingle).add(baseMulti))
         .put("ratios", ratios).put("targets", targets);
     print(result);
-    Path dir = Path.of(opt.out);
-    Files.createDirectories(dir);
-    Path file = dir.resolve("scheduler-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-        + ".json");
-    Files.writeString(file, result.encodePrettily());
-    System.out.println("results written to " + file);
+    BenchSupport.writeResults(opt.out, "scheduler", result);
   }
 
   /** Judged on the runs that reached steady state (a run whose submissions never outpace placement has no backlog). */

@@ -18,8 +18,6 @@ import io.vertx.sqlclient.Tuple;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -137,12 +135,7 @@ public final class ThroughputBench {
             .put("java", System.getProperty("java.version")))
         .put("runs", results);
     print(results);
-    Path dir = Path.of(opt.out);
-    Files.createDirectories(dir);
-    Path file = dir.resolve("throughput-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern(
-        "yyyyMMdd-HHmmss")) + ".json");
-    Files.writeString(file, result.encodePrettily());
-    System.out.println("results written to " + file);
+    BenchSupport.writeResults(opt.out, "throughput", result);
   }
 
   // ------------------------------------------------------------------ Hodei through REST

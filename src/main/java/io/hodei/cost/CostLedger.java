@@ -193,9 +193,11 @@ final class CostLedger {
   private Future<Void> jobs() {
     Instant cutoff = retentionCutoff();
     long from = jobCursor;
-    return store.jobsEndedAfter(from, BATCH).compose(rows -> {
+    // a read from the start walks the whole log: it rewrites the batches from its first end event on
+    return store.jobsEndedAfter(from, BATCH, from == 0).compose(ended -> {
+      List<Row> rows = ended.rows();
       List<CostRecord.Usage> attempts = new ArrayList<>();
-      Long firstEvent = rows.size() == 0 ? null : rows.iterator().next().getLong("event_id");
+      Long firstEvent = rows.isEmpty() ? null : rows.get(0).getLong("event_id");
       long last = from;
       for (Row r : rows) {
         last = Math.max(last, r.getLong("event_id"));
@@ -206,16 +208,20 @@ final class CostLedger {
         }
         attempts.add(attempt(r));
       }
-      long cursor = last;
+      boolean full = rows.size() >= BATCH;
+      // fewer than a batch: every end event up to where the log was read is here, and the cursor moves past the log
+      // rows without one (a start's row) as well; a first read (from 0) of an empty log stays at 0
+      long cursor = full || rows.isEmpty() && from == 0 ? last : Math.max(last, ended.readTo());
+      if (cursor == from) return Future.succeededFuture(false);
       return impacts(attempts).compose(impacts -> {
         List<CostRecord> records = new ArrayList<>();
         attempts.forEach(a -> records.addAll(CostRecord.split(a, a.start(), prices)));
         return store.writeJobs(records, impacts, from, firstEvent, cursor);
       }).map(stored -> {
         jobCursor = stored;
-        return stored == cursor ? rows.size() : BATCH;
+        return stored != cursor || full || ended.more();
       });
-    }).compose(count -> count >= BATCH ? jobs() : Future.succeededFuture());
+    }).compose(again -> again ? jobs() : Future.succeededFuture());
   }
 
   private static CostRecord.Usage attempt(Row r) {

@@ -86,12 +86,23 @@ final class CostStore {
   private static final String UPSERT_CURSOR = "INSERT INTO cost_worker_cursor (worker_id, accounted_until) "
       + "VALUES ($1, $2) ON CONFLICT (worker_id) DO UPDATE SET accounted_until = EXCLUDED.accounted_until";
   /**
-   * Terminal job events after the cursor ({@code $1}, exclusive), in log order, with the job attempt they end. The
-   * walk is along job_event's primary key, so its cost follows the events since the last sweep, not the table.
+   * Terminal job events after the cursor ({@code $1}, exclusive) logged up to {@code $3}, in log order, with the job
+   * attempt they end. The walk is along the event log's primary key from the cursor to {@code $3}: its cost follows
+   * the log rows it is given, not the log (a sort over every event since the cursor would make a sweep that fell
+   * behind by n events cost n each batch).
    */
   private static final String JOBS_ENDED_AFTER = "SELECT event_id, id, tenant_id, placed_pool_id, worker_id, cpu_m, "
       + "memory_mb, started_at, finished_at, burst_grant_id, burst_seconds, worker_cpu_m, worker_memory_mb "
-      + "FROM cost_job_end WHERE event_id > $1 AND log_seq > $1 ORDER BY event_id LIMIT $2";
+      + "FROM cost_job_end WHERE event_id > $1 AND log_seq > $1 AND log_seq <= $3 ORDER BY event_id LIMIT $2";
+  /**
+   * How far a read of {@code $2} events after {@code $1} walks the event log: to the first log row by which the rows
+   * after the cursor name {@code $2} jobs (each named job has an event in its row, so no later row can hold one of the
+   * first {@code $2} events), or to the last row; and whether the log goes on after that row. Null bound: no row.
+   */
+  private static final String LOG_WINDOW = "WITH r AS (SELECT last_seq, sum(cardinality(job_ids)) OVER (ORDER BY "
+      + "last_seq) AS named FROM (SELECT last_seq, job_ids FROM job_event_log WHERE last_seq > $1 ORDER BY last_seq "
+      + "LIMIT $2 + 1) l) SELECT coalesce(min(last_seq) FILTER (WHERE named >= $2), max(last_seq)) AS upto, "
+      + "max(last_seq) AS seen FROM r";
   private static final String JOB_CURSOR = "SELECT last_event_id FROM cost_job_cursor WHERE id = 1";
   private static final String SET_JOB_CURSOR = "INSERT INTO cost_job_cursor (id, last_event_id) VALUES (1, $1) "
       + "ON CONFLICT (id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, updated_at = now()";
@@ -238,9 +249,31 @@ final class CostStore {
 
   static Tuple cursor(String workerId, Instant accountedUntil) { return Tuple.of(workerId, utc(accountedUntil)); }
 
-  Future<RowSet<Row>> jobsEndedAfter(long eventId, int limit) {
-    return pool.preparedQuery(JOBS_ENDED_AFTER).execute(Tuple.of(eventId, limit));
+  /**
+   * Up to {@code limit} terminal events after {@code eventId} in log order, and how far the log was read for them
+   * ({@link EndedJobs}). {@code whole}: the read walks the whole log after the cursor.
+   */
+  Future<EndedJobs> jobsEndedAfter(long eventId, int limit, boolean whole) {
+    Future<Row> window = whole ? pool.query("SELECT max(last_seq) AS upto, max(last_seq) AS seen FROM job_event_log")
+        .execute().map(rows -> rows.iterator().next())
+        : pool.preparedQuery(LOG_WINDOW).execute(Tuple.of(eventId, limit)).map(rows -> rows.iterator().next());
+    return window.compose(w -> {
+      Long upTo = w.getLong("upto");
+      if (upTo == null || upTo <= eventId) return Future.succeededFuture(new EndedJobs(List.of(), eventId, false));
+      boolean more = w.getLong("seen") > upTo;
+      return pool.preparedQuery(JOBS_ENDED_AFTER).execute(Tuple.of(eventId, limit, upTo)).map(rows -> {
+        List<Row> list = new ArrayList<>(rows.size());
+        rows.forEach(list::add);
+        return new EndedJobs(list, upTo, more);
+      });
+    });
   }
+
+  /**
+   * Terminal events read from the log up to sequence {@code readTo}: when fewer than the limit came back, every end
+   * event up to {@code readTo} is among them (the cursor may move there); {@code more}: the log goes on after it.
+   */
+  record EndedJobs(List<Row> rows, long readTo, boolean more) { }
 
   /** The job event log cursor (0 when the ledger has never read the log). */
   Future<Long> jobCursor() {

@@ -107,8 +107,8 @@ final class JobStore {
       + "d.burst_seconds, exit_code = d.exit_code, error_type = d.error_type, end_detail = d.detail::jsonb, "
       + "end_keys = d.end_keys, last_seq = d.seq, version = job.version + 1, state = d.state FROM d "
       + "WHERE job.id = d.id AND job.end_seq IS NULL RETURNING job.id, job.end_seq) "
-      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT max(end_seq), min(end_seq), "
-      + "array_agg(id) FROM u HAVING count(*) > 0";
+      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids, ends) SELECT max(end_seq), min(end_seq), "
+      + "array_agg(id), true FROM u HAVING count(*) > 0";
   private static final Class<?>[] FINISHED_COLUMNS = {String.class, String.class, OffsetDateTime.class,
       Integer.class, String.class, Long.class, String.class, Double.class, Short.class};
   /** Queued again: the run's events and the new queued event go to the history; the run's columns are cleared. */

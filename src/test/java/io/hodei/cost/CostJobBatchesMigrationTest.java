@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Job rows written in the old layout (one cost_record row per attempt and bucket) move into batch rows when
- * {@code V23__cost_job_batches.sql} runs, and the ledger view shows them exactly as they were.
+ * {@code V23__cost_job_batches.sql} runs, and the ledger view shows them exactly as they were; a job end logged before
+ * {@code V24__cost_reads_end_rows.sql} is still read by the ledger.
  */
 class CostJobBatchesMigrationTest {
   @TempDir
@@ -54,6 +55,13 @@ class CostJobBatchesMigrationTest {
             + "('job', 'j3@2026-11-01T10:07:00Z', '2026-11-01T10:00Z', 'p', 'w1', 'j3', '2026-11-01T10:07:00Z', "
             + "'b', NULL, '2026-11-01T10:07:00Z', '2026-11-01T10:07:00Z', 1, 4000, 8192, 0, 0)");
         before = rows(s, String.format(LEDGER_ROWS, "cost_record"));
+        // a job end logged before the log said which rows end jobs (V24): the ledger still reads it
+        s.execute("INSERT INTO job (id, tenant_id, state, priority, cpu_m, memory_mb, pool_id, command, timeout_s, "
+            + "max_attempts, attempts, max_queue_seconds, submitted_at, started_at, finished_at, placed_pool_id, "
+            + "worker_id, run_ms, end_seq, last_seq) VALUES ('j9', 'a', 'succeeded', 50, 1000, 512, 'p', "
+            + "'[\"true\"]', 60, 1, 1, 60, '2026-11-01T10:00Z', '2026-11-01T10:01Z', '2026-11-01T10:02Z', 'p', "
+            + "'w1', 60000, 50, 50)");
+        s.execute("INSERT INTO job_event_log (last_seq, first_seq, job_ids) VALUES (50, 50, ARRAY['j9'])");
       }
 
       Flyway.configure().dataSource(url, "postgres", "postgres").locations("classpath:db/migration").load()
@@ -69,6 +77,8 @@ class CostJobBatchesMigrationTest {
             List.of("10:00", "a", "42", "2", "0.914999999", "0.0075"),
             List.of("10:00", "b", "42", "1", "0", "0"),
             List.of("11:00", "a", "42", "1", "0.3", "0"));
+        assertThat(rows(s, "SELECT id, event_id, log_seq FROM cost_job_end WHERE event_id > 42"))
+            .containsExactly(List.of("j9", "50", "50"));
       }
     }
   }

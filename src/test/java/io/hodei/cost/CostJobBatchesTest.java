@@ -46,7 +46,7 @@ class CostJobBatchesTest {
     server = TestServer.start(Map.of(ConfigSchema.COST_SWEEP_INTERVAL, 1));
     Fixtures fixtures = new Fixtures(server);
     for (String tenant : List.of("bulk-a", "bulk-b", "repriced")) fixtures.tenant(tenant, null, 1, "viewer");
-    for (String pool : List.of("bulk", "repriced", "stale", "live")) {
+    for (String pool : List.of("bulk", "repriced", "stale", "live", "window")) {
       fixtures.pool(Fixtures.simulatedPool(pool, 0, 10).put("price_per_worker_hour", "3.6"), 0);
       price(pool, "3.6", BASE.minus(Duration.ofHours(1)));
     }
@@ -83,9 +83,16 @@ class CostJobBatchesTest {
   private static final String ENDED_IN_ORDER_SUFFIX = "), s AS (SELECT id, nextval('job_event_id_seq') AS seq "
       + "FROM o), "
       + "u AS (UPDATE job j SET end_seq = s.seq, last_seq = s.seq FROM s WHERE j.id = s.id RETURNING j.id, s.seq) "
-      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT seq, seq, ARRAY[id] FROM u";
+      + "INSERT INTO job_event_log (last_seq, first_seq, job_ids, ends) SELECT seq, seq, ARRAY[id], true FROM u";
 
   private static void endedJobs(String prefix, String pool, List<String> tenants, int count) {
+    endedJobRows(prefix, pool, tenants, count);
+    sql(ENDED_IN_ORDER_PREFIX + "WHERE id LIKE $1 || '%' ORDER BY finished_at, id" + ENDED_IN_ORDER_SUFFIX,
+        Tuple.of(prefix));
+  }
+
+  /** The rows of {@link #endedJobs} without their end events. */
+  private static void endedJobRows(String prefix, String pool, List<String> tenants, int count) {
     sql("INSERT INTO job (id, tenant_id, state, priority, cpu_m, memory_mb, pool_id, command, timeout_s, "
             + "max_attempts, attempts, max_queue_seconds, submitted_at, started_at, finished_at, placed_pool_id, "
             + "worker_id, run_ms, burst_grant_id) SELECT $1 || g, ($3::text[])[1 + g % cardinality($3::text[])], "
@@ -94,8 +101,6 @@ class CostJobBatchesTest {
             + "'w-' || $2, 0, CASE WHEN g % 499 = 1 THEN 'bg-' || $2 END FROM (SELECT g, $5::timestamptz "
             + "+ g * interval '900 ms' + (g % 7) * interval '1 microsecond' AS s FROM generate_series(1, $4) g) x",
         Tuple.of(prefix, pool, tenants.toArray(new String[0]), count, at(Duration.ZERO)));
-    sql(ENDED_IN_ORDER_PREFIX + "WHERE id LIKE $1 || '%' ORDER BY finished_at, id" + ENDED_IN_ORDER_SUFFIX,
-        Tuple.of(prefix));
   }
 
   private static void worker(String id, String pool, Duration from, Duration to) {
@@ -240,6 +245,47 @@ class CostJobBatchesTest {
     // the worker row too: 70 min at 3.60, 110 min at 7.20
     JsonObject pool = rows(report("&group_by=pool&pool_id=repriced"), "pool_id").get("repriced");
     assertThat(pool.getString("pool_cost")).isEqualTo("17.400000");
+  }
+
+  /**
+   * A sweep reads the log a window at a time (rows naming up to a batch of jobs): a log of rows naming a hundred jobs
+   * each, most rows holding no end (a batch's starts), one naming more jobs than a batch, is costed whole and
+   * exactly, and the cursor moves past trailing rows without an end.
+   */
+  @Test
+  void aLogOfLargeRowsMostWithoutEndsIsCostedWholeAcrossWindows() {
+    int jobs = 1_300;
+    worker("w-window", "window", Duration.ZERO, Duration.ofHours(7));
+    endedJobRows("window-", "window", List.of("bulk-a"), jobs);
+    // per hundred jobs in end order: a row of their starts (no end in its range), then a row of their ends; after the
+    // sixth hundred a row naming 700 of them (more than a batch) with no end; last, a start row again
+    sql("DO $$ DECLARE k int; ids text[]; a bigint; b bigint; BEGIN FOR k IN 0..12 LOOP "
+        + "SELECT array_agg(id ORDER BY finished_at, id) INTO ids FROM (SELECT id, finished_at FROM job "
+        + "WHERE id LIKE 'window-%' ORDER BY finished_at, id OFFSET k * 100 LIMIT 100) x; "
+        + "SELECT min(s), max(s) INTO a, b FROM (SELECT nextval('job_event_id_seq') AS s "
+        + "FROM generate_series(1, 100)) q; "
+        + "INSERT INTO job_event_log (last_seq, first_seq, job_ids) VALUES (b, a, ids); "
+        + "WITH s AS (SELECT u.id, nextval('job_event_id_seq') AS seq FROM unnest(ids) WITH ORDINALITY u(id, o) "
+        + "ORDER BY o), e AS (UPDATE job j SET end_seq = s.seq, last_seq = s.seq FROM s WHERE j.id = s.id "
+        + "RETURNING s.seq) INSERT INTO job_event_log (last_seq, first_seq, job_ids, ends) "
+        + "SELECT max(seq), min(seq), ids, true FROM e; "
+        + "IF k = 5 OR k = 12 THEN SELECT array_agg(id) INTO ids FROM (SELECT id FROM job WHERE id LIKE 'window-%' "
+        + "LIMIT 700) y; SELECT min(s), max(s) INTO a, b FROM (SELECT nextval('job_event_id_seq') AS s "
+        + "FROM generate_series(1, 700)) q; INSERT INTO job_event_log (last_seq, first_seq, job_ids) "
+        + "VALUES (b, a, ids); END IF; END LOOP; END $$", Tuple.tuple());
+    long lastLogged = sql("SELECT max(last_seq) FROM job_event_log", Tuple.tuple()).iterator().next().getLong(0);
+    BigDecimal expected = BigDecimal.ZERO;
+    for (Row r : sql(EXPECTED, Tuple.of("window-"))) expected = expected.add(r.getBigDecimal("amount"));
+
+    JsonObject pool = Poll.until(() -> rows(report("&group_by=pool&pool_id=window"), "pool_id").get("window"),
+        p -> p != null && p.getLong("jobs") == jobs, Duration.ofSeconds(60), "the sweeps to cost every job");
+    assertThat(pool.getString("job_cost")).isEqualTo(money(expected));
+    assertThat(Poll.until(() -> sql("SELECT last_event_id FROM cost_job_cursor", Tuple.tuple()).iterator().next()
+        .getLong(0), c -> c >= lastLogged, Duration.ofSeconds(30), "the cursor past the last row")).isPositive();
+    fullSweep();
+    pool = rows(report("&group_by=pool&pool_id=window"), "pool_id").get("window");
+    assertThat(pool.getLong("jobs")).isEqualTo((long) jobs);
+    assertThat(pool.getString("job_cost")).isEqualTo(money(expected));
   }
 
   @Test

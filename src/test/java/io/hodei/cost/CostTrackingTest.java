@@ -125,8 +125,8 @@ class CostTrackingTest {
         Tuple.from(new Object[] {id, tenant, cpuM, memoryMb, pool, at(submitted).atOffset(ZoneOffset.UTC),
             at(started).atOffset(ZoneOffset.UTC), at(finished).atOffset(ZoneOffset.UTC), worker,
             (long) (finished - started) * 60_000, burstGrant}));
-    sql("INSERT INTO job_event_log (last_seq, first_seq, job_ids) SELECT end_seq, end_seq, ARRAY[id] FROM job "
-        + "WHERE id = $1", Tuple.of(id));
+    sql("INSERT INTO job_event_log (last_seq, first_seq, job_ids, ends) SELECT end_seq, end_seq, ARRAY[id], true "
+        + "FROM job WHERE id = $1", Tuple.of(id));
   }
 
   private static String period() {

@@ -14,6 +14,10 @@ import io.hodei.common.Role;
 import io.hodei.pool.PoolAddresses;
 import io.hodei.scheduler.SchedulerAddresses;
 import io.hodei.tenant.TenantAddresses;
+import io.hodei.metrics.collector.CollectedEvents.JobEnded;
+import io.hodei.metrics.collector.CollectedEvents.JobStarted;
+import io.hodei.metrics.collector.CollectedEvents.Kept;
+import io.hodei.metrics.collector.CollectedEvents.WorkerMoved;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -39,15 +43,14 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 /**
  * Collects the pool metrics: every {@code metrics.collection_interval_seconds} it asks the pool domain for its
  * in-memory snapshot and sets the gauges; worker and job events feed the counters and histograms as they happen
- * (received through an {@link EventTap}: each event as it is published, applied in batches within
- * {@link EventTap#BATCH_MS} ms). It keeps the last snapshot so that {@code /health} and the JSON metric APIs answer
+ * (received through an {@link EventTap}: each event as it is published, kept as {@link CollectedEvents} keeps it,
+ * applied in batches within {@link EventTap#BATCH_MS} ms). It keeps the last snapshot so that {@code /health} and the JSON metric APIs answer
  * from memory. With {@code metrics.enabled=false} it only answers those requests (with nothing collected).
  *
  * <p>All state is confined to this verticle's event loop; gauges read thread-safe holders.
  */
 public final class MetricsCollectorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsCollectorVerticle.class);
-  private static final String WORKER_STATE_EVENT = Events.address(Events.WORKER_STATE);
   /** How long /health waits for the scheduler's queue depths before it answers without them. */
   private static final long QUEUE_STATUS_TIMEOUT_MS = 2_000;
 
@@ -93,8 +96,8 @@ public final class MetricsCollectorVerticle extends VerticleBase {
       return Future.succeededFuture(collector());
     }));
     if (settings.enabled()) {
-      events = new EventTap<>(vertx, context, Set.of(WORKER_STATE_EVENT, MetricsAddresses.JOB_STARTED_EVENT,
-          MetricsAddresses.JOB_FINISHED_EVENT), MetricsCollectorVerticle::keep, this::onEvent, cost).open();
+      events = new EventTap<>(vertx, context, CollectedEvents.ADDRESSES, CollectedEvents::keep, this::onEvent, cost)
+          .open();
       cost.register(registry);
       consumers.add(vertx.eventBus().<JsonObject>consumer(Events.address(Events.TENANT_CHANGED),
           msg -> onTenantChanged(msg.body())));
@@ -154,44 +157,6 @@ public final class MetricsCollectorVerticle extends VerticleBase {
     cost.unregister(registry);
     pools.clear();
     return Future.join(unregistered);
-  }
-
-  /** What the collector keeps of a tapped event until its batch is applied: the fields it counts, nothing else. */
-  sealed interface Kept permits WorkerMoved, JobStarted, JobEnded {}
-
-  record WorkerMoved(String pool, String worker, String reason, Long durationMs) implements Kept {}
-
-  record JobStarted(String job, String pool, String tenant, Long queueWaitMs) implements Kept {}
-
-  record JobEnded(String state, String job, String pool, String tenant, Long durationMs, List<String> waitedFor)
-      implements Kept {}
-
-  /**
-   * On the publisher's thread: what to keep of an event (null, and a log line, when it cannot be read). A worker
-   * taking or giving back a job (reason {@code job ...}, two events per job) changes no collected meter, so it is not
-   * kept: the pool gauges come from the snapshot.
-   */
-  static Kept keep(String address, JsonObject event) {
-    try {
-      if (address.equals(WORKER_STATE_EVENT)) {
-        String reason = event.getString("reason");
-        if (reason != null && reason.startsWith(Events.WORKER_ASSIGNMENT_REASON)) return null;
-        return new WorkerMoved(event.getString("pool_id"), event.getString("worker_id"), reason,
-            event.getLong("duration_ms"));
-      }
-      if (address.equals(MetricsAddresses.JOB_STARTED_EVENT)) {
-        return new JobStarted(event.getString("job_id"), event.getString("pool_id"), event.getString("tenant_id"),
-            event.getLong("queue_wait_ms"));
-      }
-      JsonArray waited = event.getJsonArray("waited_for_pools");
-      List<String> waitedFor = waited == null ? List.of()
-          : waited.stream().filter(String.class::isInstance).map(String.class::cast).toList();
-      return new JobEnded(event.getString("state"), event.getString("job_id"), event.getString("pool_id"),
-          event.getString("tenant_id"), event.getLong("duration_ms"), waitedFor);
-    } catch (RuntimeException e) {
-      LOG.warn("event not counted", kv("address", address), kv("reason", String.valueOf(e.getMessage())));
-      return null;
-    }
   }
 
   /** One tapped event, on this verticle's loop. */

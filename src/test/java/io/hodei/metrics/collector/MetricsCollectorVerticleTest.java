@@ -116,9 +116,9 @@ class MetricsCollectorVerticleTest {
     JsonObject taken = new JsonObject().put("worker_id", "w1").put("pool_id", "p1").put("reason", "job j-1");
     JsonObject givenBack = taken.copy().put("reason", "job j-1 succeeded");
     JsonObject ready = taken.copy().put("reason", "ready").put("duration_ms", 12L);
-    assertThat(MetricsCollectorVerticle.keep(address, taken)).isNull();
-    assertThat(MetricsCollectorVerticle.keep(address, givenBack)).isNull();
-    assertThat(MetricsCollectorVerticle.keep(address, ready))
-        .isEqualTo(new MetricsCollectorVerticle.WorkerMoved("p1", "w1", "ready", 12L));
+    assertThat(CollectedEvents.keep(address, taken)).isNull();
+    assertThat(CollectedEvents.keep(address, givenBack)).isNull();
+    assertThat(CollectedEvents.keep(address, ready))
+        .isEqualTo(new CollectedEvents.WorkerMoved("p1", "w1", "ready", 12L));
   }
 }

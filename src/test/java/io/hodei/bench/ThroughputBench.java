@@ -377,6 +377,7 @@ public final class ThroughputBench {
           .put("wal_bytes_per_job", (double) wal / jobs)
           .put("wal_records_per_job", (double) (walNow[0] - walStats[0]) / jobs)
           .put("wal_full_page_images_per_job", (double) (walNow[1] - walStats[1]) / jobs)
+          .put("wal_flushes_per_job", (double) (walNow[2] - walStats[2]) / jobs)
           .put("rows_written_per_job", (double) written / jobs)
           .put("rows_written_by_table", byTable.toString())
           .put("wal_bytes_by_relation", walByRelation(lsn, lsnNow, jobs));
@@ -401,10 +402,13 @@ public final class ThroughputBench {
     return out.toString();
   }
 
-  /** WAL records and full-page images so far (pg_stat_wal; reported by backends like the table counters). */
+  /**
+   * WAL records, full-page images and WAL flushes to disk so far (pg_stat_wal; reported by backends like the table
+   * counters). A durable commit waits for a flush; one flush may cover the commits of several backends.
+   */
   private long[] walStats() {
-    Row r = db.query("SELECT wal_records, wal_fpi FROM pg_stat_wal").execute().await().iterator().next();
-    return new long[] {r.getLong(0), r.getLong(1)};
+    Row r = db.query("SELECT wal_records, wal_fpi, wal_sync FROM pg_stat_wal").execute().await().iterator().next();
+    return new long[] {r.getLong(0), r.getLong(1), r.getLong(2)};
   }
 
   private boolean settle() {
@@ -501,7 +505,8 @@ public final class ThroughputBench {
         {"WAL bytes/job", "wal_bytes_per_job"},
         {"WAL records/job", "wal_records_per_job"},
         {"WAL full-page images/job", "wal_full_page_images_per_job"},
-        {"rows written/job", "rows_written_per_job"}};
+        {"rows written/job", "rows_written_per_job"},
+        {"WAL flushes (fsync)/job", "wal_flushes_per_job"}};
     StringBuilder out = new StringBuilder("\n").append(String.format("%-42s", "metric"));
     for (Object r : runs) out.append(String.format("%17s", ((JsonObject) r).getString("name")));
     out.append('\n');

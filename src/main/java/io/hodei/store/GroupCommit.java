@@ -1,6 +1,7 @@
 package io.hodei.store;
 
 import io.hodei.common.PgErrors;
+import io.hodei.store.WriteQueue.Write;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -10,13 +11,8 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import io.hodei.common.DomainException;
 import io.vertx.core.json.JsonObject;
@@ -33,10 +29,10 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * strictly one after the other: the next is already waiting in the backend while the previous one flushes its
  * commit, and commits still happen one at a time in queue order.
  *
- * <p>Inside a transaction the statements run in layers: a statement's layer is one past the previous statement of
- * the same key, so each entity's statements run in the order they were queued, while statements of different
- * entities (which commute) share a layer. Within a layer, all statements with the same SQL go as one pipelined
- * {@code executeBatch}: a group of a thousand job writes costs a handful of round trips.
+ * <p>Inside a transaction the statements run in {@link Pipeline layers}: each entity's statements in the order they
+ * were queued, while statements of different entities (which commute) share a layer. Within a layer, all statements
+ * with the same SQL go as one execution: a group of a thousand job writes costs a handful of round trips. Which
+ * queued writes a transaction takes is the {@link WriteQueue}'s answer.
  *
  * <p>Consequences the callers rely on: an entity's writes land in the order they were queued (a job's end never
  * overtakes its start: a write about an entity with a statement still in flight waits for that transaction), and
@@ -81,21 +77,6 @@ public final class GroupCommit {
     }
   }
 
-  /** {@code snapshot}: its one statement writes the whole state of its entity (see {@link #writeSnapshot}). */
-  private record Write(List<Statement> statements, Promise<Void> done, boolean durable, long seq, boolean snapshot) {
-    Write(List<Statement> statements, Promise<Void> done, boolean durable, long seq) {
-      this(statements, done, durable, seq, false);
-    }
-  }
-
-  /** First and longest pause between tries of stalled writes. */
-  static final long FIRST_RETRY_MS = 100;
-  static final long MAX_RETRY_MS = 2_000;
-
-  /** Every writer of a Vert.x instance, for readiness; weakly held (a writer nobody uses any more drops out). */
-  private static final Map<Vertx, Set<GroupCommit>> WRITERS =
-      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-
   /**
    * Every statement of a writer is driven by entity keys (multi-row statements join their {@code unnest} rows to
    * primary keys). PostgreSQL's custom plans, made when it sees the arrays, turn into hash joins over a whole table
@@ -125,13 +106,8 @@ public final class GroupCommit {
   private final String name;
   private final ConnectionSource connections;
   private final Context context;
-  private final int maxStatements;
-  private final ArrayDeque<Write> queue = new ArrayDeque<>();
+  private final WriteQueue queue;
   private final List<Promise<Void>> drainWaiters = new ArrayList<>();
-  /** Keys with a statement in a transaction in flight: a later write about one of them waits for it to commit. */
-  private final Map<String, Integer> busyKeys = new HashMap<>();
-  /** The snapshot write of a key still waiting in the queue, when nothing about that key was queued after it. */
-  private final Map<String, Write> pendingSnapshots = new HashMap<>();
   /** Groups that failed while another was in flight: retried one write at a time once nothing is in flight. */
   private final List<List<Write>> failedGroups = new ArrayList<>();
   private SqlConnection held;
@@ -141,12 +117,7 @@ public final class GroupCommit {
   private boolean scheduled;
   private long groups;
   private long writes;
-  /** Durable writes whose transaction failed for a transient reason, in queue order: tried again before anything. */
-  private final List<Write> stalled = new ArrayList<>();
-  /** When the writer stalled (epoch ms), 0 while it commits. Read by readiness from other threads. */
-  private volatile long stalledSince;
-  private volatile String stallReason;
-  private long retryDelayMs = FIRST_RETRY_MS;
+  private final Stall stall;
   private long retryTimer = -1;
   private final List<Runnable> recoveryListeners = new ArrayList<>();
   /** Order of writes as queued (stalled writes are tried again in this order, whatever order their failures came). */
@@ -164,9 +135,8 @@ public final class GroupCommit {
     this.name = name;
     this.connections = connections;
     this.context = vertx.getOrCreateContext();
-    this.maxStatements = maxStatements;
-    WRITERS.computeIfAbsent(vertx, v -> java.util.Collections.synchronizedSet(
-        java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()))).add(this);
+    this.queue = new WriteQueue(maxStatements);
+    this.stall = Stall.register(vertx, name);
   }
 
   /**
@@ -202,27 +172,13 @@ public final class GroupCommit {
   public void onRecovered(Runnable listener) { recoveryListeners.add(listener); }
 
   /** Whether writes commit now (false while the writer is stalled, retrying after a transient failure). */
-  public boolean healthy() { return stalledSince == 0; }
+  public boolean healthy() { return !stall.active(); }
 
   /**
    * The writers of {@code vertx} that are stalled now, with since when and why (empty: the write path works). For
    * readiness; callable from any thread.
    */
-  public static List<JsonObject> stalledWriters(Vertx vertx) {
-    Set<GroupCommit> all = WRITERS.get(vertx);
-    List<JsonObject> result = new ArrayList<>();
-    if (all == null) return result;
-    synchronized (all) {
-      for (GroupCommit w : all) {
-        long since = w.stalledSince;
-        if (since != 0) {
-          result.add(new JsonObject().put("writer", w.name).put("since", java.time.Instant.ofEpochMilli(since)
-              .toString()).put("reason", w.stallReason));
-        }
-      }
-    }
-    return result;
-  }
+  public static List<JsonObject> stalledWriters(Vertx vertx) { return Stall.report(vertx); }
 
   private Future<Void> submit(Write w) {
     if (Vertx.currentContext() != context) {
@@ -230,29 +186,16 @@ public final class GroupCommit {
     } else {
       enqueue(w);
     }
-    return w.done.future();
+    return w.done().future();
   }
 
   private void enqueue(Write w) {
-    if (!w.durable && stalledSince != 0) {
-      w.done.tryFail(unavailable());
+    if (!w.durable() && stall.active()) {
+      w.done().tryFail(unavailable());
       return;
     }
-    if (w.snapshot) {
-      Statement s = w.statements.get(0);
-      Write waiting = pendingSnapshots.get(s.key());
-      if (waiting != null && waiting.statements.get(0).sql().equals(s.sql())) {
-        waiting.statements.set(0, s);
-        waiting.done.future().onComplete(w.done);
-        return;
-      }
-      pendingSnapshots.put(s.key(), w);
-    } else if (!pendingSnapshots.isEmpty()) {
-      // a later snapshot must not overtake this write: it queues behind it
-      for (Statement s : w.statements) pendingSnapshots.remove(s.key());
-    }
-    queue.add(w);
-    if (!scheduled && inFlight < DEPTH && failedGroups.isEmpty() && stalled.isEmpty()) {
+    if (!queue.add(w)) return;
+    if (!scheduled && inFlight < DEPTH && failedGroups.isEmpty() && !stall.hasWaiting()) {
       scheduled = true;
       context.runOnContext(v -> {
         scheduled = false;
@@ -287,7 +230,7 @@ public final class GroupCommit {
   int maxInFlight() { return maxInFlight; }
 
   private boolean idle() {
-    return inFlight == 0 && !scheduled && queue.isEmpty() && failedGroups.isEmpty() && stalled.isEmpty();
+    return inFlight == 0 && !scheduled && queue.isEmpty() && failedGroups.isEmpty() && !stall.hasWaiting();
   }
 
   /**
@@ -295,13 +238,12 @@ public final class GroupCommit {
    * A group ends at the first write about a key still in flight (the entity's order) or at {@code maxStatements}.
    */
   private void flush() {
-    if (!stalled.isEmpty()) {
+    if (stall.hasWaiting()) {
       if (inFlight == 0 && retryTimer < 0) {
-        retryTimer = context.owner().setTimer(retryDelayMs, id -> {
+        retryTimer = context.owner().setTimer(stall.nextRetryDelayMs(), id -> {
           retryTimer = -1;
           retryStalled();
         });
-        retryDelayMs = Math.min(MAX_RETRY_MS, retryDelayMs * 2);
       }
       return;
     }
@@ -310,9 +252,9 @@ public final class GroupCommit {
       return;
     }
     // while the retry of stalled writes is in flight nothing overtakes it: writes land in queue order across an outage
-    if (stalledSince != 0 && inFlight > 0) return;
+    if (stall.active() && inFlight > 0) return;
     while (inFlight < DEPTH) {
-      List<Write> group = nextGroup();
+      List<Write> group = queue.nextGroup();
       if (group.isEmpty()) break;
       start(group);
     }
@@ -322,48 +264,22 @@ public final class GroupCommit {
     }
   }
 
-  /** The queued writes the next transaction takes, in queue order (empty: none can start now). */
-  private List<Write> nextGroup() {
-    List<Write> group = new ArrayList<>();
-    int statements = 0;
-    while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements.size() <= maxStatements)
-        && !touchesBusyKey(queue.peek())) {
-      Write w = queue.poll();
-      if (w.snapshot) pendingSnapshots.remove(w.statements.get(0).key(), w);
-      group.add(w);
-      statements += w.statements.size();
-    }
-    return group;
-  }
-
-  private boolean touchesBusyKey(Write w) {
-    if (busyKeys.isEmpty()) return false;
-    for (Statement s : w.statements) {
-      if (busyKeys.containsKey(s.key)) return true;
-    }
-    return false;
-  }
-
   private void start(List<Write> group) {
     groups++;
     writes += group.size();
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    List<String> keys = new ArrayList<>();
-    for (Write w : group) {
-      for (Statement s : w.statements) keys.add(s.key);
-    }
-    keys.forEach(k -> busyKeys.merge(k, 1, Integer::sum));
+    List<String> keys = queue.hold(group);
     run(group).onComplete(ar -> {
       inFlight--;
-      keys.forEach(k -> busyKeys.computeIfPresent(k, (key, n) -> n == 1 ? null : n - 1));
+      queue.free(keys);
       if (ar.succeeded()) {
-        group.forEach(w -> w.done.tryComplete());
-        if (stalled.isEmpty()) recovered();
+        group.forEach(w -> w.done().tryComplete());
+        if (!stall.hasWaiting()) recovered();
       } else if (PgErrors.isTransient(ar.cause())) {
         stall(group, ar.cause());
       } else if (group.size() == 1) {
-        group.get(0).done.tryFail(ar.cause());
+        group.get(0).done().tryFail(ar.cause());
       } else {
         LOG.warn("group commit failed; retrying its writes one by one", kv("writer", name),
             kv("writes", group.size()), kv("error", String.valueOf(ar.cause().getMessage())));
@@ -393,13 +309,13 @@ public final class GroupCommit {
     Write w = group.get(index);
     return run(List.of(w)).transform(ar -> {
       if (ar.succeeded()) {
-        w.done.tryComplete();
+        w.done().tryComplete();
       } else if (PgErrors.isTransient(ar.cause())) {
         // the database went away meanwhile: this write and the rest wait for it, in order
         stall(group.subList(index, group.size()), ar.cause());
         return Future.succeededFuture();
       } else {
-        w.done.tryFail(ar.cause());
+        w.done().tryFail(ar.cause());
       }
       return oneByOne(group, index + 1);
     });
@@ -412,46 +328,34 @@ public final class GroupCommit {
   private void stall(List<Write> group, Throwable cause) {
     discard();
     for (Write w : group) {
-      if (w.durable) stalled.add(w);
-      else w.done.tryFail(unavailable());
+      if (w.durable()) stall.add(w);
+      else w.done().tryFail(unavailable());
     }
-    queue.removeIf(w -> {
-      if (w.durable) return false;
-      if (w.snapshot) pendingSnapshots.remove(w.statements.get(0).key(), w);
-      w.done.tryFail(unavailable());
-      return true;
-    });
-    if (stalled.isEmpty()) return;
-    LOG.debug("database write failed; waiting to retry", kv("writer", name), kv("stalled", stalled.size()),
+    queue.removeTryWrites(w -> w.done().tryFail(unavailable()));
+    if (!stall.hasWaiting()) return;
+    LOG.debug("database write failed; waiting to retry", kv("writer", name), kv("stalled", stall.waiting()),
         kv("error", String.valueOf(cause)));
-    if (stalledSince == 0) {
-      stalledSince = System.currentTimeMillis();
-      stallReason = String.valueOf(cause.getMessage());
+    if (stall.begin(cause, System.currentTimeMillis())) {
       LOG.warn("database write failed; retrying until it commits", kv("writer", name),
-          kv("writes", stalled.size()), kv("error", stallReason));
+          kv("writes", stall.waiting()), kv("error", stall.reason()));
     }
   }
 
   /** Tries the stalled writes again, as one transaction (their layers keep each entity's order). */
   private void retryStalled() {
-    if (stalled.isEmpty() || inFlight > 0) {
+    if (!stall.hasWaiting() || inFlight > 0) {
       flush();
       return;
     }
-    List<Write> retry = new ArrayList<>(stalled);
-    retry.sort(java.util.Comparator.comparingLong(Write::seq));
-    stalled.clear();
+    List<Write> retry = stall.takeInQueueOrder();
     LOG.debug("retrying stalled database writes", kv("writer", name), kv("writes", retry.size()));
     start(retry);
   }
 
   /** After a stall: the writer commits again; listeners reload what may have been decided without them. */
   private void recovered() {
-    if (stalledSince == 0) return;
-    long downMs = System.currentTimeMillis() - stalledSince;
-    stalledSince = 0;
-    stallReason = null;
-    retryDelayMs = FIRST_RETRY_MS;
+    if (!stall.active()) return;
+    long downMs = stall.end(System.currentTimeMillis());
     LOG.info("database writes commit again", kv("writer", name), kv("stalled_ms", downMs));
     recoveryListeners.forEach(Runnable::run);
   }
@@ -461,52 +365,34 @@ public final class GroupCommit {
   }
 
   /**
-   * One transaction, sent as one pipeline: BEGIN, every layer, COMMIT go out without waiting for each other's answers
-   * (the connection runs them in order), so a group costs one round trip however many layers it has. When a statement
-   * fails, PostgreSQL refuses the rest and turns the COMMIT into a rollback: the group fails whole.
+   * One transaction, sent as one {@link Pipeline}. It completes (and its keys free up) only when its whole pipeline
+   * has answered, or when its connection is taken for dead.
    */
   private Future<Void> run(List<Write> group) {
-    List<Map<String, List<Statement>>> layers = layers(group);
+    List<Pipeline.Execution> executions =
+        Pipeline.executions(group.stream().flatMap(w -> w.statements().stream()).toList());
     return connection().compose(conn -> {
       Promise<Void> outcome = Promise.promise();
       if (conn == held) onHeld.add(outcome);
-      List<Future<?>> pipeline = new ArrayList<>();
-      pipeline.add(conn.query("BEGIN").execute());
       Fence fence = connections.fence();
-      if (fence != null) pipeline.add(conn.preparedQuery(Fence.SQL).execute(Tuple.of(fence.epoch())));
-      for (Map<String, List<Statement>> layer : layers) {
-        layer.values().forEach(same -> pipeline.add(execute(conn, same)));
-      }
-      Future<RowSet<Row>> commit = conn.query("COMMIT").execute();
-      pipeline.add(commit);
-      // join, not all: the group completes (and its keys free up) only when its whole pipeline has answered, or
-      // the connection is taken for dead (no answer in time: the outcome is unknown, as after a lost connection)
-      Future.join(pipeline).timeout(TRANSACTION_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .onComplete(ar -> {
-            onHeld.remove(outcome);
-            if (ar.succeeded()) {
-              outcome.tryComplete();
-              return;
-            }
-            Throwable cause = firstCause(pipeline, ar.cause());
-            if (fence != null && Fence.refused(cause)) fence.onRefused().run();
-            // the transaction's end is unknown: never reuse that connection
-            if (!commit.succeeded() && conn == held) discard();
-            outcome.tryFail(cause);
-          });
+      Pipeline pipeline = Pipeline.send(conn, fence, executions);
+      pipeline.answered(TRANSACTION_TIMEOUT_MS).onComplete(ar -> {
+        onHeld.remove(outcome);
+        if (ar.succeeded()) {
+          outcome.tryComplete();
+          return;
+        }
+        Throwable cause = pipeline.firstCause(ar.cause());
+        if (fence != null && Fence.refused(cause)) fence.onRefused().run();
+        // the transaction's end is unknown: never reuse that connection
+        if (!pipeline.commitSucceeded() && conn == held) discard();
+        outcome.tryFail(cause);
+      });
       return outcome.future();
     }).onFailure(err -> {
       // a broken connection (or one the server ended: 57P01, class 08) is replaced on the next transaction
       if (held != null && (PgErrors.isTransient(err) || !(err instanceof io.vertx.pgclient.PgException))) discard();
     });
-  }
-
-  /** The first statement error in pipeline order (later ones only say the transaction was already aborted). */
-  private static Throwable firstCause(List<Future<?>> pipeline, Throwable fallback) {
-    for (Future<?> f : pipeline) {
-      if (f.failed()) return f.cause();
-    }
-    return fallback;
   }
 
   /**
@@ -562,60 +448,9 @@ public final class GroupCommit {
     context.runOnContext(v -> {
       if (retryTimer >= 0) context.owner().cancelTimer(retryTimer);
       retryTimer = -1;
-      List<Write> left = new ArrayList<>(stalled);
-      stalled.clear();
-      left.forEach(w -> w.done.tryFail(unavailable()));
-      Set<GroupCommit> all = WRITERS.get(context.owner());
-      if (all != null) all.remove(this);
+      stall.takeWaiting().forEach(w -> w.done().tryFail(unavailable()));
+      Stall.unregister(context.owner(), stall);
       flush();
-    });
-  }
-
-  /** Statements by layer (one past the same key's previous statement), then by SQL in first-seen order. */
-  static List<Map<String, List<Statement>>> layers(List<Write> group) {
-    List<Map<String, List<Statement>>> layers = new ArrayList<>();
-    Map<String, Integer> next = new HashMap<>();
-    for (Write w : group) {
-      for (Statement s : w.statements) {
-        int layer = next.getOrDefault(s.key, 0);
-        while (layers.size() <= layer) layers.add(new LinkedHashMap<>());
-        layers.get(layer).computeIfAbsent(s.sql, k -> new ArrayList<>()).add(s);
-        next.put(s.key, layer + 1);
-      }
-    }
-    return layers;
-  }
-
-  /**
-   * The statements of a layer with the same SQL: row statements as one execution over column arrays, others as one
-   * pipelined {@code executeBatch} with the results handed back in order.
-   */
-  private static Future<Void> execute(SqlConnection conn, List<Statement> run) {
-    Statement first = run.get(0);
-    if (first.row != null) {
-      Tuple arrays = ColumnArrays.of(first.columns, run.stream().map(Statement::row).toList());
-      return conn.preparedQuery(first.sql).execute(arrays).map(rows -> {
-        for (Statement s : run) {
-          if (s.onResult != null) s.onResult.accept(rows);
-        }
-        return null;
-      });
-    }
-    if (run.size() == 1) {
-      return conn.preparedQuery(first.sql).execute(first.args).map(rows -> {
-        if (first.onResult != null) first.onResult.accept(rows);
-        return null;
-      });
-    }
-    List<Tuple> args = new ArrayList<>(run.size());
-    run.forEach(s -> args.add(s.args));
-    return conn.preparedQuery(first.sql).executeBatch(args).map(rows -> {
-      RowSet<Row> result = rows;
-      for (Statement s : run) {
-        if (s.onResult != null) s.onResult.accept(result);
-        result = result.next();
-      }
-      return null;
     });
   }
 }

@@ -76,6 +76,13 @@ final class PoolStore {
 
   /** Most statements in one group transaction of worker writes. */
   private static final int GROUP_STATEMENTS = 1000;
+  /**
+   * How long a worker's row may trail its taking or giving back a job (see {@link GroupCommit#GroupCommit(String,
+   * Vertx, ConnectionSource, int, long)}): the job's row, written by the job writer, is what says which worker runs
+   * which job; the worker's row follows within this, once per window however many jobs the worker ran meanwhile,
+   * instead of a commit of its own per job that the job writer's commits would queue behind.
+   */
+  static final long ASSIGNMENT_LINGER_MS = 10;
 
   private final Pool pool;
   /** Worker writes: grouped into few transactions, landing in the order they were made. */
@@ -84,7 +91,7 @@ final class PoolStore {
   /** Create on the pool verticle's event loop: worker writes are queued from it. */
   PoolStore(Vertx vertx, Pool pool, ConnectionSource writerConnections) {
     this.pool = pool;
-    this.writer = new GroupCommit("workers", vertx, writerConnections, GROUP_STATEMENTS);
+    this.writer = new GroupCommit("workers", vertx, writerConnections, GROUP_STATEMENTS, ASSIGNMENT_LINGER_MS);
   }
 
   Future<java.util.Set<String>> seededConfigPools() {

@@ -13,6 +13,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import io.hodei.common.DomainException;
 import io.vertx.core.json.JsonObject;
@@ -119,6 +120,12 @@ public final class GroupCommit {
   private long writes;
   private final Stall stall;
   private long retryTimer = -1;
+  /** See {@link #GroupCommit(String, Vertx, ConnectionSource, int, long)}; 0: none. */
+  private final long snapshotLingerNanos;
+  private long lastStartNanos;
+  private long lingerTimer = -1;
+  /** After {@link #close}: nothing lingers any more. */
+  private boolean closed;
   private final List<Runnable> recoveryListeners = new ArrayList<>();
   /** Order of writes as queued (stalled writes are tried again in this order, whatever order their failures came). */
   private long seq;
@@ -132,6 +139,21 @@ public final class GroupCommit {
 
   /** {@code connections}: where the writer's connection comes from (a new one after it gave one up). */
   public GroupCommit(String name, Vertx vertx, ConnectionSource connections, int maxStatements) {
+    this(name, vertx, connections, maxStatements, 0);
+  }
+
+  /**
+   * A writer whose snapshot writes may wait: while only {@link #writeSnapshot snapshots} are queued, the next
+   * transaction starts no sooner than {@code snapshotLingerMs} after the previous one started, so an entity that
+   * changes many times meanwhile writes its row once, and the writer leaves the WAL's flushes to the writers whose
+   * callers wait. Any other write starts a transaction at once (taking the waiting snapshots along), and so does
+   * {@link #drain}. For state whose row may trail memory by that long (nobody waits for it to commit).
+   */
+  public GroupCommit(String name, Vertx vertx, ConnectionSource connections, int maxStatements,
+                     long snapshotLingerMs) {
+    if (snapshotLingerMs < 0) throw new IllegalArgumentException("snapshotLingerMs < 0");
+    this.snapshotLingerNanos = TimeUnit.MILLISECONDS.toNanos(snapshotLingerMs);
+    this.lastStartNanos = System.nanoTime() - snapshotLingerNanos;
     this.name = name;
     this.connections = connections;
     this.context = vertx.getOrCreateContext();
@@ -220,6 +242,7 @@ public final class GroupCommit {
     }
     Promise<Void> p = Promise.promise();
     drainWaiters.add(p);
+    if (lingerTimer >= 0) flush(); // lingering snapshots go now
     return p.future().onComplete(x -> release());
   }
 
@@ -253,7 +276,7 @@ public final class GroupCommit {
     }
     // while the retry of stalled writes is in flight nothing overtakes it: writes land in queue order across an outage
     if (stall.active() && inFlight > 0) return;
-    while (inFlight < DEPTH) {
+    while (inFlight < DEPTH && !lingering()) {
       List<Write> group = queue.nextGroup();
       if (group.isEmpty()) break;
       start(group);
@@ -264,7 +287,27 @@ public final class GroupCommit {
     }
   }
 
+  /**
+   * Whether the queued writes, all snapshots, wait for the linger since the last transaction started (then a timer
+   * calls {@link #flush} when it is over).
+   */
+  private boolean lingering() {
+    if (snapshotLingerNanos == 0 || closed || queue.isEmpty() || !queue.onlySnapshots() || !drainWaiters.isEmpty()) {
+      return false;
+    }
+    long wait = lastStartNanos + snapshotLingerNanos - System.nanoTime();
+    if (wait <= 0) return false;
+    if (lingerTimer < 0) {
+      lingerTimer = context.owner().setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)), id -> {
+        lingerTimer = -1;
+        flush();
+      });
+    }
+    return true;
+  }
+
   private void start(List<Write> group) {
+    lastStartNanos = System.nanoTime();
     groups++;
     writes += group.size();
     inFlight++;
@@ -448,6 +491,9 @@ public final class GroupCommit {
     context.runOnContext(v -> {
       if (retryTimer >= 0) context.owner().cancelTimer(retryTimer);
       retryTimer = -1;
+      closed = true;
+      if (lingerTimer >= 0) context.owner().cancelTimer(lingerTimer);
+      lingerTimer = -1;
       stall.takeWaiting().forEach(w -> w.done().tryFail(unavailable()));
       Stall.unregister(context.owner(), stall);
       flush();

@@ -36,6 +36,8 @@ final class WriteQueue {
   private final Map<String, Integer> busyKeys = new HashMap<>();
   /** The snapshot write of a key still waiting in the queue, when nothing about that key was queued after it. */
   private final Map<String, Write> pendingSnapshots = new HashMap<>();
+  /** Queued writes that are not snapshots. */
+  private int others;
 
   /** {@code maxStatements}: a group holds at most this many statements (a larger single write goes alone). */
   WriteQueue(int maxStatements) {
@@ -60,11 +62,15 @@ final class WriteQueue {
       // a later snapshot must not overtake this write: it queues behind it
       for (Statement s : w.statements()) pendingSnapshots.remove(s.key());
     }
+    if (!w.snapshot()) others++;
     queue.add(w);
     return true;
   }
 
   boolean isEmpty() { return queue.isEmpty(); }
+
+  /** Whether every queued write is a snapshot (true when the queue is empty). */
+  boolean onlySnapshots() { return others == 0; }
 
   /** The queued writes the next transaction takes, in queue order (empty: none can start now). */
   List<Write> nextGroup() {
@@ -73,7 +79,11 @@ final class WriteQueue {
     while (!queue.isEmpty() && (group.isEmpty() || statements + queue.peek().statements().size() <= maxStatements)
         && !touchesBusyKey(queue.peek())) {
       Write w = queue.poll();
-      if (w.snapshot()) pendingSnapshots.remove(w.statements().get(0).key(), w);
+      if (w.snapshot()) {
+        pendingSnapshots.remove(w.statements().get(0).key(), w);
+      } else {
+        others--;
+      }
       group.add(w);
       statements += w.statements().size();
     }
@@ -107,7 +117,11 @@ final class WriteQueue {
   void removeTryWrites(Consumer<Write> removed) {
     queue.removeIf(w -> {
       if (w.durable()) return false;
-      if (w.snapshot()) pendingSnapshots.remove(w.statements().get(0).key(), w);
+      if (w.snapshot()) {
+        pendingSnapshots.remove(w.statements().get(0).key(), w);
+      } else {
+        others--;
+      }
       removed.accept(w);
       return true;
     });

@@ -49,12 +49,6 @@ class GroupCommitTest {
     return w;
   }
 
-  private static GroupCommit lingeringWriter(String name, long lingerMs) {
-    GroupCommit w = new GroupCommit(name, vertx, ConnectionSource.of(db.pool()), 400, lingerMs);
-    writers.add(w);
-    return w;
-  }
-
   private static List<Integer> values(String entity) {
     List<Integer> values = new ArrayList<>();
     db.pool().preparedQuery("SELECT value FROM gc_log WHERE entity = $1 ORDER BY id").execute(Tuple.of(entity))
@@ -69,49 +63,50 @@ class GroupCommitTest {
     return p.future();
   }
 
+  /** A lingering writer's snapshot of {@code entity}, queued on the writer's context. */
+  private static Future<Void> snapshot(GroupCommit writer, String entity, int value) {
+    return onContext(() -> writer.writeSnapshot(GroupCommit.Statement.of(entity, INSERT, Tuple.of(entity, value))));
+  }
+
+  /**
+   * A writer with a linger whose first transaction (snapshot 1 of {@code entity}) has committed: it went at once, no
+   * transaction having started within the linger before it. Later snapshots wait for the linger.
+   */
+  private static GroupCommit lingeringAfterOneSnapshot(String entity, long lingerMs) {
+    GroupCommit w = onContext(() -> io.vertx.core.Future.succeededFuture(
+        new GroupCommit("linger-" + entity, vertx, ConnectionSource.of(db.pool()), 400, lingerMs))).await();
+    writers.add(w);
+    snapshot(w, entity, 1).await();
+    return w;
+  }
+
   @Test
   void snapshotsQueuedWithinTheLingerAfterATransactionFoldIntoOneRowAndDrainWritesThemAtOnce() throws Exception {
-    GroupCommit[] writer = new GroupCommit[1];
     // a linger far longer than the test: nothing but drain or another write can start the snapshots' transaction
-    onContext(() -> {
-      writer[0] = lingeringWriter("linger-fold", 60_000);
-      return writer[0].writeSnapshot(GroupCommit.Statement.of("lf", INSERT, Tuple.of("lf", 1)));
-    }).await(); // the first snapshot goes at once: no transaction started within the linger before it
-    Future<Void> second = onContext(() -> writer[0].writeSnapshot(GroupCommit.Statement.of("lf", INSERT,
-        Tuple.of("lf", 2))));
+    GroupCommit writer = lingeringAfterOneSnapshot("lf", 60_000);
+    Future<Void> second = snapshot(writer, "lf", 2);
     Thread.sleep(100); // turns of the event loop later (without a linger, 2 would be written on its own meanwhile)
-    Future<Void> third = onContext(() -> writer[0].writeSnapshot(GroupCommit.Statement.of("lf", INSERT,
-        Tuple.of("lf", 3))));
+    Future<Void> third = snapshot(writer, "lf", 3);
     assertEquals(List.of(1), values("lf"), "snapshots wait while the linger lasts");
-    onContext(() -> writer[0].drain()).await();
+    onContext(writer::drain).await();
     assertTrue(second.isComplete() && third.isComplete());
     assertEquals(List.of(1, 3), values("lf"), "the waiting snapshot was replaced by the later one");
   }
 
   @Test
   void anotherWriteStartsATransactionAtOnceAndTakesTheWaitingSnapshotsAlong() {
-    GroupCommit[] writer = new GroupCommit[1];
-    onContext(() -> {
-      writer[0] = lingeringWriter("linger-other", 60_000);
-      return writer[0].writeSnapshot(GroupCommit.Statement.of("lo", INSERT, Tuple.of("lo", 1)));
-    }).await();
-    Future<Void> snapshot = onContext(() -> writer[0].writeSnapshot(GroupCommit.Statement.of("lo", INSERT,
-        Tuple.of("lo", 2))));
-    onContext(() -> writer[0].write(GroupCommit.Statement.of("lo-other", INSERT, Tuple.of("lo-other", 7)))).await();
-    assertTrue(snapshot.isComplete(), "the snapshot queued before the write committed with it");
+    GroupCommit writer = lingeringAfterOneSnapshot("lo", 60_000);
+    Future<Void> waiting = snapshot(writer, "lo", 2);
+    onContext(() -> writer.write(GroupCommit.Statement.of("lo-other", INSERT, Tuple.of("lo-other", 7)))).await();
+    assertTrue(waiting.isComplete(), "the snapshot queued before the write committed with it");
     assertEquals(List.of(1, 2), values("lo"));
     assertEquals(List.of(7), values("lo-other"));
   }
 
   @Test
   void aLingeringSnapshotCommitsWhenTheLingerIsOverWithNothingElseQueued() {
-    GroupCommit[] writer = new GroupCommit[1];
-    onContext(() -> {
-      writer[0] = lingeringWriter("linger-timer", 200);
-      return writer[0].writeSnapshot(GroupCommit.Statement.of("lt", INSERT, Tuple.of("lt", 1)));
-    }).await();
-    onContext(() -> writer[0].writeSnapshot(GroupCommit.Statement.of("lt", INSERT, Tuple.of("lt", 2))))
-        .await(); // completes without drain: the linger's timer started its transaction
+    GroupCommit writer = lingeringAfterOneSnapshot("lt", 200);
+    snapshot(writer, "lt", 2).await(); // completes without drain: the linger's timer started its transaction
     assertEquals(List.of(1, 2), values("lt"));
   }
 

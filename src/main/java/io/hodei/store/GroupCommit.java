@@ -13,7 +13,6 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import io.hodei.common.DomainException;
 import io.vertx.core.json.JsonObject;
@@ -121,11 +120,7 @@ public final class GroupCommit {
   private final Stall stall;
   private long retryTimer = -1;
   /** See {@link #GroupCommit(String, Vertx, ConnectionSource, int, long)}; 0: none. */
-  private final long snapshotLingerNanos;
-  private long lastStartNanos;
-  private long lingerTimer = -1;
-  /** After {@link #close}: nothing lingers any more. */
-  private boolean closed;
+  private final Linger linger;
   private final List<Runnable> recoveryListeners = new ArrayList<>();
   /** Order of writes as queued (stalled writes are tried again in this order, whatever order their failures came). */
   private long seq;
@@ -151,14 +146,12 @@ public final class GroupCommit {
    */
   public GroupCommit(String name, Vertx vertx, ConnectionSource connections, int maxStatements,
                      long snapshotLingerMs) {
-    if (snapshotLingerMs < 0) throw new IllegalArgumentException("snapshotLingerMs < 0");
-    this.snapshotLingerNanos = TimeUnit.MILLISECONDS.toNanos(snapshotLingerMs);
-    this.lastStartNanos = System.nanoTime() - snapshotLingerNanos;
     this.name = name;
     this.connections = connections;
     this.context = vertx.getOrCreateContext();
     this.queue = new WriteQueue(maxStatements);
     this.stall = Stall.register(vertx, name);
+    this.linger = new Linger(vertx, snapshotLingerMs, this::flush);
   }
 
   /**
@@ -242,7 +235,7 @@ public final class GroupCommit {
     }
     Promise<Void> p = Promise.promise();
     drainWaiters.add(p);
-    if (lingerTimer >= 0) flush(); // lingering snapshots go now
+    if (linger.pending()) flush(); // lingering snapshots go now
     return p.future().onComplete(x -> release());
   }
 
@@ -287,27 +280,13 @@ public final class GroupCommit {
     }
   }
 
-  /**
-   * Whether the queued writes, all snapshots, wait for the linger since the last transaction started (then a timer
-   * calls {@link #flush} when it is over).
-   */
+  /** Whether the queued writes, all snapshots, wait for the linger (see {@link Linger}). */
   private boolean lingering() {
-    if (snapshotLingerNanos == 0 || closed || queue.isEmpty() || !queue.onlySnapshots() || !drainWaiters.isEmpty()) {
-      return false;
-    }
-    long wait = lastStartNanos + snapshotLingerNanos - System.nanoTime();
-    if (wait <= 0) return false;
-    if (lingerTimer < 0) {
-      lingerTimer = context.owner().setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)), id -> {
-        lingerTimer = -1;
-        flush();
-      });
-    }
-    return true;
+    return !queue.isEmpty() && drainWaiters.isEmpty() && linger.holds(queue.onlySnapshots());
   }
 
   private void start(List<Write> group) {
-    lastStartNanos = System.nanoTime();
+    linger.started();
     groups++;
     writes += group.size();
     inFlight++;
@@ -491,9 +470,7 @@ public final class GroupCommit {
     context.runOnContext(v -> {
       if (retryTimer >= 0) context.owner().cancelTimer(retryTimer);
       retryTimer = -1;
-      closed = true;
-      if (lingerTimer >= 0) context.owner().cancelTimer(lingerTimer);
-      lingerTimer = -1;
+      linger.stop();
       stall.takeWaiting().forEach(w -> w.done().tryFail(unavailable()));
       Stall.unregister(context.owner(), stall);
       flush();

@@ -33,7 +33,7 @@ final class Linger {
     long wait = lastStartNanos + nanos - System.nanoTime();
     if (wait <= 0) return false;
     if (timer < 0) {
-      timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)), id -> {
+      timer = vertx.setTimer((wait + 999_999) / 1_000_000, id -> { // rounded up: it fires when the linger is over
         timer = -1;
         over.run();
       });

@@ -99,4 +99,28 @@ class WriteQueueTest {
     assertThat(removed).containsExactly(try1, try2);
     assertThat(queue.nextGroup()).containsExactly(durable);
   }
+
+  @Test
+  void theQueueKnowsWhetherOnlySnapshotsWaitWhateverWayWritesLeaveIt() {
+    WriteQueue queue = new WriteQueue(10);
+    assertThat(queue.onlySnapshots()).isTrue();
+    queue.add(snapshot("a", 1));
+    assertThat(queue.onlySnapshots()).isTrue();
+    Write plain = write(true, "b");
+    queue.add(plain);
+    assertThat(queue.onlySnapshots()).isFalse();
+    queue.add(snapshot("a", 2)); // folded into the waiting one
+    assertThat(queue.onlySnapshots()).isFalse();
+    assertThat(queue.nextGroup()).hasSize(2);
+    assertThat(queue.onlySnapshots()).isTrue();
+    Write tryWrite = write(false, "c");
+    queue.add(tryWrite);
+    queue.add(snapshot("d", 1));
+    assertThat(queue.onlySnapshots()).isFalse();
+    List<Write> removed = new ArrayList<>();
+    queue.removeTryWrites(removed::add);
+    assertThat(removed).containsExactly(tryWrite);
+    assertThat(queue.onlySnapshots()).isTrue();
+    assertThat(queue.isEmpty()).isFalse();
+  }
 }

@@ -43,7 +43,8 @@ class PoolRestartTest {
             new JsonObject().put("action", "stop")).status()).isEqualTo(200);
         Poll.until(() -> first.get("/api/v1/pools/cfg-pool", TestServer.ADMIN_TOKEN).json(),
             p -> p.getJsonObject("workers").getInteger("total") == 0, Duration.ofSeconds(20), "cfg-pool empty");
-        assertThat(first.admin(HttpMethod.DELETE, "/api/v1/pools/cfg-pool", null).status()).isEqualTo(204);
+        Response deleted = first.admin(HttpMethod.DELETE, "/api/v1/pools/cfg-pool", null);
+        assertThat(deleted.status()).as("DELETE answered %s", deleted).isEqualTo(204);
       }
       try (TestServer second = TestServer.startPersistent(dir, config)) {
         JsonObject kept = awaitIdle(second, "kept", 2);

@@ -25,6 +25,8 @@ class GroupCommitTest {
   private static final String INSERT_CHECKED = "INSERT INTO gc_log (entity, value) VALUES ($1, $2::int)";
   private static Vertx vertx;
   private static Database db;
+  /** The table the linger tests write (gc_log is the older tests'). */
+  private static EntityLog log;
 
   @BeforeAll
   static void start() throws Exception {
@@ -32,6 +34,7 @@ class GroupCommitTest {
     db = Database.start(vertx, new DatabaseConfig(null, null, true, 4, 0, true)).await();
     db.pool().query("CREATE TABLE gc_log (id bigserial PRIMARY KEY, entity text NOT NULL, value int NOT NULL "
         + "CHECK (value >= 0))").execute().await();
+    log = new EntityLog(vertx, db.pool(), "gc_linger_log");
   }
 
   /** Every test's writer gives its connection back (the pool has four). */
@@ -49,34 +52,14 @@ class GroupCommitTest {
     return w;
   }
 
-  private static List<Integer> values(String entity) {
-    List<Integer> values = new ArrayList<>();
-    db.pool().preparedQuery("SELECT value FROM gc_log WHERE entity = $1 ORDER BY id").execute(Tuple.of(entity))
-        .await().forEach(r -> values.add(r.getInteger(0)));
-    return values;
-  }
-
-  /** Queues {@code make}'s write on a context of its own and returns its future. */
-  private static <T> Future<T> onContext(java.util.function.Supplier<Future<T>> make) {
-    io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
-    vertx.runOnContext(v -> make.get().onComplete(p));
-    return p.future();
-  }
-
-  /** A lingering writer's snapshot of {@code entity}, queued on the writer's context. */
-  private static Future<Void> snapshot(GroupCommit writer, String entity, int value) {
-    return onContext(() -> writer.writeSnapshot(GroupCommit.Statement.of(entity, INSERT, Tuple.of(entity, value))));
-  }
-
   /**
    * A writer with a linger whose first transaction (snapshot 1 of {@code entity}) has committed: it went at once, no
    * transaction having started within the linger before it. Later snapshots wait for the linger.
    */
   private static GroupCommit lingeringAfterOneSnapshot(String entity, long lingerMs) {
-    GroupCommit w = onContext(() -> io.vertx.core.Future.succeededFuture(
-        new GroupCommit("linger-" + entity, vertx, ConnectionSource.of(db.pool()), 400, lingerMs))).await();
+    GroupCommit w = log.lingeringWriter("linger-" + entity, lingerMs).await();
     writers.add(w);
-    snapshot(w, entity, 1).await();
+    log.snapshot(w, entity, 1).await();
     return w;
   }
 
@@ -84,30 +67,30 @@ class GroupCommitTest {
   void snapshotsQueuedWithinTheLingerAfterATransactionFoldIntoOneRowAndDrainWritesThemAtOnce() throws Exception {
     // a linger far longer than the test: nothing but drain or another write can start the snapshots' transaction
     GroupCommit writer = lingeringAfterOneSnapshot("lf", 60_000);
-    Future<Void> second = snapshot(writer, "lf", 2);
+    Future<Void> second = log.snapshot(writer, "lf", 2);
     Thread.sleep(100); // turns of the event loop later (without a linger, 2 would be written on its own meanwhile)
-    Future<Void> third = snapshot(writer, "lf", 3);
-    assertEquals(List.of(1), values("lf"), "snapshots wait while the linger lasts");
-    onContext(writer::drain).await();
+    Future<Void> third = log.snapshot(writer, "lf", 3);
+    assertEquals(List.of(1), log.values("lf"), "snapshots wait while the linger lasts");
+    log.onContext(writer::drain).await();
     assertTrue(second.isComplete() && third.isComplete());
-    assertEquals(List.of(1, 3), values("lf"), "the waiting snapshot was replaced by the later one");
+    assertEquals(List.of(1, 3), log.values("lf"), "the waiting snapshot was replaced by the later one");
   }
 
   @Test
   void anotherWriteStartsATransactionAtOnceAndTakesTheWaitingSnapshotsAlong() {
     GroupCommit writer = lingeringAfterOneSnapshot("lo", 60_000);
-    Future<Void> waiting = snapshot(writer, "lo", 2);
-    onContext(() -> writer.write(GroupCommit.Statement.of("lo-other", INSERT, Tuple.of("lo-other", 7)))).await();
+    Future<Void> waiting = log.snapshot(writer, "lo", 2);
+    log.write(writer, "lo-other", 7).await();
     assertTrue(waiting.isComplete(), "the snapshot queued before the write committed with it");
-    assertEquals(List.of(1, 2), values("lo"));
-    assertEquals(List.of(7), values("lo-other"));
+    assertEquals(List.of(1, 2), log.values("lo"));
+    assertEquals(List.of(7), log.values("lo-other"));
   }
 
   @Test
   void aLingeringSnapshotCommitsWhenTheLingerIsOverWithNothingElseQueued() {
     GroupCommit writer = lingeringAfterOneSnapshot("lt", 200);
-    snapshot(writer, "lt", 2).await(); // completes without drain: the linger's timer started its transaction
-    assertEquals(List.of(1, 2), values("lt"));
+    log.snapshot(writer, "lt", 2).await(); // completes without drain: the linger's timer started its transaction
+    assertEquals(List.of(1, 2), log.values("lt"));
   }
 
   @AfterAll

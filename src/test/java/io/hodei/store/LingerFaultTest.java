@@ -4,17 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.hodei.support.FaultyDatabase;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,10 +21,10 @@ import org.junit.jupiter.api.Test;
  * database was away, and they land in order after the writer's stall.
  */
 class LingerFaultTest {
-  private static final String INSERT = "INSERT INTO linger_log (entity, value) VALUES ($1, $2)";
   private static FaultyDatabase db;
   private static Vertx vertx;
   private static Pool pool;
+  private static EntityLog log;
 
   @BeforeAll
   static void start() throws Exception {
@@ -36,8 +32,7 @@ class LingerFaultTest {
     vertx = Vertx.vertx();
     pool = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(db.url())).with(new PoolOptions().setMaxSize(4))
         .using(vertx).build();
-    pool.query("CREATE TABLE linger_log (id bigserial PRIMARY KEY, entity text NOT NULL, value int NOT NULL)")
-        .execute().await();
+    log = new EntityLog(vertx, pool, "linger_log");
   }
 
   @AfterAll
@@ -47,60 +42,38 @@ class LingerFaultTest {
     db.close();
   }
 
-  private static <T> Future<T> onContext(Supplier<Future<T>> make) {
-    Promise<T> p = Promise.promise();
-    vertx.runOnContext(v -> make.get().onComplete(p));
-    return p.future();
-  }
-
-  private static Future<Void> snapshot(GroupCommit writer, String entity, int value) {
-    return onContext(() -> writer.writeSnapshot(GroupCommit.Statement.of(entity, INSERT, Tuple.of(entity, value))));
-  }
-
   private static <T> T await(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
   }
 
-  private static List<Integer> values(String entity) {
-    List<Integer> values = new ArrayList<>();
-    pool.preparedQuery("SELECT value FROM linger_log WHERE entity = $1 ORDER BY id").execute(Tuple.of(entity))
-        .await().forEach(r -> values.add(r.getInteger(0)));
-    return values;
-  }
-
-  private static GroupCommit writer(String name, long lingerMs) throws Exception {
-    return await(onContext(() -> Future.succeededFuture(
-        new GroupCommit(name, vertx, ConnectionSource.of(pool), 400, lingerMs))));
-  }
-
   @Test
   void snapshotsTakenAlongByAWriteThatMeetsTheOutageLandAfterIt() throws Exception {
-    GroupCommit writer = writer("linger-outage-write", 600_000);
-    await(snapshot(writer, "a", 1));
-    Future<Void> lingering = snapshot(writer, "a", 2);
-    Future<Void> lingeringToo = snapshot(writer, "a", 3);
+    GroupCommit writer = await(log.lingeringWriter("linger-outage-write", 600_000));
+    await(log.snapshot(writer, "a", 1));
+    Future<Void> lingering = log.snapshot(writer, "a", 2);
+    Future<Void> lingeringToo = log.snapshot(writer, "a", 3);
     db.stopServer();
-    Future<Void> other = onContext(() -> writer.write(GroupCommit.Statement.of("b", INSERT, Tuple.of("b", 7))));
+    Future<Void> other = log.write(writer, "b", 7);
     Thread.sleep(500); // the write's transaction fails against the stopped server; the writer stalls and retries
     db.startServer();
     await(other);
     await(lingering);
     await(lingeringToo);
-    assertEquals(List.of(1, 3), values("a"), "the last snapshot, once");
-    assertEquals(List.of(7), values("b"));
-    await(onContext(writer::drain));
+    assertEquals(List.of(1, 3), log.values("a"), "the last snapshot, once");
+    assertEquals(List.of(7), log.values("b"));
+    await(log.onContext(writer::drain));
   }
 
   @Test
   void aLingerThatEndsWhileTheDatabaseIsAwayIsRetriedUntilItCommits() throws Exception {
-    GroupCommit writer = writer("linger-outage-timer", 300);
-    await(snapshot(writer, "c", 1));
+    GroupCommit writer = await(log.lingeringWriter("linger-outage-timer", 300));
+    await(log.snapshot(writer, "c", 1));
     db.stopServer();
-    Future<Void> lingering = snapshot(writer, "c", 2); // its linger ends while the server is stopped
+    Future<Void> lingering = log.snapshot(writer, "c", 2); // its linger ends while the server is stopped
     Thread.sleep(1_000);
     db.startServer();
     await(lingering);
-    assertEquals(List.of(1, 2), values("c"));
-    await(onContext(writer::drain));
+    assertEquals(List.of(1, 2), log.values("c"));
+    await(log.onContext(writer::drain));
   }
 }

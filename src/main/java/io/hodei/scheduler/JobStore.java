@@ -146,6 +146,15 @@ final class JobStore {
 
   /** Submissions between two refreshes of the job table's statistics. */
   static final int ANALYZE_EVERY = 20_000;
+  /**
+   * The job columns whose statistics plan the reads: what they select by (key, tenant, state, pool, worker, end,
+   * idempotency key) and sort by (submission). Statistics of the command, environment, payload and event details
+   * (wide text and JSON) plan nothing, and computing them took two thirds of an {@code ANALYZE job} (a 120,000-job
+   * table: 421 ms for all columns, 136..170 ms for these).
+   */
+  static final List<String> PLANNED_COLUMNS = List.of("id", "tenant_id", "state", "pool_id", "placed_pool_id",
+      "worker_id", "submitted_at", "finished_at", "end_seq", "idempotency_key");
+  static final String ANALYZE = "ANALYZE job (" + String.join(", ", PLANNED_COLUMNS) + ")";
   private final Pool pool;
   private final GroupCommit writer;
   private int insertedSinceAnalyze = ANALYZE_EVERY / 2;
@@ -171,14 +180,15 @@ final class JobStore {
   /**
    * Refreshes the job table's statistics every {@value #ANALYZE_EVERY} submissions. Autovacuum analyzes at its own
    * pace (a minute apart by default); until then a burst of submissions leaves the planner estimating, say, no
-   * running job at all, and listing the newest running jobs becomes a read of the whole table and a sort.
+   * running job at all, and listing the newest running jobs becomes a read of the whole table and a sort. Only the
+   * {@link #PLANNED_COLUMNS columns the reads select, join or sort by} are analyzed (autovacuum keeps all of them).
    */
   private void analyzeAfter(int inserted) {
     insertedSinceAnalyze += inserted;
     if (insertedSinceAnalyze < ANALYZE_EVERY || analyzing) return;
     insertedSinceAnalyze = 0;
     analyzing = true;
-    pool.query("ANALYZE job").execute().onComplete(ar -> analyzing = false);
+    pool.query(ANALYZE).execute().onComplete(ar -> analyzing = false);
   }
 
 

@@ -97,12 +97,15 @@ final class CostStore {
   /**
    * How far a read of {@code $2} events after {@code $1} walks the event log: to the first log row by which the rows
    * after the cursor name {@code $2} jobs (each named job has an event in its row, so no later row can hold one of the
-   * first {@code $2} events), or to the last row; and whether the log goes on after that row. Null bound: no row.
+   * first {@code $2} events), or to the last row; and the log's last row ({@code seen}: the log goes on after the
+   * bound when it is later). Null bound: no row. The running count stops at the bound: a batch's row names hundreds of
+   * jobs (its array is stored out of line), and counting a fixed {@code $2 + 1} rows ahead read every one of them.
    */
-  private static final String LOG_WINDOW = "WITH r AS (SELECT last_seq, sum(cardinality(job_ids)) OVER (ORDER BY "
-      + "last_seq) AS named FROM (SELECT last_seq, job_ids FROM job_event_log WHERE last_seq > $1 ORDER BY last_seq "
-      + "LIMIT $2 + 1) l) SELECT coalesce(min(last_seq) FILTER (WHERE named >= $2), max(last_seq)) AS upto, "
-      + "max(last_seq) AS seen FROM r";
+  private static final String LOG_WINDOW = "SELECT coalesce((SELECT r.last_seq FROM (SELECT last_seq, "
+      + "sum(cardinality(job_ids)) OVER (ORDER BY last_seq ROWS UNBOUNDED PRECEDING) AS named FROM job_event_log "
+      + "WHERE last_seq > $1) r WHERE r.named >= $2 ORDER BY r.last_seq LIMIT 1), "
+      + "(SELECT max(last_seq) FROM job_event_log WHERE last_seq > $1)) AS upto, "
+      + "(SELECT max(last_seq) FROM job_event_log) AS seen";
   private static final String JOB_CURSOR = "SELECT last_event_id FROM cost_job_cursor WHERE id = 1";
   private static final String SET_JOB_CURSOR = "INSERT INTO cost_job_cursor (id, last_event_id) VALUES (1, $1) "
       + "ON CONFLICT (id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id, updated_at = now()";

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.hodei.store.Database;
 import io.hodei.store.DatabaseConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import java.util.ArrayList;
@@ -44,6 +46,35 @@ class CostViewsTest {
       dependents.add(row.getString("view") + "->" + row.getString("tbl"));
     }
     assertThat(dependents).contains("cost_job->job", "cost_worker->worker", "cost_job_end->job_event_log");
+  }
+
+  /**
+   * The read of ended jobs looks each job up by key (its own lookup, kept apart) and joins the workers to the read's
+   * rows as a whole: inside the per-job lookup, the planner could scan every worker for every job.
+   */
+  @Test
+  void theReadOfEndedJobsJoinsTheWorkersOutsideThePerJobLookup() {
+    JsonArray plan = new JsonArray(db.pool().query("EXPLAIN (FORMAT JSON) SELECT * FROM cost_job_end WHERE "
+        + "event_id > 10 AND log_seq > 10 AND log_seq <= 1000 ORDER BY event_id LIMIT 500").execute().await()
+        .iterator().next().getValue(0).toString());
+    List<String> path = pathTo(plan.getJsonObject(0).getJsonObject("Plan"), "worker", new ArrayList<>());
+    assertThat(path).as("plan nodes above the worker scan").isNotNull().isNotEmpty()
+        .doesNotContain("Subquery Scan x");
+    assertThat(pathTo(plan.getJsonObject(0).getJsonObject("Plan"), "job", new ArrayList<>()))
+        .as("plan nodes above the job lookup").contains("Subquery Scan x");
+  }
+
+  /** The node types (with aliases) from {@code node} down to the scan of {@code relation}; null: none. */
+  private static List<String> pathTo(JsonObject node, String relation, List<String> above) {
+    if (relation.equals(node.getString("Relation Name"))) return above;
+    List<String> here = new ArrayList<>(above);
+    here.add(node.getString("Node Type") + (node.containsKey("Alias") ? " " + node.getString("Alias") : ""));
+    JsonArray children = node.getJsonArray("Plans", new JsonArray());
+    for (int i = 0; i < children.size(); i++) {
+      List<String> found = pathTo(children.getJsonObject(i), relation, here);
+      if (found != null) return found;
+    }
+    return null;
   }
 
   @Test

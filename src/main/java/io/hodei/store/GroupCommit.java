@@ -398,7 +398,7 @@ public final class GroupCommit {
       if (conn == held) onHeld.add(outcome);
       Fence fence = connections.fence();
       Pipeline pipeline = Pipeline.send(conn, fence, executions);
-      pipeline.answered(TRANSACTION_TIMEOUT_MS).onComplete(ar -> {
+      pipeline.answered(context.owner(), TRANSACTION_TIMEOUT_MS).onComplete(ar -> {
         onHeld.remove(outcome);
         if (ar.succeeded()) {
           outcome.tryComplete();

@@ -2,6 +2,8 @@ package io.hodei.store;
 
 import io.hodei.store.GroupCommit.Statement;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -11,7 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One {@link GroupCommit} transaction, sent as one pipeline: BEGIN, the fence (if any), every execution, COMMIT go out
@@ -108,10 +110,20 @@ final class Pipeline {
   /**
    * Completes when every part of the pipeline has answered (join, not all: a transaction ends only when all of it
    * has), fails if one failed or no answer came within {@code timeoutMs} (the outcome is then unknown, as after a
-   * lost connection).
+   * lost connection). Call on the writer's event loop: the timer is that loop's own. ({@code Future.timeout} on the
+   * joined future, which has no context, would schedule and cancel every transaction's timer on Netty's global
+   * executor: two wake-ups of another thread per transaction.)
    */
-  Future<?> answered(long timeoutMs) {
-    return Future.join(sent).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  Future<?> answered(Vertx vertx, long timeoutMs) {
+    Promise<Void> answered = Promise.promise();
+    long timer = vertx.setTimer(timeoutMs, id -> answered.tryFail(
+        new TimeoutException("no answer to the transaction within " + timeoutMs + " ms")));
+    Future.join(sent).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) answered.tryComplete();
+      else answered.tryFail(ar.cause());
+    });
+    return answered.future();
   }
 
   /**

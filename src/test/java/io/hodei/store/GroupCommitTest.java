@@ -100,6 +100,27 @@ class GroupCommitTest {
   }
 
   @Test
+  void aTransactionWithoutAnAnswerInTimeFailsAsTransientAndOneAnsweredInTimeSucceeds() {
+    io.vertx.sqlclient.SqlConnection conn = db.pool().getConnection().await();
+    try {
+      Pipeline slow = Pipeline.send(conn, null, Pipeline.executions(List.of(GroupCommit.Statement.of("k",
+          "SELECT pg_sleep(2)", Tuple.tuple()))));
+      // fails (not the statement's answer, which would succeed): it gave up before the answer came
+      Throwable failure = slow.answered(vertx, 200).map(x -> (Throwable) null).otherwise(e -> e).await();
+      assertTrue(failure instanceof java.util.concurrent.TimeoutException, String.valueOf(failure));
+      assertTrue(io.hodei.common.PgErrors.isTransient(failure), "a transaction without an answer is retried");
+      // the connection answers the slow transaction in the end; a quick one on it answers within its time
+      slow.answered(vertx, 10_000).await();
+      Pipeline quick = Pipeline.send(conn, null, Pipeline.executions(List.of(GroupCommit.Statement.of("k",
+          "SELECT 1", Tuple.tuple()))));
+      quick.answered(vertx, 10_000).await();
+      assertTrue(quick.commitSucceeded());
+    } finally {
+      conn.close().await();
+    }
+  }
+
+  @Test
   void aDurableEmbeddedDatabaseFlushesEveryCommit() {
     // the embedded server's library defaults are fsync=off and synchronous_commit=off
     for (String setting : List.of("fsync", "synchronous_commit")) {

@@ -260,22 +260,28 @@ public final class ThroughputBench {
     Promise<Void> allDone = Promise.promise();
     AtomicLong claimNanos = new AtomicLong();
     AtomicInteger claims = new AtomicInteger();
-    List<Long> completed = new ArrayList<>();
-    boolean[] completing = {false};
+    // the database pool answers on its own event loops (one per connection), so the two claim loops' callbacks run on
+    // different threads: what they share is thread-safe, and one completion runs at a time
+    ConcurrentLinkedQueue<Long> completed = new ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicBoolean completing = new java.util.concurrent.atomic.AtomicBoolean();
     Cost cost = measured ? new Cost() : null;
     long start = System.nanoTime();
-    // everything of the baseline runs on this client's event loop: claims, completions and inserts
     vertx.runOnContext(v -> {
       Runnable[] flush = new Runnable[1];
       flush[0] = () -> {
-        if (completing[0] || completed.isEmpty()) return;
-        Long[] batch = completed.toArray(new Long[0]);
-        completed.clear();
-        completing[0] = true;
+        if (completed.isEmpty() || !completing.compareAndSet(false, true)) return;
+        List<Long> ids = new ArrayList<>();
+        for (Long id = completed.poll(); id != null; id = completed.poll()) ids.add(id);
+        if (ids.isEmpty()) {
+          completing.set(false);
+          flush[0].run(); // an id added after the poll and before the flag cleared
+          return;
+        }
+        Long[] batch = ids.toArray(new Long[0]);
         db.preparedQuery(BASE_COMPLETE).execute(Tuple.of(batch)).onComplete(ar -> {
-          completing[0] = false;
           if (ar.failed()) log("complete failed: " + ar.cause());
           if (done.addAndGet(batch.length) >= jobs) allDone.tryComplete();
+          completing.set(false);
           flush[0].run();
         });
       };

@@ -154,7 +154,7 @@ final class JobStore {
    */
   static final List<String> PLANNED_COLUMNS = List.of("id", "tenant_id", "state", "pool_id", "placed_pool_id",
       "worker_id", "submitted_at", "finished_at", "end_seq", "idempotency_key");
-  static final String ANALYZE = "ANALYZE job (" + String.join(", ", PLANNED_COLUMNS) + ")";
+  private static final String ANALYZE = "ANALYZE job (" + String.join(", ", PLANNED_COLUMNS) + ")";
   /**
    * The statistics target of the refresh (PostgreSQL's default is 100): it samples 300 rows per unit, 3,000 rows
    * instead of 30,000, enough for what the reads are planned by (which states are rare, how many rows a tenant or a
